@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Builds Intake with CMake + Ninja into build/<flavour>.
+#   scripts/build.sh release   optimised binary: build/release/src/intake
+#   scripts/build.sh asan      Debug + AddressSanitizer + UndefinedBehaviorSanitizer (the test build)
+# Warnings are errors in both.
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+flavour="${1:-release}"
+case "$flavour" in
+  release) options=(-DCMAKE_BUILD_TYPE=Release) ;;
+  asan) options=(-DCMAKE_BUILD_TYPE=Debug -DINTAKE_SANITIZE=ON) ;;
+  *) die "unknown flavour '$flavour' (release or asan)" ;;
+esac
+build_dir="$INTAKE_ROOT/build/$flavour"
+# ccache outside the repo so a fresh clone still reuses earlier compiles on this machine.
+export CCACHE_DIR="${CCACHE_DIR:-$INTAKE_CACHE/ccache}"
+cmake -S "$INTAKE_ROOT" -B "$build_dir" -G Ninja -DINTAKE_WERROR=ON "${options[@]}" >/dev/null
+# Two cores: Beast translation units need ~1 GiB each; -j2 keeps memory and time in check.
+ninja -C "$build_dir" -j "${INTAKE_BUILD_JOBS:-$(nproc)}"

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs everything Intake needs to build and test, idempotently: Debian packages for the
+# build, then each real peer (Kafka jars via mvn, Consul built with go, etcd, ZooKeeper).
+#   scripts/deps.sh            build deps + all peers
+#   scripts/deps.sh build      build deps only
+#   scripts/deps.sh kafka consul   build deps + the named peers
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+BUILD_PACKAGES=(
+  build-essential cmake ninja-build pkg-config ccache curl
+  librdkafka-dev libboost-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev libyaml-cpp-dev
+  libabsl-dev libsimdjson-dev libgtest-dev libgmock-dev libbenchmark-dev
+)
+apt_ensure "${BUILD_PACKAGES[@]}"
+
+peers=("$@")
+if ((${#peers[@]} == 0)); then peers=(kafka consul etcd zookeeper); fi
+for peer in "${peers[@]}"; do
+  [[ "$peer" == build ]] && continue
+  bash "$INTAKE_ROOT/scripts/peers/$peer.sh" install
+done

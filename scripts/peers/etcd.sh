@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# A real single-member etcd (Debian's etcd-server 3.4.x) on 127.0.0.1 for Intake's tests.
+#   etcd.sh install|start|stop|status|env
+# Ports: client ${ETCD_PORT:-12379}, peer ${ETCD_PEER_PORT:-12380} -- never Debian's 2379/2380,
+# so a system etcd (if one ever runs) cannot clash with ours.
+# Run folder: $INTAKE_RUN/etcd/{data,etcd.pid,etcd.log}; address in $INTAKE_RUN/etcd.env.
+#
+# JSON gateway: etcd 3.4 serves the gRPC-gateway under BOTH /v3/ and /v3beta/ (checked on
+# 3.4.23: POST /v3/kv/range and /v3beta/kv/range both answer). 3.5 dropped /v3beta/, so Intake
+# must use /v3/. Keys/values are base64 in the JSON bodies and int64 fields (revision,
+# version, count) come back as JSON strings.
+#
+# About the package's service: etcd-server ships /etc/init.d/etcd and etcd.service and its
+# postinst runs `invoke-rc.d etcd start` (plus `deb-systemd-invoke start` when systemd runs).
+# In our container there is no systemd and /usr/sbin/policy-rc.d exits 101, so nothing starts.
+# We do not touch policy-rc.d or the service: if some host does start a system etcd, it sits
+# on 2379/2380 and we on other ports; start refuses if our own ports are already taken.
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+
+ETCD_PORT="${ETCD_PORT:-12379}"
+ETCD_PEER_PORT="${ETCD_PEER_PORT:-12380}"
+NAME=intake-etcd
+DIR="$INTAKE_RUN/etcd"
+PIDFILE="$DIR/etcd.pid"
+LOGFILE="$DIR/etcd.log"
+ENVFILE="$INTAKE_RUN/etcd.env"
+ENDPOINT="http://127.0.0.1:$ETCD_PORT"
+PEER_URL="http://127.0.0.1:$ETCD_PEER_PORT"
+START_TIMEOUT=30
+
+# The caller's ETCD_* / ETCDCTL_* variables (our own ETCD_PORT included) would be read by
+# etcd/etcdctl as flags and clash with the explicit ones ("shadowed by flag" errors), so
+# both run with those variables removed.
+ENV_UNSETS=()
+for v in $(compgen -e); do [[ $v == ETCD_* || $v == ETCDCTL_* ]] && ENV_UNSETS+=(-u "$v"); done
+unset v
+ctl() { env "${ENV_UNSETS[@]}" ETCDCTL_API=3 etcdctl --endpoints="$ENDPOINT" --dial-timeout=2s --command-timeout=3s "$@"; }
+
+# apt-get waits for the dpkg lock (another install may be running) and is retried in case
+# the lock was taken between two steps of the other apt run.
+apt_install() {
+  local try
+  for try in 1 2 3; do
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "$@" && return 0
+    log "apt-get install $* failed (try $try); retrying in 5s"; sleep 5
+  done
+  die "apt-get install $* failed"
+}
+pkg_installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == "install ok installed" ]]; }
+
+cmd_install() {
+  local missing=() p
+  for p in etcd-server etcd-client; do pkg_installed "$p" || missing+=("$p"); done
+  if ((${#missing[@]})); then apt_install "${missing[@]}"; fi
+  command -v etcd >/dev/null && command -v etcdctl >/dev/null || die "etcd/etcdctl not on PATH after install"
+  # Just a notice: a package-started system etcd would be on 2379, not on our ports.
+  if port_open 2379; then log "note: something (a system etcd?) listens on 2379; ours uses $ETCD_PORT"; fi
+  log "installed: $(etcd --version | head -n1)"
+}
+
+healthy() { curl -sf --max-time 2 "$ENDPOINT/health" | grep -q '"health":"true"'; }
+
+# Readiness = /health says healthy AND a v3 put/get/del round trip through etcdctl works
+# (the probe key is deleted so tests start from an empty store).
+ready() {
+  healthy || return 1
+  local val="probe-$$-$RANDOM"
+  ctl put __intake_probe "$val" >/dev/null || return 1
+  [[ "$(ctl get __intake_probe --print-value-only)" == "$val" ]] || return 1
+  ctl del __intake_probe >/dev/null
+}
+
+# Ends the wait early when etcd died (bad flag, port race) instead of waiting out the timeout;
+# the caller then checks the pid to tell the two apart.
+ready_or_dead() { ! pid_alive "$PIDFILE" || ready; }
+
+write_env() { printf 'INTAKE_ETCD_ENDPOINT=%s\n' "$ENDPOINT" >"$ENVFILE"; }
+
+cmd_start() {
+  command -v etcd >/dev/null && command -v etcdctl >/dev/null || die "etcd not installed; run: $0 install"
+  mkdir -p "$DIR"
+  exec 9>"$DIR/.lock"; flock 9   # two concurrent starts must not race for the same ports
+  if pid_alive "$PIDFILE"; then
+    # Holding the lock, an earlier start has finished, so a live pid should answer at once;
+    # if not, it is hung or was started with other ports (stop it first).
+    wait_until "etcd (already started, pid $(cat "$PIDFILE"))" 5 ready ||
+      fail_with_log "$LOGFILE" "etcd pid $(cat "$PIDFILE") runs but does not answer on $ENDPOINT (other ports? run: $0 stop)"
+    write_env
+    log "already running (pid $(cat "$PIDFILE")) at $ENDPOINT; log: $LOGFILE"
+    return 0
+  fi
+  rm -f "$PIDFILE" "$ENVFILE"
+  local p
+  for p in "$ETCD_PORT" "$ETCD_PEER_PORT"; do
+    port_open "$p" && die "port $p on 127.0.0.1 is taken by a process we did not start"
+  done
+  rm -rf "$DIR/data"   # fresh store on every start: tests must not see earlier runs' keys
+  mkdir -p "$DIR/data"; chmod 700 "$DIR/data"
+  : >"$LOGFILE"
+  # A plain command (no function, no subshell) whose env and nohup exec in turn, so $! is
+  # etcd's own pid -- the one stop_pidfile must signal. 9>&- keeps the start/stop lock
+  # out of the long-lived process.
+  env "${ENV_UNSETS[@]}" nohup etcd \
+    --name "$NAME" \
+    --data-dir "$DIR/data" \
+    --listen-client-urls "$ENDPOINT" --advertise-client-urls "$ENDPOINT" \
+    --listen-peer-urls "$PEER_URL" --initial-advertise-peer-urls "$PEER_URL" \
+    --initial-cluster "$NAME=$PEER_URL" --initial-cluster-state new \
+    --initial-cluster-token intake-etcd \
+    --logger zap --log-outputs stderr \
+    </dev/null >>"$LOGFILE" 2>&1 9>&- &
+  echo $! >"$PIDFILE"
+  local t0=${EPOCHREALTIME/./}
+  if ! wait_until "etcd on $ENDPOINT" "$START_TIMEOUT" ready_or_dead; then
+    stop_pidfile "$PIDFILE" 5
+    fail_with_log "$LOGFILE" "etcd did not become ready within ${START_TIMEOUT}s"
+  fi
+  if ! pid_alive "$PIDFILE"; then
+    rm -f "$PIDFILE"
+    fail_with_log "$LOGFILE" "etcd exited during startup"
+  fi
+  write_env
+  log "etcd $(etcd --version | awk 'NR==1{print $3}') ready at $ENDPOINT in $(( (${EPOCHREALTIME/./} - t0) / 1000 )) ms (pid $(cat "$PIDFILE")); log: $LOGFILE"
+}
+
+cmd_stop() {
+  mkdir -p "$DIR"
+  exec 9>"$DIR/.lock"; flock 9
+  if pid_alive "$PIDFILE"; then log "stopping etcd pid $(cat "$PIDFILE")"; fi
+  stop_pidfile "$PIDFILE" 10
+  rm -f "$ENVFILE"
+}
+
+cmd_status() {
+  if pid_alive "$PIDFILE" && healthy && ctl endpoint health >/dev/null 2>&1; then
+    log "running (pid $(cat "$PIDFILE")) at $ENDPOINT"; return 0
+  fi
+  log "not running or not answering on $ENDPOINT"; return 1
+}
+
+cmd_env() {
+  [[ -f "$ENVFILE" ]] || die "etcd not started ($ENVFILE missing)"
+  cat "$ENVFILE"
+}
+
+case "${1:-}" in
+  install) cmd_install ;;
+  start)   cmd_start ;;
+  stop)    cmd_stop ;;
+  status)  cmd_status ;;
+  env)     cmd_env ;;
+  *) echo "usage: $0 install|start|stop|status|env" >&2; exit 2 ;;
+esac

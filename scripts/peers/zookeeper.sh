@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# A real standalone ZooKeeper (Debian's zookeeper 3.8.x) on 127.0.0.1 for Intake's tests.
+#   zookeeper.sh install|start|stop|status|env
+# Port: client ${ZK_PORT:-12181} (never Debian's 2181); the AdminServer (Jetty, 8080) is off.
+# Run folder: $INTAKE_RUN/zookeeper/{zoo.cfg,conf/log4j.properties,data,zookeeper.pid,zookeeper.log};
+# address and CLI path in $INTAKE_RUN/zookeeper.env.
+#
+# About the package's service: the `zookeeper` package has no init script or systemd unit
+# (those live in `zookeeperd`, which we do not install), so installing it starts nothing.
+# We never use /etc/zookeeper/conf or zkServer.sh: the server is run with java directly on
+# our own zoo.cfg, so nothing system-wide is read or written.
+#
+# Classpath: Debian's zkEnv.sh uses "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar";
+# zookeeper.jar's manifest Class-Path pulls in its deps from /usr/share/java (jute, netty,
+# jetty9, jackson, metrics, commons-*, snappy, slf4j-api). It has NO slf4j binding, so the
+# server would log nothing (slf4j NOP); we add slf4j-log4j12 + log4j-1.2 (both are
+# dependencies of libzookeeper-java) and our own log4j.properties.
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+
+ZK_PORT="${ZK_PORT:-12181}"
+DIR="$INTAKE_RUN/zookeeper"
+CFG="$DIR/zoo.cfg"
+PIDFILE="$DIR/zookeeper.pid"
+LOGFILE="$DIR/zookeeper.log"
+ENVFILE="$INTAKE_RUN/zookeeper.env"
+HOSTS="127.0.0.1:$ZK_PORT"
+ZKCLI=/usr/share/zookeeper/bin/zkCli.sh
+ZK_JAR=/usr/share/java/zookeeper.jar
+CLASSPATH_JARS="$ZK_JAR:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar"
+START_TIMEOUT=30
+
+# apt-get waits for the dpkg lock (another install may be running) and is retried in case
+# the lock was taken between two steps of the other apt run.
+apt_install() {
+  local try
+  for try in 1 2 3; do
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "$@" && return 0
+    log "apt-get install $* failed (try $try); retrying in 5s"; sleep 5
+  done
+  die "apt-get install $* failed"
+}
+pkg_installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == "install ok installed" ]]; }
+
+cmd_install() {
+  # libzookeeper-mt-dev is the C client Intake links against.
+  local missing=() p
+  for p in zookeeper libzookeeper-mt-dev; do pkg_installed "$p" || missing+=("$p"); done
+  if ((${#missing[@]})); then apt_install "${missing[@]}"; fi
+  [[ -f "$ZK_JAR" && -x "$ZKCLI" ]] || die "$ZK_JAR or $ZKCLI missing after install"
+  command -v java >/dev/null || die "java not on PATH after install"
+  log "installed: zookeeper $(dpkg-query -W -f='${Version}' zookeeper), $(java -version 2>&1 | head -n1)"
+}
+
+# four_letter <cmd>: a 4lw command over bash's /dev/tcp (nc is not installed); the server
+# answers and closes, the timeout guards against a half-started server.
+four_letter() {
+  timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf %s "$2" >&3 && cat <&3' _ "$ZK_PORT" "$1"
+}
+
+serving() { four_letter srvr 2>/dev/null | grep -q '^Mode: standalone'; }
+
+# Readiness = srvr says standalone AND a create/get/delete round trip through Debian's
+# zkCli.sh works. One CLI session fed on stdin (JLine is absent, so it reads plain lines):
+# one JVM start (~0.6 s) instead of one per command. The probe node is deleted so tests
+# start from an empty tree; the leading delete clears one left by an interrupted probe.
+ready() {
+  serving || return 1
+  local val="probe-$$-$RANDOM" out
+  out="$(printf 'delete /__intake_probe\ncreate /__intake_probe %s\nget /__intake_probe\ndelete /__intake_probe\nquit\n' "$val" |
+    timeout 10 "$ZKCLI" -server "$HOSTS" 2>&1)" || return 1
+  grep -qx 'Created /__intake_probe' <<<"$out" && grep -qx "$val" <<<"$out"
+}
+
+# Ends the wait early when the JVM died, instead of waiting out the timeout.
+ready_or_dead() { ! pid_alive "$PIDFILE" || ready; }
+
+write_env() { printf 'INTAKE_ZK_HOSTS=%s\nINTAKE_ZKCLI=%s\n' "$HOSTS" "$ZKCLI" >"$ENVFILE"; }
+
+write_config() {
+  mkdir -p "$DIR/conf" "$DIR/data"
+  # maxClientCnxns=0: tests open many sessions from 127.0.0.1 (default cap is 60 per IP).
+  cat >"$CFG" <<EOF
+tickTime=2000
+initLimit=10
+syncLimit=5
+dataDir=$DIR/data
+clientPort=$ZK_PORT
+clientPortAddress=127.0.0.1
+maxClientCnxns=0
+admin.enableServer=false
+4lw.commands.whitelist=ruok,srvr,stat,mntr
+standaloneEnabled=true
+autopurge.purgeInterval=0
+EOF
+  # Console appender on stdout, which start redirects to zookeeper.log: log4j output and any
+  # JVM startup error land in one file through one descriptor.
+  cat >"$DIR/conf/log4j.properties" <<'EOF'
+log4j.rootLogger=INFO, CONSOLE
+log4j.appender.CONSOLE=org.apache.log4j.ConsoleAppender
+log4j.appender.CONSOLE.Target=System.out
+log4j.appender.CONSOLE.layout=org.apache.log4j.PatternLayout
+log4j.appender.CONSOLE.layout.ConversionPattern=%d{ISO8601} %-5p [%t:%C{1}@%L] - %m%n
+EOF
+}
+
+cmd_start() {
+  [[ -f "$ZK_JAR" && -x "$ZKCLI" ]] || die "zookeeper not installed; run: $0 install"
+  mkdir -p "$DIR"
+  exec 9>"$DIR/.lock"; flock 9   # two concurrent starts must not race for the same port
+  if pid_alive "$PIDFILE"; then
+    # Holding the lock, an earlier start has finished, so a live pid should answer at once;
+    # if not, it is hung or was started with other ports (stop it first).
+    wait_until "zookeeper (already started, pid $(cat "$PIDFILE"))" 5 ready ||
+      fail_with_log "$LOGFILE" "zookeeper pid $(cat "$PIDFILE") runs but does not answer on $HOSTS (other ports? run: $0 stop)"
+    write_env
+    log "already running (pid $(cat "$PIDFILE")) at $HOSTS; log: $LOGFILE"
+    return 0
+  fi
+  rm -f "$PIDFILE" "$ENVFILE"
+  port_open "$ZK_PORT" && die "port $ZK_PORT on 127.0.0.1 is taken by a process we did not start"
+  rm -rf "$DIR/data"   # fresh tree on every start: tests must not see earlier runs' znodes
+  write_config
+  : >"$LOGFILE"
+  local t0=${EPOCHREALTIME/./}
+  # QuorumPeerMain is what Debian's zkEnv.sh runs; with a single-server cfg it runs
+  # standalone. nohup execs java in place, so $! is the JVM's pid (what stop_pidfile
+  # signals); 9>&- keeps the start/stop lock out of the long-lived process.
+  nohup java -Xmx512m -XX:+ExitOnOutOfMemoryError \
+    -Dlog4j.configuration="file:$DIR/conf/log4j.properties" \
+    -Dzookeeper.log.dir="$DIR" \
+    -cp "$DIR/conf:$CLASSPATH_JARS" \
+    org.apache.zookeeper.server.quorum.QuorumPeerMain "$CFG" \
+    </dev/null >>"$LOGFILE" 2>&1 9>&- &
+  echo $! >"$PIDFILE"
+  if ! wait_until "zookeeper on $HOSTS" "$START_TIMEOUT" ready_or_dead; then
+    stop_pidfile "$PIDFILE" 5
+    fail_with_log "$LOGFILE" "zookeeper did not become ready within ${START_TIMEOUT}s"
+  fi
+  if ! pid_alive "$PIDFILE"; then
+    rm -f "$PIDFILE"
+    fail_with_log "$LOGFILE" "zookeeper exited during startup"
+  fi
+  write_env
+  log "zookeeper $(four_letter srvr | sed -n 's/^Zookeeper version: \([^-,]*\).*/\1/p') ready at $HOSTS in $(( (${EPOCHREALTIME/./} - t0) / 1000 )) ms (pid $(cat "$PIDFILE")); log: $LOGFILE"
+}
+
+cmd_stop() {
+  mkdir -p "$DIR"
+  exec 9>"$DIR/.lock"; flock 9
+  if pid_alive "$PIDFILE"; then log "stopping zookeeper pid $(cat "$PIDFILE")"; fi
+  stop_pidfile "$PIDFILE" 10
+  rm -f "$ENVFILE"
+}
+
+cmd_status() {
+  if pid_alive "$PIDFILE" && serving && [[ "$(four_letter ruok 2>/dev/null)" == imok ]]; then
+    log "running (pid $(cat "$PIDFILE")) at $HOSTS"; return 0
+  fi
+  log "not running or not answering on $HOSTS"; return 1
+}
+
+cmd_env() {
+  [[ -f "$ENVFILE" ]] || die "zookeeper not started ($ENVFILE missing)"
+  cat "$ENVFILE"
+}
+
+case "${1:-}" in
+  install) cmd_install ;;
+  start)   cmd_start ;;
+  stop)    cmd_stop ;;
+  status)  cmd_status ;;
+  env)     cmd_env ;;
+  *) echo "usage: $0 install|start|stop|status|env" >&2; exit 2 ;;
+esac

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The whole test suite, from nothing: installs what is missing, builds the sanitizer build,
+# starts the real peers (Kafka, Consul, etcd, ZooKeeper) on 127.0.0.1, runs every test with
+# ctest, and stops the peers it started. Exit code 0 iff every test passed.
+#   scripts/test.sh              everything
+#   scripts/test.sh -L unit      extra arguments go to ctest (here: unit tests only)
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+started_at=$SECONDS
+
+bash "$INTAKE_ROOT/scripts/deps.sh"
+bash "$INTAKE_ROOT/scripts/build.sh" asan
+
+PEERS=(kafka consul etcd zookeeper)
+started=()
+stop_started_peers() {
+  local peer
+  for peer in "${started[@]}"; do bash "$INTAKE_ROOT/scripts/peers/$peer.sh" stop || true; done
+}
+trap stop_started_peers EXIT
+for peer in "${PEERS[@]}"; do
+  # A peer someone else started (e.g. scripts/run.sh) is used as it is and left running.
+  if ! bash "$INTAKE_ROOT/scripts/peers/$peer.sh" status >/dev/null 2>&1; then
+    bash "$INTAKE_ROOT/scripts/peers/$peer.sh" start
+    started+=("$peer")
+  fi
+done
+peers_env
+
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$INTAKE_ROOT/tests/lsan.supp}"
+status=0
+ctest --test-dir "$INTAKE_ROOT/build/asan" --output-on-failure -j "$(nproc)" "$@" || status=$?
+log "test command took $((SECONDS - started_at)) s"
+exit $status
