@@ -1,0 +1,36 @@
+#include "api/produce_handler.h"
+
+#include <string>
+
+#include "policy/access.h"
+#include "policy/topic_name.h"
+
+namespace intake::api {
+
+http::Response ProduceHandler::handle(const http::Request& request, const http::RouteParams& params) {
+  // Authenticate before looking at anything else, so unauthenticated callers learn nothing.
+  auto secret = policy::presented_key(request.header("Authorization"), request.header("X-Intake-Key"));
+  if (!secret) return http::error_response(secret.error());
+
+  // One snapshot for the whole request: the key and its rights come from the same version.
+  const auto config = store_.current();
+  auto key = policy::authenticate(*config, secret.value());
+  if (!key) return http::error_response(key.error());
+
+  const std::string_view topic = params[0];
+  if (auto problem = policy::topic_name_problem(topic); !problem.empty()) {
+    return http::error_response({ErrorCode::kInvalidTopic, std::string(problem)});
+  }
+  if (auto allowed = policy::authorize_topic(*key.value(), topic); !allowed) {
+    return http::error_response(allowed.error());
+  }
+  if (request.body.empty()) {
+    return http::error_response({ErrorCode::kEmptyBody, "the request body is empty; send the record value as the body"});
+  }
+
+  auto enqueued = sink_.enqueue({.topic = topic, .key = request.header("X-Intake-Record-Key"), .value = request.body});
+  if (!enqueued) return http::error_response(enqueued.error());
+  return http::json_response(202, R"({"accepted":1})");
+}
+
+}  // namespace intake::api

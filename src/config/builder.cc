@@ -1,0 +1,255 @@
+#include "config/builder.h"
+
+#include <openssl/evp.h>
+#include <simdjson.h>
+
+#include <charconv>
+#include <cmath>
+#include <set>
+#include <string_view>
+
+#include "config/names.h"
+#include "crypto/digest.h"
+#include "policy/glob.h"
+#include "policy/topic_name.h"
+
+namespace intake::config {
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+using simdjson::dom::object;
+
+// Upper bounds that catch typos (an extra zero digit) without limiting real deployments.
+constexpr double kMaxRatePerSec = 10'000'000;
+constexpr std::uint64_t kMaxRecordBytes = 64ull * 1024 * 1024;
+
+// Collects the first problem; every check names the full registry key.
+class Problem {
+ public:
+  explicit Problem(std::string registry_key) : registry_key_(std::move(registry_key)) {}
+  bool set(std::string what) {
+    if (message_.empty()) message_ = registry_key_ + ": " + std::move(what);
+    return false;
+  }
+  bool any() const { return !message_.empty(); }
+  Error error() const { return Error{ErrorCode::kInvalidConfig, message_}; }
+
+ private:
+  std::string registry_key_;
+  std::string message_;
+};
+
+bool require_object(simdjson::dom::parser& parser, const std::string& text, object& out, Problem& problem) {
+  element document;
+  if (auto error = parser.parse(text).get(document); error) {
+    return problem.set(std::string("value is not valid JSON: ") + simdjson::error_message(error));
+  }
+  if (document.get_object().get(out) != simdjson::SUCCESS) return problem.set("value must be a JSON object");
+  return true;
+}
+
+bool known_fields(const object& fields, std::initializer_list<std::string_view> known, Problem& problem) {
+  for (auto field : fields) {
+    bool found = false;
+    for (auto name : known) found = found || name == field.key;
+    if (!found) {
+      std::string list;
+      for (auto name : known) list += (list.empty() ? "" : ", ") + std::string(name);
+      return problem.set("unknown field '" + std::string(field.key) + "' (known fields: " + list + ")");
+    }
+  }
+  return true;
+}
+
+bool positive_number(element value, std::string_view field, double max, double& out, Problem& problem) {
+  if (value.get_double().get(out) != simdjson::SUCCESS || !std::isfinite(out)) {
+    return problem.set("'" + std::string(field) + "' must be a number");
+  }
+  if (out <= 0 || out > max) {
+    return problem.set("'" + std::string(field) + "' must be greater than 0 and at most " +
+                       std::to_string(static_cast<long long>(max)));
+  }
+  return true;
+}
+
+bool record_bytes(element value, std::string_view field, std::size_t& out, Problem& problem) {
+  std::uint64_t bytes = 0;
+  if (value.get_uint64().get(bytes) != simdjson::SUCCESS || bytes == 0 || bytes > kMaxRecordBytes) {
+    return problem.set("'" + std::string(field) + "' must be a whole number from 1 to " + std::to_string(kMaxRecordBytes));
+  }
+  out = static_cast<std::size_t>(bytes);
+  return true;
+}
+
+bool delivery_mode(element value, std::string_view field, DeliveryMode& out, Problem& problem) {
+  std::string_view text;
+  if (value.get_string().get(text) == simdjson::SUCCESS) {
+    if (text == "async") return out = DeliveryMode::kAsync, true;
+    if (text == "sync") return out = DeliveryMode::kSync, true;
+  }
+  return problem.set("'" + std::string(field) + "' must be \"async\" or \"sync\"");
+}
+
+bool parse_rate(element value, RateLimit& rate, Problem& problem) {
+  object fields;
+  if (value.get_object().get(fields) != simdjson::SUCCESS) return problem.set("'rate' must be an object");
+  if (!known_fields(fields, {"per_sec", "burst"}, problem)) return false;
+  element per_sec, burst;
+  if (fields["per_sec"].get(per_sec) != simdjson::SUCCESS) return problem.set("'rate.per_sec' is required");
+  if (!positive_number(per_sec, "rate.per_sec", kMaxRatePerSec, rate.records_per_sec, problem)) return false;
+  rate.burst = rate.records_per_sec;  // default: one second's worth
+  if (fields["burst"].get(burst) == simdjson::SUCCESS &&
+      !positive_number(burst, "rate.burst", kMaxRatePerSec * 60, rate.burst, problem)) {
+    return false;
+  }
+  return true;
+}
+
+bool parse_key(simdjson::dom::parser& parser, std::string_view id, const std::string& text, ApiKey& key,
+               Problem& problem) {
+  if (auto bad = key_id_problem(id); !bad.empty()) return problem.set(std::string(bad));
+  key.id = std::string(id);
+  object fields;
+  if (!require_object(parser, text, fields, problem)) return false;
+  if (!known_fields(fields, {"secret_sha256", "topics", "enabled", "rate"}, problem)) return false;
+
+  element value;
+  std::string_view secret;
+  if (fields["secret_sha256"].get(value) != simdjson::SUCCESS || value.get_string().get(secret) != simdjson::SUCCESS) {
+    return problem.set("'secret_sha256' is required: the hex SHA-256 of the key's secret (intake hash-key SECRET)");
+  }
+  auto digest = crypto::parse_sha256_hex(secret);
+  if (!digest) return problem.set("'secret_sha256' must be 64 hex digits");
+  key.secret_sha256 = *digest;
+
+  if (fields["topics"].get(value) == simdjson::SUCCESS) {
+    simdjson::dom::array topics;
+    if (value.get_array().get(topics) != simdjson::SUCCESS) return problem.set("'topics' must be a list of topic globs");
+    for (auto topic : topics) {
+      std::string_view pattern;
+      if (topic.get_string().get(pattern) != simdjson::SUCCESS) return problem.set("'topics' must contain only strings");
+      if (auto bad = policy::glob_problem(pattern); !bad.empty()) {
+        return problem.set("topic glob '" + std::string(pattern) + "': " + std::string(bad));
+      }
+      key.topic_patterns.emplace_back(pattern);
+    }
+  }
+  if (fields["enabled"].get(value) == simdjson::SUCCESS && value.get_bool().get(key.enabled) != simdjson::SUCCESS) {
+    return problem.set("'enabled' must be true or false");
+  }
+  if (fields["rate"].get(value) == simdjson::SUCCESS) {
+    RateLimit rate;
+    if (!parse_rate(value, rate, problem)) return false;
+    key.rate = rate;
+  }
+  return true;
+}
+
+bool parse_topic(simdjson::dom::parser& parser, std::string_view name, const std::string& text, TopicPolicy& topic,
+                 Problem& problem) {
+  if (auto bad = policy::topic_name_problem(name); !bad.empty()) return problem.set(std::string(bad));
+  object fields;
+  if (!require_object(parser, text, fields, problem)) return false;
+  if (!known_fields(fields, {"max_record_bytes", "mode"}, problem)) return false;
+  element value;
+  if (fields["max_record_bytes"].get(value) == simdjson::SUCCESS &&
+      !record_bytes(value, "max_record_bytes", topic.max_record_bytes, problem)) {
+    return false;
+  }
+  if (fields["mode"].get(value) == simdjson::SUCCESS) {
+    DeliveryMode mode;
+    if (!delivery_mode(value, "mode", mode, problem)) return false;
+    topic.mode = mode;
+  }
+  return true;
+}
+
+bool parse_settings(simdjson::dom::parser& parser, const std::string& text, Settings& settings, Problem& problem) {
+  object fields;
+  if (!require_object(parser, text, fields, problem)) return false;
+  if (!known_fields(fields, {"default_mode", "max_record_bytes"}, problem)) return false;
+  element value;
+  if (fields["default_mode"].get(value) == simdjson::SUCCESS &&
+      !delivery_mode(value, "default_mode", settings.default_mode, problem)) {
+    return false;
+  }
+  if (fields["max_record_bytes"].get(value) == simdjson::SUCCESS &&
+      !record_bytes(value, "max_record_bytes", settings.max_record_bytes, problem)) {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool is_broker_address(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return false;
+  for (std::size_t i = 0; i < colon; ++i) {
+    const char c = text[i];
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(text.data() + colon + 1, text.data() + text.size(), port);
+  return ec == std::errc() && end == text.data() + text.size() && port >= 1 && port <= 65535;
+}
+
+Result<std::shared_ptr<Config>> build_config(const RawTree& tree) {
+  auto config = std::make_shared<Config>();
+  config->source = tree.source + ":" + tree.prefix;
+  config->revision = tree.revision;
+  config->content_hash = content_hash(tree);
+  config->keys.reserve(tree.entries.size());
+
+  simdjson::dom::parser parser;
+  std::set<std::string> brokers;
+  for (const auto& [relative, value] : tree.entries) {
+    Problem problem(tree.prefix + relative);
+    const std::string_view name(relative);
+    // Folder markers ("keys/") that Consul's UI and `consul kv put x/` create carry no config.
+    if (name.empty() || name.back() == '/') continue;
+    if (name.rfind("keys/", 0) == 0) {
+      ApiKey key;
+      if (!parse_key(parser, name.substr(5), value, key, problem)) return problem.error();
+      const std::string id = key.id;
+      auto [it, inserted] = config->keys.emplace(key.secret_sha256, std::move(key));
+      if (!inserted) problem.set("same secret as key '" + it->second.id + "'; every key needs its own secret");
+    } else if (name.rfind("topics/", 0) == 0) {
+      TopicPolicy topic;
+      if (!parse_topic(parser, name.substr(7), value, topic, problem)) return problem.error();
+      config->topics.emplace(std::string(name.substr(7)), topic);
+    } else if (name == "settings") {
+      parse_settings(parser, value, config->settings, problem);
+    } else if (name.rfind("brokers/", 0) == 0) {
+      const std::string address(name.substr(8));
+      if (!is_broker_address(address)) problem.set("broker must be named host:port");
+      brokers.insert(address);
+    } else {
+      problem.set("unknown entry; expected keys/<key-id>, topics/<topic>, settings or brokers/<host:port>");
+    }
+    if (problem.any()) return problem.error();
+  }
+  config->brokers.assign(brokers.begin(), brokers.end());
+  return config;
+}
+
+std::string content_hash(const RawTree& tree) {
+  EVP_MD_CTX* context = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(context, EVP_sha256(), nullptr);
+  for (const auto& [key, value] : tree.entries) {
+    // Length-prefixed so ("ab","c") and ("a","bc") hash differently.
+    const std::uint64_t lengths[2] = {key.size(), value.size()};
+    EVP_DigestUpdate(context, lengths, sizeof(lengths));
+    EVP_DigestUpdate(context, key.data(), key.size());
+    EVP_DigestUpdate(context, value.data(), value.size());
+  }
+  crypto::Sha256 digest;
+  EVP_DigestFinal_ex(context, digest.data(), nullptr);
+  EVP_MD_CTX_free(context);
+  return crypto::to_hex(digest);
+}
+
+}  // namespace intake::config

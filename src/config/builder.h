@@ -1,0 +1,33 @@
+// Builds a complete, validated Config from a registry's RawTree. All or nothing: any invalid
+// entry rejects the whole update with an error naming the registry key and the problem, so a
+// half-valid tree is never published.
+//
+// Layout under the prefix (docs/registry-layout.md):
+//   keys/<key-id>        {"secret_sha256":"<64 hex>","topics":["events.*"],"enabled":true,
+//                         "rate":{"per_sec":500,"burst":1000}}
+//   topics/<topic>       {"max_record_bytes":1048576,"mode":"async"|"sync"}
+//   settings             {"default_mode":"async","max_record_bytes":1048576}
+//   brokers/<host:port>  any value (the seed's layout)
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "config/raw_tree.h"
+#include "error/result.h"
+
+namespace intake::config {
+
+// Returns the Config (version and applied_at left for the store to set) or an
+// invalid_config error whose message starts with the full registry key.
+Result<std::shared_ptr<Config>> build_config(const RawTree& tree);
+
+// Hex SHA-256 over the tree's entries in key order: equal content, equal hash.
+std::string content_hash(const RawTree& tree);
+
+// "host:port" with a non-empty host and a port 1..65535.
+bool is_broker_address(const std::string& text);
+
+}  // namespace intake::config

@@ -1,0 +1,65 @@
+// The runtime configuration snapshot: API keys and their rights, topic policies, settings and
+// the Kafka broker set. Immutable once published; the request path holds one
+// shared_ptr<const Config> for the whole request, so a request never sees two versions.
+#pragma once
+
+#include <absl/container/flat_hash_map.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crypto/digest.h"
+
+namespace intake::config {
+
+enum class DeliveryMode : std::uint8_t { kAsync, kSync };
+
+struct RateLimit {
+  double records_per_sec = 0;  // refill rate
+  double burst = 0;            // bucket size
+};
+
+struct ApiKey {
+  std::string id;                           // registry name, safe to log
+  crypto::Sha256 secret_sha256{};           // digest of the secret the client presents
+  std::vector<std::string> topic_patterns;  // globs (policy/glob.h); deny by default
+  bool enabled = true;
+  std::optional<RateLimit> rate;            // none = unlimited
+};
+
+struct TopicPolicy {
+  std::size_t max_record_bytes = 0;  // 0 = only server.max_body_bytes applies
+  std::optional<DeliveryMode> mode;  // none = settings.default_mode
+};
+
+struct Settings {
+  DeliveryMode default_mode = DeliveryMode::kAsync;
+  std::size_t max_record_bytes = 0;  // 0 = only server.max_body_bytes applies
+};
+
+struct Config {
+  // Keyed by the secret's digest: authenticating a request is one SHA-256 and one lookup.
+  absl::flat_hash_map<crypto::Sha256, ApiKey, crypto::Sha256Hash, crypto::Sha256Equal> keys;
+  absl::flat_hash_map<std::string, TopicPolicy> topics;
+  Settings settings;
+  std::vector<std::string> brokers;  // sorted "host:port"; empty = the YAML's bootstrap servers
+
+  // Provenance, for /admin/config and logs.
+  std::uint64_t version = 0;  // assigned by ConfigStore on publish
+  std::string content_hash;   // hex SHA-256 of the registry content it was built from
+  std::string source;         // e.g. "file:examples/intake.yaml", "consul:intake/"
+  std::string revision;       // the registry's own revision, e.g. the X-Consul-Index
+  std::chrono::system_clock::time_point applied_at{};
+
+  // Returns the key whose secret has this digest, or nullptr.
+  const ApiKey* find_key(const crypto::Sha256& secret_digest) const {
+    auto it = keys.find(secret_digest);
+    return it == keys.end() ? nullptr : &it->second;
+  }
+};
+
+}  // namespace intake::config

@@ -1,0 +1,71 @@
+#include "config/plane.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include "config/builder.h"
+#include "crypto/digest.h"
+
+namespace intake::config {
+
+void ConfigPlane::on_tree(RawTree tree) {
+  std::lock_guard lock(mutex_);
+  tree_ = std::move(tree);
+  rebuild_locked();
+}
+
+void ConfigPlane::on_brokers(std::string_view source, std::vector<std::string> brokers) {
+  std::lock_guard lock(mutex_);
+  std::sort(brokers.begin(), brokers.end());
+  health_source_ = std::string(source);
+  health_brokers_ = std::move(brokers);
+  if (tree_) rebuild_locked();
+}
+
+void ConfigPlane::on_source_error(std::string_view source, std::string_view message) {
+  spdlog::warn("config: {}: {}", source, message);
+}
+
+bool ConfigPlane::registry_applied() const {
+  std::lock_guard lock(mutex_);
+  return registry_applied_;
+}
+
+void ConfigPlane::rebuild_locked() {
+  const auto started = std::chrono::steady_clock::now();
+  auto built = build_config(*tree_);
+  if (!built) {
+    spdlog::error("config: rejected update from {} at revision {}: {} (config version {} stays in force)",
+                  tree_->source, tree_->revision, built.error().message, store_.current()->version);
+    store_.reject({tree_->source, tree_->revision, built.error().message, {}});
+    return;
+  }
+  std::shared_ptr<Config> next = std::move(built).value();
+  if (health_brokers_) {
+    std::set<std::string> merged(next->brokers.begin(), next->brokers.end());
+    merged.insert(health_brokers_->begin(), health_brokers_->end());
+    next->brokers.assign(merged.begin(), merged.end());
+    // The hash covers what was built from, including the health answer.
+    std::string material = next->content_hash;
+    for (const auto& broker : *health_brokers_) material += "|" + broker;
+    next->content_hash = crypto::to_hex(crypto::sha256(material));
+  }
+  const auto current = store_.current();
+  if (registry_applied_ && current->content_hash == next->content_hash) {
+    store_.note_unchanged();
+    return;
+  }
+  const auto build_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  const auto version = store_.publish(next);
+  registry_applied_ = true;
+  spdlog::info("config: applied version {} from {} at revision {}: {} keys, {} topic policies, {} brokers "
+               "(was {} keys, {} brokers; built in {:.1f} ms)",
+               version, next->source, next->revision, next->keys.size(), next->topics.size(), next->brokers.size(),
+               current->keys.size(), current->brokers.size(), build_ms);
+}
+
+}  // namespace intake::config

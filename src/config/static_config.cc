@@ -1,0 +1,205 @@
+#include "config/static_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <fstream>
+#include <initializer_list>
+#include <limits>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string_view>
+
+#include "config/names.h"
+#include "policy/glob.h"
+
+namespace intake::config {
+namespace {
+
+[[noreturn]] void fail(const std::string& origin, const std::string& where, const std::string& what) {
+  throw StaticConfigError(origin + ": " + where + ": " + what);
+}
+
+// Rejects fields we do not know: a typo must not silently fall back to a default.
+void require_known_fields(const YAML::Node& node, const std::string& origin, const std::string& where,
+                          std::initializer_list<std::string_view> known) {
+  if (!node.IsMap()) fail(origin, where, "expected a mapping");
+  for (const auto& item : node) {
+    const auto name = item.first.as<std::string>();
+    bool found = false;
+    for (auto k : known) found = found || k == name;
+    if (!found) {
+      std::string list;
+      for (auto k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+      fail(origin, where + "." + name, "unknown field (known fields: " + list + ")");
+    }
+  }
+}
+
+std::string scalar(const YAML::Node& node, const std::string& origin, const std::string& where) {
+  if (!node.IsScalar()) fail(origin, where, "expected a single value");
+  return node.Scalar();
+}
+
+template <typename Int>
+Int integer(const YAML::Node& node, const std::string& origin, const std::string& where, Int min,
+            Int max) {
+  const std::string text = scalar(node, origin, where);
+  long long value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    fail(origin, where, "expected an integer, got '" + text + "'");
+  }
+  if (value < static_cast<long long>(min) || value > static_cast<long long>(max)) {
+    fail(origin, where,
+         "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + text);
+  }
+  return static_cast<Int>(value);
+}
+
+bool boolean(const YAML::Node& node, const std::string& origin, const std::string& where) {
+  const std::string text = scalar(node, origin, where);
+  if (text == "true") return true;
+  if (text == "false") return false;
+  fail(origin, where, "expected true or false, got '" + text + "'");
+}
+
+void parse_listen(const std::string& text, ServerSettings& server, const std::string& origin) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    fail(origin, "server.listen", "expected ADDRESS:PORT such as 127.0.0.1:8080, got '" + text + "'");
+  }
+  server.address = text.substr(0, colon);
+  YAML::Node port_node(text.substr(colon + 1));
+  server.port = integer<std::uint16_t>(port_node, origin, "server.listen (port)", 1, 65535);
+}
+
+void parse_server(const YAML::Node& node, ServerSettings& server, const std::string& origin) {
+  require_known_fields(node, origin, "server",
+                       {"listen", "threads", "max_body_bytes", "max_header_bytes", "idle_timeout_ms"});
+  if (node["listen"]) parse_listen(scalar(node["listen"], origin, "server.listen"), server, origin);
+  if (node["threads"]) server.threads = integer<unsigned>(node["threads"], origin, "server.threads", 0, 256);
+  if (node["max_body_bytes"]) {
+    server.max_body_bytes = integer<std::size_t>(node["max_body_bytes"], origin, "server.max_body_bytes",
+                                                 1, 64u * 1024 * 1024);
+  }
+  if (node["max_header_bytes"]) {
+    server.max_header_bytes = integer<std::size_t>(node["max_header_bytes"], origin,
+                                                   "server.max_header_bytes", 1024, 1024 * 1024);
+  }
+  if (node["idle_timeout_ms"]) {
+    server.idle_timeout_ms = integer<std::uint32_t>(node["idle_timeout_ms"], origin,
+                                                    "server.idle_timeout_ms", 100, 3'600'000);
+  }
+}
+
+void parse_kafka(const YAML::Node& node, KafkaSettings& kafka, const std::string& origin) {
+  require_known_fields(node, origin, "kafka", {"bootstrap_servers", "properties", "shutdown_flush_ms", "drain_grace_ms"});
+  if (!node["bootstrap_servers"]) {
+    fail(origin, "kafka.bootstrap_servers", "required: a comma-separated HOST:PORT list");
+  }
+  kafka.bootstrap_servers = scalar(node["bootstrap_servers"], origin, "kafka.bootstrap_servers");
+  if (kafka.bootstrap_servers.empty()) fail(origin, "kafka.bootstrap_servers", "must not be empty");
+  if (const auto& props = node["properties"]) {
+    if (!props.IsMap()) fail(origin, "kafka.properties", "expected a mapping of librdkafka properties");
+    for (const auto& item : props) {
+      const auto name = item.first.as<std::string>();
+      kafka.properties.emplace_back(name, scalar(item.second, origin, "kafka.properties." + name));
+    }
+  }
+  if (node["shutdown_flush_ms"]) {
+    kafka.shutdown_flush_ms = integer<std::uint32_t>(node["shutdown_flush_ms"], origin,
+                                                     "kafka.shutdown_flush_ms", 0, 600'000);
+  }
+  if (node["drain_grace_ms"]) {
+    kafka.drain_grace_ms = integer<std::uint32_t>(node["drain_grace_ms"], origin, "kafka.drain_grace_ms", 0, 600'000);
+  }
+}
+
+ApiKey parse_key(const std::string& id, const YAML::Node& node, const std::string& origin) {
+  const std::string where = "keys." + id;
+  if (auto problem = key_id_problem(id); !problem.empty()) fail(origin, where, std::string(problem));
+  require_known_fields(node, origin, where, {"secret_sha256", "topics", "enabled"});
+  ApiKey key;
+  key.id = id;
+  if (!node["secret_sha256"]) {
+    fail(origin, where + ".secret_sha256",
+         "required: the hex SHA-256 of the key's secret (`intake hash-key SECRET` prints it)");
+  }
+  auto digest = crypto::parse_sha256_hex(scalar(node["secret_sha256"], origin, where + ".secret_sha256"));
+  if (!digest) fail(origin, where + ".secret_sha256", "expected 64 hex digits");
+  key.secret_sha256 = *digest;
+  if (const auto& topics = node["topics"]) {
+    if (!topics.IsSequence()) fail(origin, where + ".topics", "expected a list of topic globs");
+    for (std::size_t i = 0; i < topics.size(); ++i) {
+      const std::string at = where + ".topics[" + std::to_string(i) + "]";
+      std::string pattern = scalar(topics[i], origin, at);
+      if (auto problem = policy::glob_problem(pattern); !problem.empty()) {
+        fail(origin, at, "'" + pattern + "': " + std::string(problem));
+      }
+      key.topic_patterns.push_back(std::move(pattern));
+    }
+  }
+  if (node["enabled"]) key.enabled = boolean(node["enabled"], origin, where + ".enabled");
+  return key;
+}
+
+}  // namespace
+
+StaticConfig parse_static_config(const std::string& yaml_text, const std::string& origin) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw StaticConfigError(origin + ": not valid YAML: " + e.what());
+  }
+  if (!root.IsMap()) throw StaticConfigError(origin + ": expected a YAML mapping at the top level");
+  StaticConfig config;
+  config.path = origin;
+  try {
+    require_known_fields(root, origin, "(top level)", {"server", "kafka", "admin", "keys"});
+    if (root["server"]) parse_server(root["server"], config.server, origin);
+    if (!root["kafka"]) fail(origin, "kafka", "required: at least kafka.bootstrap_servers");
+    parse_kafka(root["kafka"], config.kafka, origin);
+    if (const auto& admin = root["admin"]) {
+      require_known_fields(admin, origin, "admin", {"token_sha256"});
+      if (admin["token_sha256"]) {
+        auto digest = crypto::parse_sha256_hex(scalar(admin["token_sha256"], origin, "admin.token_sha256"));
+        if (!digest) fail(origin, "admin.token_sha256", "expected 64 hex digits");
+        config.admin_token_sha256 = *digest;
+      }
+    }
+    if (const auto& keys = root["keys"]) {
+      if (!keys.IsMap()) fail(origin, "keys", "expected a mapping of key id to key settings");
+      std::set<crypto::Sha256> seen;
+      for (const auto& item : keys) {
+        ApiKey key = parse_key(item.first.as<std::string>(), item.second, origin);
+        if (!seen.insert(key.secret_sha256).second) {
+          fail(origin, "keys." + key.id + ".secret_sha256", "the same secret is used by another key");
+        }
+        config.keys.push_back(std::move(key));
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    throw StaticConfigError(origin + ": " + e.what());
+  }
+  return config;
+}
+
+StaticConfig load_static_config(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) throw StaticConfigError(path + ": cannot open the config file");
+  std::stringstream text;
+  text << file.rdbuf();
+  return parse_static_config(text.str(), path);
+}
+
+std::shared_ptr<Config> config_from_static(const StaticConfig& file) {
+  auto config = std::make_shared<Config>();
+  config->source = "file:" + file.path;
+  for (const auto& key : file.keys) config->keys.emplace(key.secret_sha256, key);
+  return config;
+}
+
+}  // namespace intake::config

@@ -1,0 +1,60 @@
+// The YAML file given to `intake run --config`: where to listen, how to reach Kafka, the admin
+// token, and the bootstrap set of API keys. Loaded once at start-up; errors are exceptions
+// (StaticConfigError) whose message names the field and says what to fix.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/config.h"
+#include "crypto/digest.h"
+
+namespace intake::config {
+
+struct ServerSettings {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 8080;
+  unsigned threads = 0;  // 0 = one per core
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t max_header_bytes = 16 * 1024;
+  std::uint32_t idle_timeout_ms = 60'000;
+};
+
+struct KafkaSettings {
+  std::string bootstrap_servers;
+  // Passed to librdkafka as-is, after Intake's defaults (so they can be overridden).
+  std::vector<std::pair<std::string, std::string>> properties;
+  std::uint32_t shutdown_flush_ms = 10'000;
+  // After a broker-set change, how long the old producer's in-flight records may take before
+  // they are handed to the new producer.
+  std::uint32_t drain_grace_ms = 10'000;
+};
+
+struct StaticConfig {
+  std::string path;
+  ServerSettings server;
+  KafkaSettings kafka;
+  std::optional<crypto::Sha256> admin_token_sha256;
+  std::vector<ApiKey> keys;
+};
+
+class StaticConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Throws StaticConfigError for a missing file, bad YAML, unknown fields or invalid values.
+StaticConfig load_static_config(const std::string& path);
+
+// Same, from YAML text (`origin` names it in messages).
+StaticConfig parse_static_config(const std::string& yaml_text, const std::string& origin);
+
+// Builds the first runtime Config from the file's keys (before any registry answers).
+std::shared_ptr<Config> config_from_static(const StaticConfig& file);
+
+}  // namespace intake::config

@@ -1,0 +1,68 @@
+// ConfigStore: holds the current Config snapshot and swaps it atomically, keeps the last
+// rejected update for operators, and tells listeners about each publish.
+//
+// Thread-safety: current() is lock-free for readers on the request path (an atomic
+// shared_ptr load). publish/reject/listen take a mutex: they are the cold control path.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+
+namespace intake::config {
+
+struct RejectedUpdate {
+  std::string source;
+  std::string revision;
+  std::string error;  // names the registry key and the problem
+  std::chrono::system_clock::time_point at{};
+};
+
+struct StoreCounters {
+  std::uint64_t published = 0;
+  std::uint64_t rejected = 0;
+  std::uint64_t unchanged = 0;  // updates whose content equalled the config in force
+};
+
+class ConfigStore {
+ public:
+  ConfigStore();
+
+  // The snapshot in force. Never null (an empty Config before the first publish).
+  std::shared_ptr<const Config> current() const { return current_.load(std::memory_order_acquire); }
+
+  // Sets version and applied_at on `next`, makes it current, then calls the listeners.
+  // Returns the new version.
+  std::uint64_t publish(std::shared_ptr<Config> next);
+
+  // Records an update that failed validation; the config in force stays.
+  void reject(RejectedUpdate rejected);
+
+  // Counts an update whose content equalled the config in force (nothing published).
+  void note_unchanged();
+
+  std::optional<RejectedUpdate> last_rejected() const;
+  StoreCounters counters() const;
+
+  // `listener` runs after every publish, on the publishing thread, with the new snapshot.
+  // REQUIRES: called before the first publish that it should see.
+  void on_publish(std::function<void(const Config&)> listener);
+
+ private:
+  std::atomic<std::shared_ptr<const Config>> current_;
+  mutable std::mutex mutex_;  // guards everything below
+  std::uint64_t last_version_ = 0;
+  std::optional<RejectedUpdate> last_rejected_;
+  StoreCounters counters_;
+  std::vector<std::function<void(const Config&)>> listeners_;
+};
+
+}  // namespace intake::config

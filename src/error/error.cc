@@ -1,0 +1,56 @@
+#include "error/error.h"
+
+#include <array>
+#include <cstddef>
+
+namespace intake {
+namespace {
+
+struct ErrorRow {
+  ErrorCode code;
+  std::string_view name;
+  int http_status;
+};
+
+constexpr std::array<ErrorRow, static_cast<std::size_t>(ErrorCode::kCount_)> kErrorTable{{
+    {ErrorCode::kBadRequest, "bad_request", 400},
+    {ErrorCode::kEmptyBody, "empty_body", 400},
+    {ErrorCode::kInvalidTopic, "invalid_topic", 400},
+    {ErrorCode::kMissingApiKey, "missing_api_key", 401},
+    {ErrorCode::kInvalidApiKey, "invalid_api_key", 401},
+    {ErrorCode::kKeyDisabled, "key_disabled", 403},
+    {ErrorCode::kTopicNotAllowed, "topic_not_allowed", 403},
+    {ErrorCode::kNotFound, "not_found", 404},
+    {ErrorCode::kMethodNotAllowed, "method_not_allowed", 405},
+    {ErrorCode::kPayloadTooLarge, "payload_too_large", 413},
+    {ErrorCode::kRequestHeaderTooLarge, "request_header_too_large", 431},
+    {ErrorCode::kBackpressure, "backpressure", 429},
+    {ErrorCode::kKafkaUnavailable, "kafka_unavailable", 503},
+    {ErrorCode::kShuttingDown, "shutting_down", 503},
+    {ErrorCode::kInternal, "internal_error", 500},
+    {ErrorCode::kInvalidConfig, "invalid_config", 400},
+    {ErrorCode::kUnauthorizedAdmin, "invalid_admin_token", 401},
+}};
+
+// Rows must sit at the index of their code so lookups are a plain index.
+constexpr bool table_is_in_code_order() {
+  for (std::size_t i = 0; i < kErrorTable.size(); ++i) {
+    if (static_cast<std::size_t>(kErrorTable[i].code) != i) return false;
+  }
+  return true;
+}
+static_assert(table_is_in_code_order(), "kErrorTable rows must follow ErrorCode order");
+
+const ErrorRow& row(ErrorCode code) {
+  auto index = static_cast<std::size_t>(code);
+  if (index >= kErrorTable.size()) index = static_cast<std::size_t>(ErrorCode::kInternal);
+  return kErrorTable[index];
+}
+
+}  // namespace
+
+std::string_view error_name(ErrorCode code) { return row(code).name; }
+
+int error_http_status(ErrorCode code) { return row(code).http_status; }
+
+}  // namespace intake

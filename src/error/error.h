@@ -1,0 +1,45 @@
+// Error codes for everything a client can be told, and the one table that maps each code to
+// its stable JSON name and HTTP status. Errors are values on the request path (see result.h);
+// adding a code means adding one row to kErrorTable in error.cc, nothing else.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace intake {
+
+enum class ErrorCode : std::uint8_t {
+  kBadRequest,
+  kEmptyBody,
+  kInvalidTopic,
+  kMissingApiKey,
+  kInvalidApiKey,
+  kKeyDisabled,
+  kTopicNotAllowed,
+  kNotFound,
+  kMethodNotAllowed,
+  kPayloadTooLarge,
+  kRequestHeaderTooLarge,
+  kBackpressure,
+  kKafkaUnavailable,
+  kShuttingDown,
+  kInternal,
+  kInvalidConfig,
+  kUnauthorizedAdmin,
+  kCount_,  // not a code: the number of codes, keeps the table honest
+};
+
+// The JSON `code` value: stable snake_case, part of the public API.
+std::string_view error_name(ErrorCode code);
+
+// The HTTP status a response carrying this code uses.
+int error_http_status(ErrorCode code);
+
+// An error with a message that tells the client what to fix.
+struct Error {
+  ErrorCode code = ErrorCode::kInternal;
+  std::string message;
+};
+
+}  // namespace intake

@@ -1,0 +1,31 @@
+#include "http/message.h"
+
+#include "json/writer.h"
+
+namespace intake::http {
+
+Response error_response(const Error& error) {
+  Response response;
+  response.status = error_http_status(error.code);
+  response.body.reserve(64 + error.message.size());
+  response.body += R"({"error":{"code":)";
+  json::append_string(response.body, error_name(error.code));
+  response.body += R"(,"message":)";
+  json::append_string(response.body, error.message);
+  response.body += "}}";
+  // Tell well-behaved clients when to come back instead of letting them hammer us.
+  if (error.code == ErrorCode::kBackpressure) response.retry_after_s = 1;
+  if (error.code == ErrorCode::kKafkaUnavailable || error.code == ErrorCode::kShuttingDown) {
+    response.retry_after_s = 5;
+  }
+  return response;
+}
+
+Response json_response(int status, std::string body) {
+  Response response;
+  response.status = status;
+  response.body = std::move(body);
+  return response;
+}
+
+}  // namespace intake::http

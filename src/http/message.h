@@ -1,0 +1,48 @@
+// The request and response shapes handlers see. Views point into the connection's read buffer
+// and are valid only while the handler runs; nothing here depends on the HTTP library.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "error/error.h"
+
+namespace intake::http {
+
+enum class Method : std::uint8_t { kGet, kHead, kPost, kPut, kDelete, kPatch, kOptions, kOther };
+
+// Case-insensitive header lookup supplied by the server.
+class HeaderSource {
+ public:
+  virtual ~HeaderSource() = default;
+  // Returns the header's value, or an empty view when it is absent.
+  virtual std::string_view find(std::string_view name) const = 0;
+};
+
+struct Request {
+  Method method = Method::kOther;
+  std::string_view path;   // without the query string
+  std::string_view query;  // after '?', may be empty
+  std::string_view body;
+  const HeaderSource* headers = nullptr;
+
+  std::string_view header(std::string_view name) const { return headers ? headers->find(name) : std::string_view{}; }
+};
+
+struct Response {
+  int status = 200;
+  std::string body;
+  std::string_view content_type = "application/json";
+  std::string_view allow;            // set on 405: the methods the path accepts
+  std::uint32_t retry_after_s = 0;   // 0 = no Retry-After header
+  bool close_connection = false;     // e.g. after a framing error we cannot recover from
+};
+
+// `{"error":{"code":"<name>","message":"<message>"}}` with the code's HTTP status.
+Response error_response(const Error& error);
+
+// A small JSON body with the given status.
+Response json_response(int status, std::string body);
+
+}  // namespace intake::http

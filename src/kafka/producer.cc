@@ -1,0 +1,328 @@
+#include "kafka/producer.h"
+
+#include <librdkafka/rdkafka.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+#include "policy/topic_name.h"
+
+namespace intake::kafka {
+
+namespace {
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
+  return out;
+}
+
+std::vector<std::string> split_brokers(const std::string& csv) {
+  std::set<std::string> unique;
+  std::size_t start = 0;
+  while (start <= csv.size()) {
+    auto end = csv.find(',', start);
+    if (end == std::string::npos) end = csv.size();
+    std::string item = csv.substr(start, end - start);
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty()) unique.insert(item);
+    start = end + 1;
+  }
+  return {unique.begin(), unique.end()};
+}
+
+void set_property(rd_kafka_conf_t* conf, const std::string& name, const std::string& value) {
+  char errstr[512];
+  if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+    rd_kafka_conf_destroy(conf);
+    throw std::runtime_error("kafka.properties." + name + ": " + errstr);
+  }
+}
+
+Error produce_error(rd_kafka_resp_err_t err) {
+  switch (err) {
+    case RD_KAFKA_RESP_ERR__QUEUE_FULL:
+      return make_error(ErrorCode::kBackpressure, "the gateway's Kafka queue is full; retry after a pause");
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+      return make_error(ErrorCode::kPayloadTooLarge, "the record is larger than Kafka accepts");
+    case RD_KAFKA_RESP_ERR__FATAL:
+      return make_error(ErrorCode::kKafkaUnavailable, "the Kafka producer hit a fatal error; retry later");
+    default:
+      return make_error(ErrorCode::kKafkaUnavailable, std::string("Kafka refused the record: ") + rd_kafka_err2str(err));
+  }
+}
+
+}  // namespace
+
+// One librdkafka producer handle on one broker set, with the thread that serves it.
+class ProducerInstance {
+ public:
+  ProducerInstance(KafkaProducer& owner, const config::KafkaSettings& settings, std::vector<std::string> brokers)
+      : owner_(owner), brokers_(std::move(brokers)) {
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    // Defaults first so the YAML's kafka.properties can override them.
+    set_property(conf, "enable.idempotence", "true");  // implies acks=all and in-order retries
+    set_property(conf, "acks", "all");
+    set_property(conf, "linger.ms", "5");
+    set_property(conf, "compression.type", "lz4");
+    set_property(conf, "queue.buffering.max.messages", "1000000");
+    set_property(conf, "queue.buffering.max.kbytes", "1048576");
+    set_property(conf, "message.timeout.ms", "300000");
+    set_property(conf, "client.id", "intake");
+    for (const auto& [name, value] : settings.properties) set_property(conf, name, value);
+    set_property(conf, "bootstrap.servers", join(brokers_));
+    rd_kafka_conf_set_opaque(conf, this);
+    rd_kafka_conf_set_dr_msg_cb(conf, &ProducerInstance::on_delivery);
+    rd_kafka_conf_set_error_cb(conf, &ProducerInstance::on_error);
+    rd_kafka_conf_set_log_cb(conf, &ProducerInstance::on_log);
+    char errstr[512];
+    handle_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+    if (handle_ == nullptr) {
+      rd_kafka_conf_destroy(conf);
+      throw std::runtime_error(std::string("cannot create the Kafka producer: ") + errstr);
+    }
+    poller_ = std::thread([this] { poll_loop(); });
+  }
+
+  ~ProducerInstance() {
+    stop_polling_.store(true);
+    if (poller_.joinable()) poller_.join();
+    rd_kafka_destroy(handle_);
+  }
+
+  Result<void> produce(const OutgoingRecord& record) {
+    // librdkafka wants a NUL-terminated topic name; names are short (<= 249), so a stack copy.
+    char topic[policy::kMaxTopicNameLength + 1];
+    const std::size_t topic_length = std::min(record.topic.size(), policy::kMaxTopicNameLength);
+    std::memcpy(topic, record.topic.data(), topic_length);
+    topic[topic_length] = '\0';
+    const auto err = rd_kafka_producev(
+        handle_, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
+        RD_KAFKA_V_KEY(record.key.empty() ? nullptr : record.key.data(), record.key.size()), RD_KAFKA_V_END);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return produce_error(err);
+    return {};
+  }
+
+  bool brokers_up() const { return brokers_up_.load(std::memory_order_relaxed); }
+  const std::vector<std::string>& brokers() const { return brokers_; }
+
+  // Adds brokers to the running handle. Control thread only.
+  void add_brokers(const std::vector<std::string>& added) {
+    rd_kafka_brokers_add(handle_, join(added).c_str());
+    std::set<std::string> all(brokers_.begin(), brokers_.end());
+    all.insert(added.begin(), added.end());
+    brokers_.assign(all.begin(), all.end());
+  }
+
+  // From now on every record this instance gives back goes to the owner's current producer.
+  // Queued records are purged (and so handed over) at once; in-flight ones after `grace`.
+  void retire(std::chrono::milliseconds grace) {
+    retire_deadline_ = std::chrono::steady_clock::now() + grace;
+    retired_.store(true);
+    rd_kafka_purge(handle_, RD_KAFKA_PURGE_F_QUEUE);
+  }
+
+  // True once a retired instance has nothing left: it may be destroyed.
+  bool drained() const { return retired_.load() && rd_kafka_outq_len(handle_) == 0; }
+
+  // Flushes for up to `timeout` and returns how many records are still undelivered.
+  std::uint64_t flush(std::chrono::milliseconds timeout) {
+    stop_polling_.store(true);
+    if (poller_.joinable()) poller_.join();
+    rd_kafka_flush(handle_, static_cast<int>(timeout.count()));  // serves delivery reports itself
+    return static_cast<std::uint64_t>(std::max(0, rd_kafka_outq_len(handle_)));
+  }
+
+ private:
+  void poll_loop() {
+    using Clock = std::chrono::steady_clock;
+    auto next_probe = Clock::now();
+    bool inflight_purged = false;
+    while (!stop_polling_.load(std::memory_order_relaxed)) {
+      rd_kafka_poll(handle_, 100);
+      if (retired_.load() && !inflight_purged && Clock::now() >= retire_deadline_) {
+        // In-flight records had their grace: give them (and anything enqueued during the
+        // swap) to the current producer. They may arrive twice; they are not lost.
+        rd_kafka_purge(handle_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        inflight_purged = true;
+      }
+      // After "all brokers down" nothing tells us they are back unless we ask: probe metadata.
+      if (!brokers_up_.load(std::memory_order_relaxed) && !retired_.load() && Clock::now() >= next_probe) {
+        const struct rd_kafka_metadata* metadata = nullptr;
+        if (rd_kafka_metadata(handle_, 0, nullptr, &metadata, 500) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+          rd_kafka_metadata_destroy(metadata);
+          brokers_up_.store(true, std::memory_order_relaxed);
+          spdlog::info("kafka: brokers reachable again ({})", join(brokers_));
+        }
+        next_probe = Clock::now() + std::chrono::seconds(1);
+      }
+    }
+  }
+
+  // Runs on this instance's poller (or flush) thread for every record, delivered or not.
+  static void on_delivery(rd_kafka_t* /*rk*/, const rd_kafka_message_t* message, void* opaque) {
+    auto* self = static_cast<ProducerInstance*>(opaque);
+    auto& counters = self->owner_.counters_;
+    if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      counters.delivered.fetch_add(1, std::memory_order_relaxed);
+      self->brokers_up_.store(true, std::memory_order_relaxed);
+      return;
+    }
+    if (self->retired_.load()) {
+      const OutgoingRecord record{
+          rd_kafka_topic_name(message->rkt),
+          {static_cast<const char*>(message->key), message->key ? message->key_len : 0},
+          {static_cast<const char*>(message->payload), message->payload ? message->len : 0}};
+      self->owner_.hand_over(record);
+      return;
+    }
+    const auto failed = counters.failed.fetch_add(1, std::memory_order_relaxed) + 1;
+    // Log the first failures and then a sample, so a broker outage cannot flood the log.
+    if (failed <= 10 || failed % 1000 == 0) {
+      spdlog::error("kafka: record to topic '{}' failed: {} ({} failed so far)", rd_kafka_topic_name(message->rkt),
+                    rd_kafka_err2str(message->err), failed);
+    }
+  }
+
+  static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+    auto* self = static_cast<ProducerInstance*>(opaque);
+    const auto code = static_cast<rd_kafka_resp_err_t>(err);
+    if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) self->brokers_up_.store(false, std::memory_order_relaxed);
+    if (code == RD_KAFKA_RESP_ERR__FATAL) {
+      char fatal_reason[512];
+      const auto fatal = rd_kafka_fatal_error(rk, fatal_reason, sizeof(fatal_reason));
+      spdlog::critical("kafka: fatal producer error {}: {}", rd_kafka_err2name(fatal), fatal_reason);
+      return;
+    }
+    if (!self->retired_.load()) spdlog::warn("kafka: {}: {}", rd_kafka_err2name(code), reason);
+  }
+
+  static void on_log(const rd_kafka_t* /*rk*/, int level, const char* facility, const char* text) {
+    // Connection failures arrive through on_error too; log them once, there.
+    if (std::strcmp(facility, "FAIL") == 0) {
+      spdlog::debug("librdkafka {}: {}", facility, text);
+    } else if (level <= 3) {
+      spdlog::error("librdkafka {}: {}", facility, text);
+    } else if (level <= 5) {
+      spdlog::info("librdkafka {}: {}", facility, text);
+    } else {
+      spdlog::debug("librdkafka {}: {}", facility, text);
+    }
+  }
+
+  KafkaProducer& owner_;
+  std::vector<std::string> brokers_;  // control thread only
+  rd_kafka_t* handle_ = nullptr;
+  std::thread poller_;
+  std::atomic<bool> stop_polling_{false};
+  std::atomic<bool> brokers_up_{true};
+  std::atomic<bool> retired_{false};
+  std::chrono::steady_clock::time_point retire_deadline_{};
+};
+
+KafkaProducer::KafkaProducer(const config::KafkaSettings& settings) : settings_(settings) {
+  auto brokers = split_brokers(settings_.bootstrap_servers);
+  if (brokers.empty()) throw std::runtime_error("kafka.bootstrap_servers lists no broker");
+  current_.store(start_instance(brokers));
+}
+
+KafkaProducer::~KafkaProducer() { stop(); }
+
+std::shared_ptr<ProducerInstance> KafkaProducer::start_instance(const std::vector<std::string>& brokers) {
+  auto instance = std::make_shared<ProducerInstance>(*this, settings_, brokers);
+  counters_.producers_started.fetch_add(1, std::memory_order_relaxed);
+  return instance;
+}
+
+Result<void> KafkaProducer::enqueue(const OutgoingRecord& record) {
+  if (stopping_.load(std::memory_order_relaxed)) {
+    return make_error(ErrorCode::kShuttingDown, "the gateway is shutting down; retry on another instance");
+  }
+  const auto instance = current_.load(std::memory_order_acquire);
+  if (!instance->brokers_up()) {
+    return make_error(ErrorCode::kKafkaUnavailable, "no Kafka broker is reachable; the record was not accepted, retry later");
+  }
+  auto produced = instance->produce(record);
+  if (produced) counters_.enqueued.fetch_add(1, std::memory_order_relaxed);
+  return produced;
+}
+
+bool KafkaProducer::ready() const {
+  return !stopping_.load(std::memory_order_relaxed) && current_.load(std::memory_order_acquire)->brokers_up();
+}
+
+void KafkaProducer::hand_over(const OutgoingRecord& record) {
+  auto produced = current_.load(std::memory_order_acquire)->produce(record);
+  if (produced) {
+    counters_.handed_over.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  const auto failed = counters_.failed.fetch_add(1, std::memory_order_relaxed) + 1;
+  spdlog::error("kafka: could not hand a record for '{}' over to the new producer: {} ({} failed so far)", record.topic,
+                produced.error().message, failed);
+}
+
+void KafkaProducer::set_brokers(const std::vector<std::string>& wanted_list) {
+  std::lock_guard lock(control_mutex_);
+  if (stopped_) return;
+  // Retired producers that finished draining are destroyed here, off the request path.
+  std::erase_if(retired_, [](const auto& instance) { return instance->drained() && instance.use_count() == 1; });
+  if (wanted_list.empty()) {
+    spdlog::warn("kafka: the registry lists no broker; keeping {}", join(current_.load()->brokers()));
+    return;
+  }
+  const std::set<std::string> wanted(wanted_list.begin(), wanted_list.end());
+  const auto current = current_.load();
+  const std::set<std::string> have(current->brokers().begin(), current->brokers().end());
+  if (wanted == have) return;
+  if (std::includes(wanted.begin(), wanted.end(), have.begin(), have.end())) {
+    std::vector<std::string> added;
+    std::set_difference(wanted.begin(), wanted.end(), have.begin(), have.end(), std::back_inserter(added));
+    spdlog::info("kafka: adding brokers {} to the running producer", join(added));
+    current->add_brokers(added);
+    return;
+  }
+  const std::vector<std::string> next_brokers(wanted.begin(), wanted.end());
+  spdlog::info("kafka: broker set changed from {} to {}: starting a new producer, draining the old one",
+               join(current->brokers()), join(next_brokers));
+  std::shared_ptr<ProducerInstance> next;
+  try {
+    next = start_instance(next_brokers);
+  } catch (const std::exception& e) {
+    spdlog::error("kafka: cannot start a producer on {}: {}; keeping the current one", join(next_brokers), e.what());
+    return;
+  }
+  current_.store(next, std::memory_order_release);
+  current->retire(std::chrono::milliseconds(settings_.drain_grace_ms));
+  retired_.push_back(current);
+}
+
+std::vector<std::string> KafkaProducer::brokers() const {
+  std::lock_guard lock(control_mutex_);
+  return current_.load()->brokers();
+}
+
+std::uint64_t KafkaProducer::stop() {
+  std::lock_guard lock(control_mutex_);
+  if (stopped_) return undelivered_at_stop_;
+  stopped_ = true;
+  stopping_.store(true, std::memory_order_relaxed);
+  const auto timeout = std::chrono::milliseconds(settings_.shutdown_flush_ms);
+  // Retired producers first: whatever they give back lands in the current one, flushed last.
+  for (auto& instance : retired_) instance->flush(timeout);
+  undelivered_at_stop_ = current_.load()->flush(timeout);
+  for (auto& instance : retired_) undelivered_at_stop_ += instance->flush(std::chrono::milliseconds(0));
+  if (undelivered_at_stop_ > 0) {
+    spdlog::error("kafka: {} records still undelivered after {} ms of flushing", undelivered_at_stop_,
+                  settings_.shutdown_flush_ms);
+  }
+  return undelivered_at_stop_;
+}
+
+}  // namespace intake::kafka

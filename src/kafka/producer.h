@@ -1,0 +1,80 @@
+// KafkaProducer: the librdkafka producer behind RecordSink. librdkafka owns batching and
+// retries; idempotence and acks=all mean a retried batch is never duplicated.
+//
+// The broker set can change live (set_brokers):
+//  - brokers only added: the running producer learns them (rd_kafka_brokers_add);
+//  - set shrinks or changes: a new producer on the new set becomes current, and the old one
+//    is retired: its queued records are purged and handed over to the new one at once; its
+//    in-flight records get `drain_grace` to complete, then they are purged and handed over
+//    too (they may then arrive twice: at-least-once, never lost). Retired producers are
+//    destroyed on their own thread once drained.
+//
+// Threads: enqueue() from any thread, lock-free apart from librdkafka's own queue lock.
+// set_brokers() and stop() from one control thread. Each producer instance has one poller
+// thread serving delivery reports; stop() ends them after flushing.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "config/static_config.h"
+#include "kafka/record_sink.h"
+
+namespace intake::kafka {
+
+struct ProducerCounters {
+  std::atomic<std::uint64_t> enqueued{0};
+  std::atomic<std::uint64_t> delivered{0};
+  std::atomic<std::uint64_t> failed{0};       // delivery failed after librdkafka's retries
+  std::atomic<std::uint64_t> handed_over{0};  // moved from a retired producer to the current one
+  std::atomic<std::uint64_t> producers_started{0};
+};
+
+class ProducerInstance;
+
+class KafkaProducer final : public RecordSink {
+ public:
+  // Throws std::runtime_error if librdkafka rejects the configuration (start-up only).
+  explicit KafkaProducer(const config::KafkaSettings& settings);
+  ~KafkaProducer() override;
+  KafkaProducer(const KafkaProducer&) = delete;
+  KafkaProducer& operator=(const KafkaProducer&) = delete;
+
+  Result<void> enqueue(const OutgoingRecord& record) override;
+  bool ready() const override;
+
+  // Applies a new broker set ("host:port" each). Empty = keep the current set (a registry
+  // that momentarily lists no broker must not strand the producer). Never blocks on Kafka.
+  void set_brokers(const std::vector<std::string>& brokers);
+
+  // The broker list the current producer was started with plus any added since.
+  std::vector<std::string> brokers() const;
+
+  // Stops accepting, flushes every producer for up to shutdown_flush_ms, and returns how
+  // many records were still undelivered (0 = nothing lost). Idempotent.
+  std::uint64_t stop();
+
+  const ProducerCounters& counters() const { return counters_; }
+
+ private:
+  friend class ProducerInstance;
+  std::shared_ptr<ProducerInstance> start_instance(const std::vector<std::string>& brokers);
+  // Re-produces a record a retired instance gave back. Called on that instance's thread.
+  void hand_over(const OutgoingRecord& record);
+
+  config::KafkaSettings settings_;
+  std::atomic<std::shared_ptr<ProducerInstance>> current_;
+  std::atomic<bool> stopping_{false};
+  ProducerCounters counters_;
+  mutable std::mutex control_mutex_;  // set_brokers/stop/brokers; never taken by enqueue
+  std::vector<std::shared_ptr<ProducerInstance>> retired_;
+  std::uint64_t undelivered_at_stop_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace intake::kafka

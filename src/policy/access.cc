@@ -1,0 +1,65 @@
+#include "policy/access.h"
+
+#include <string>
+
+#include "crypto/digest.h"
+#include "policy/glob.h"
+
+namespace intake::policy {
+namespace {
+
+bool iequals_prefix(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    char a = text[i], b = prefix[i];
+    if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
+    if (a != b) return false;
+  }
+  return true;
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+}  // namespace
+
+Result<std::string_view> presented_key(std::string_view authorization, std::string_view x_intake_key) {
+  authorization = trim(authorization);
+  if (!authorization.empty()) {
+    if (!iequals_prefix(authorization, "bearer ")) {
+      return make_error(ErrorCode::kMissingApiKey,
+                        "the Authorization header must be 'Bearer <api key>'");
+    }
+    auto key = trim(authorization.substr(7));
+    if (key.empty()) return make_error(ErrorCode::kMissingApiKey, "the Bearer token is empty");
+    return key;
+  }
+  x_intake_key = trim(x_intake_key);
+  if (!x_intake_key.empty()) return x_intake_key;
+  return make_error(ErrorCode::kMissingApiKey,
+                    "send your API key as 'Authorization: Bearer <api key>' or 'X-Intake-Key: <api key>'");
+}
+
+Result<const config::ApiKey*> authenticate(const config::Config& config, std::string_view secret) {
+  const config::ApiKey* key = config.find_key(crypto::sha256(secret));
+  if (key == nullptr) {
+    return make_error(ErrorCode::kInvalidApiKey, "the API key is not valid; check it or ask for a new one");
+  }
+  if (!key->enabled) {
+    return make_error(ErrorCode::kKeyDisabled, "API key '" + key->id + "' is disabled");
+  }
+  return key;
+}
+
+Result<void> authorize_topic(const config::ApiKey& key, std::string_view topic) {
+  for (const auto& pattern : key.topic_patterns) {
+    if (glob_match(pattern, topic)) return {};
+  }
+  return make_error(ErrorCode::kTopicNotAllowed,
+                    "API key '" + key.id + "' may not write to topic '" + std::string(topic) + "'");
+}
+
+}  // namespace intake::policy

@@ -1,0 +1,37 @@
+// ConsulHealthSource: the Kafka broker set from Consul's health API — every instance of one
+// service whose checks pass — watched with a blocking query. Address from Service.Address,
+// or Node.Address when the service did not register one; port from Service.Port.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "sources/consul_client.h"
+#include "sources/source.h"
+
+namespace intake::sources {
+
+struct ConsulHealthSettings {
+  ConsulEndpoint endpoint;
+  std::string service = "kafka";
+  std::chrono::milliseconds wait{300'000};
+};
+
+class ConsulHealthSource final : public Source {
+ public:
+  explicit ConsulHealthSource(ConsulHealthSettings settings) : settings_(std::move(settings)) {}
+
+  std::string name() const override { return "consul_health"; }
+  void start(boost::asio::io_context& control, config::UpdateCallbacks& callbacks) override;
+  SourceStats stats() const override { return stats_.snapshot(); }
+
+ private:
+  ConsulHealthSettings settings_;
+  WatchStats stats_;
+};
+
+// Decodes a /v1/health/service answer into sorted unique "host:port". Error message or empty.
+std::string decode_health_answer(const std::string& body, std::vector<std::string>& brokers);
+
+}  // namespace intake::sources

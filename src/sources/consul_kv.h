@@ -1,0 +1,38 @@
+// ConsulKvSource: watches one KV prefix (default "intake/") with a single recursive blocking
+// query — one long poll for the whole tree, not one per key — and reports the complete
+// subtree on every change. Deletions, an empty prefix (404) and Consul restarts are all
+// just "the tree as it is now".
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "sources/consul_client.h"
+#include "sources/source.h"
+
+namespace intake::sources {
+
+struct ConsulKvSettings {
+  ConsulEndpoint endpoint;
+  std::string prefix = "intake/";
+  std::chrono::milliseconds wait{300'000};
+};
+
+class ConsulKvSource final : public Source {
+ public:
+  explicit ConsulKvSource(ConsulKvSettings settings);
+
+  std::string name() const override { return "consul_kv"; }
+  void start(boost::asio::io_context& control, config::UpdateCallbacks& callbacks) override;
+  SourceStats stats() const override { return stats_.snapshot(); }
+
+ private:
+  ConsulKvSettings settings_;
+  WatchStats stats_;
+};
+
+// Decodes a /v1/kv/<prefix>?recurse answer (a JSON array, or the 404 of an empty prefix) into
+// a tree of keys relative to `prefix`. Returns an error message, or empty on success.
+std::string decode_kv_answer(const HttpAnswer& answer, const std::string& prefix, config::RawTree& tree);
+
+}  // namespace intake::sources

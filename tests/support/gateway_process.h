@@ -1,0 +1,33 @@
+// Runs the real `intake` binary as a child process with a generated config, for integration
+// tests: starts it, waits until /healthz answers, and stops it with a signal.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+namespace intake::testing {
+
+class GatewayProcess {
+ public:
+  // Writes `config_yaml` to a temp file and starts INTAKE_BINARY with it, logging to a file.
+  // Throws if /healthz does not answer on `port` within 20 s (the log tail is in the message).
+  GatewayProcess(const std::string& config_yaml, std::uint16_t port);
+  ~GatewayProcess();  // SIGKILL if still running
+  GatewayProcess(const GatewayProcess&) = delete;
+  GatewayProcess& operator=(const GatewayProcess&) = delete;
+
+  std::uint16_t port() const { return port_; }
+  // Sends `signal` and waits up to timeout_ms; returns the exit code, or -1 on timeout.
+  int stop(int signal, int timeout_ms = 30'000);
+  std::string log_tail(std::size_t bytes = 4000) const;
+
+ private:
+  pid_t pid_ = -1;
+  std::uint16_t port_;
+  std::string config_path_;
+  std::string log_path_;
+};
+
+}  // namespace intake::testing

@@ -1,0 +1,78 @@
+#include "config/static_config.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace intake::config {
+namespace {
+
+constexpr const char* kDemoDigest = "2fa68b16f48fb2fd234756d1ca0a2e1a7dda96422ccaa33e3ec7635a88b863e3";
+
+std::string message_of(const std::string& yaml) {
+  try {
+    parse_static_config(yaml, "test.yaml");
+  } catch (const StaticConfigError& e) {
+    return e.what();
+  }
+  return "(accepted)";
+}
+
+TEST(StaticConfig, ParsesAFullFile) {
+  const auto config = parse_static_config(std::string(R"(
+server: {listen: "0.0.0.0:9090", threads: 3, max_body_bytes: 2048, idle_timeout_ms: 500}
+kafka:
+  bootstrap_servers: "a:1,b:2"
+  properties: {linger.ms: "10"}
+keys:
+  team-a: {secret_sha256: )") + kDemoDigest + R"(, topics: ["events.*"], enabled: false}
+)",
+                                          "test.yaml");
+  EXPECT_EQ(config.server.address, "0.0.0.0");
+  EXPECT_EQ(config.server.port, 9090);
+  EXPECT_EQ(config.server.threads, 3u);
+  EXPECT_EQ(config.server.max_body_bytes, 2048u);
+  EXPECT_EQ(config.kafka.bootstrap_servers, "a:1,b:2");
+  ASSERT_EQ(config.kafka.properties.size(), 1u);
+  EXPECT_EQ(config.kafka.properties[0].first, "linger.ms");
+  ASSERT_EQ(config.keys.size(), 1u);
+  EXPECT_EQ(config.keys[0].id, "team-a");
+  EXPECT_FALSE(config.keys[0].enabled);
+  EXPECT_EQ(config.keys[0].topic_patterns, std::vector<std::string>{"events.*"});
+  EXPECT_EQ(config_from_static(config)->keys.size(), 1u);
+}
+
+TEST(StaticConfig, ExampleFileInTheRepoIsValid) {
+  const auto config = load_static_config(INTAKE_SOURCE_DIR "/examples/intake.yaml");
+  EXPECT_EQ(config.keys.size(), 1u);
+  EXPECT_EQ(config.server.port, 8080);
+}
+
+TEST(StaticConfig, ErrorsNameTheFieldAndSayWhatToFix) {
+  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nservre: {}").find("servre: unknown field"), std::string::npos);
+  EXPECT_NE(message_of("server: {}").find("kafka: required"), std::string::npos);
+  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nserver: {listen: 'nope'}").find("server.listen"),
+            std::string::npos);
+  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nserver: {threads: -1}").find("server.threads: must be between"),
+            std::string::npos);
+  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nkeys: {a: {secret_sha256: abc}}").find("keys.a.secret_sha256: expected 64 hex"),
+            std::string::npos);
+  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nkeys: {a: {topics: [x]}}").find("keys.a.secret_sha256: required"),
+            std::string::npos);
+  EXPECT_NE(message_of(std::string("kafka: {bootstrap_servers: x}\nkeys: {a: {secret_sha256: ") + kDemoDigest +
+                       ", topics: ['bad/topic']}}")
+                .find("keys.a.topics[0]"),
+            std::string::npos);
+  EXPECT_NE(message_of(std::string("kafka: {bootstrap_servers: x}\nkeys: {a: {secret_sha256: ") + kDemoDigest +
+                       "}, b: {secret_sha256: " + kDemoDigest + "}}")
+                .find("same secret"),
+            std::string::npos);
+  EXPECT_NE(message_of("kafka: [").find("not valid YAML"), std::string::npos);
+}
+
+TEST(StaticConfig, MissingFileSaysSo) {
+  EXPECT_THROW(load_static_config("/nonexistent/intake.yaml"), StaticConfigError);
+}
+
+}  // namespace
+}  // namespace intake::config

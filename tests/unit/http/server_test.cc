@@ -1,0 +1,239 @@
+// The HTTP server end to end on loopback, with a fake RecordSink behind the real handlers.
+#include "http/server.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "api/produce_handler.h"
+#include "config/store.h"
+#include "crypto/digest.h"
+#include "http_client.h"
+#include "ops/health_handler.h"
+
+namespace intake {
+namespace {
+
+using testing::HttpConnection;
+
+class FakeSink final : public kafka::RecordSink {
+ public:
+  Result<void> enqueue(const kafka::OutgoingRecord& record) override {
+    if (next_error) return *next_error;
+    std::lock_guard lock(mutex);
+    records.push_back({std::string(record.topic), std::string(record.key), std::string(record.value)});
+    return {};
+  }
+  bool ready() const override { return is_ready; }
+
+  struct Stored {
+    std::string topic, key, value;
+  };
+  std::mutex mutex;
+  std::vector<Stored> records;
+  std::optional<Error> next_error;
+  std::atomic<bool> is_ready{true};
+};
+
+class ServerTest : public ::testing::Test {
+ protected:
+  ServerTest() {
+    auto config = std::make_shared<config::Config>();
+    config::ApiKey key;
+    key.id = "team";
+    key.secret_sha256 = crypto::sha256("good-key");
+    key.topic_patterns = {"events.*"};
+    config->keys.emplace(key.secret_sha256, key);
+    store.publish(config);
+    router.add(http::Method::kPost, "/v1/topics/{topic}", produce);
+    router.add(http::Method::kGet, "/healthz", liveness);
+    router.add(http::Method::kGet, "/readyz", readiness);
+    settings.address = "127.0.0.1";
+    settings.port = 0;
+    settings.threads = 2;
+    settings.max_body_bytes = 1024;
+    server = std::make_unique<http::HttpServer>(settings, router);
+    server->start();
+  }
+
+  HttpConnection connect() { return HttpConnection("127.0.0.1", server->port()); }
+  static std::vector<std::pair<std::string, std::string>> auth() { return {{"Authorization", "Bearer good-key"}}; }
+
+  config::ConfigStore store;
+  FakeSink sink;
+  std::atomic<bool> draining{false};
+  api::ProduceHandler produce{store, sink};
+  ops::HealthHandler liveness{ops::HealthHandler::Probe::kLiveness, sink, draining};
+  ops::HealthHandler readiness{ops::HealthHandler::Probe::kReadiness, sink, draining};
+  http::Router router;
+  config::ServerSettings settings;
+  std::unique_ptr<http::HttpServer> server;
+};
+
+TEST_F(ServerTest, AcceptsARecordWith202AndHandsItToTheSink) {
+  auto connection = connect();
+  const auto reply = connection.request("POST", "/v1/topics/events.click", "hello",
+                                        {{"Authorization", "Bearer good-key"}, {"X-Intake-Record-Key", "user-7"}});
+  EXPECT_EQ(reply.status, 202);
+  EXPECT_EQ(reply.body, R"({"accepted":1})");
+  EXPECT_EQ(reply.header("content-type"), "application/json");
+  ASSERT_EQ(sink.records.size(), 1u);
+  EXPECT_EQ(sink.records[0].topic, "events.click");
+  EXPECT_EQ(sink.records[0].key, "user-7");
+  EXPECT_EQ(sink.records[0].value, "hello");
+}
+
+TEST_F(ServerTest, KeepAliveServesManyRequestsOnOneConnection) {
+  auto connection = connect();
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(connection.request("POST", "/v1/topics/events.a", "r" + std::to_string(i), auth()).status, 202);
+  }
+  EXPECT_EQ(sink.records.size(), 50u);
+}
+
+TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  auto connection = connect();
+  std::string burst;
+  burst += testing::build_request("POST", "/v1/topics/events.a", "one", auth());
+  burst += testing::build_request("GET", "/nope", "", {});
+  burst += testing::build_request("POST", "/v1/topics/events.b", "two", {{"Authorization", "Bearer bad"}});
+  burst += testing::build_request("POST", "/v1/topics/events.c", "three", auth());
+  connection.send_raw(burst);
+  EXPECT_EQ(connection.read_reply().status, 202);
+  EXPECT_EQ(connection.read_reply().status, 404);
+  EXPECT_EQ(connection.read_reply().status, 401);
+  EXPECT_EQ(connection.read_reply().status, 202);
+  ASSERT_EQ(sink.records.size(), 2u);
+  EXPECT_EQ(sink.records[0].value, "one");
+  EXPECT_EQ(sink.records[1].value, "three");
+}
+
+TEST_F(ServerTest, ErrorsAreJsonWithStableCodes) {
+  auto connection = connect();
+  struct Case {
+    std::string method, target, body;
+    std::vector<std::pair<std::string, std::string>> headers;
+    int status;
+    std::string code;
+  };
+  const std::vector<Case> cases = {
+      {"POST", "/v1/topics/events.a", "x", {}, 401, "missing_api_key"},
+      {"POST", "/v1/topics/events.a", "x", {{"Authorization", "Bearer wrong"}}, 401, "invalid_api_key"},
+      {"POST", "/v1/topics/billing", "x", auth(), 403, "topic_not_allowed"},
+      {"POST", "/v1/topics/bad%20name", "x", auth(), 400, "invalid_topic"},
+      {"POST", "/v1/topics/events.a", "", auth(), 400, "empty_body"},
+      {"GET", "/v1/topics/events.a", "", auth(), 405, "method_not_allowed"},
+      {"GET", "/v2/nothing", "", {}, 404, "not_found"},
+  };
+  for (const auto& c : cases) {
+    const auto reply = connection.request(c.method, c.target, c.body, c.headers);
+    EXPECT_EQ(reply.status, c.status) << c.target;
+    EXPECT_EQ(reply.header("content-type"), "application/json") << c.target;
+    EXPECT_NE(reply.body.find(R"({"error":{"code":")" + c.code + R"(","message":")"), std::string::npos)
+        << reply.body;
+  }
+  EXPECT_TRUE(sink.records.empty());
+}
+
+TEST_F(ServerTest, MethodNotAllowedListsAllowedMethods) {
+  const auto reply = testing::http_request("127.0.0.1", server->port(), "DELETE", "/v1/topics/events.a");
+  EXPECT_EQ(reply.status, 405);
+  EXPECT_EQ(reply.header("allow"), "POST");
+}
+
+TEST_F(ServerTest, OversizedBodyIsRejectedFromItsContentLengthBeforeBeingRead) {
+  auto connection = connect();
+  // Only the header is sent: the server must answer without waiting for 5000 body bytes.
+  connection.send_raw(
+      "POST /v1/topics/events.a HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good-key\r\n"
+      "Content-Length: 5000\r\n\r\n");
+  const auto reply = connection.read_reply(5'000);
+  EXPECT_EQ(reply.status, 413);
+  EXPECT_NE(reply.body.find("payload_too_large"), std::string::npos);
+  EXPECT_NE(reply.body.find("1024"), std::string::npos);
+  EXPECT_TRUE(connection.closed_by_peer());
+  EXPECT_TRUE(sink.records.empty());
+}
+
+TEST_F(ServerTest, OversizedChunkedBodyIsRejected) {
+  auto connection = connect();
+  std::string chunk(2000, 'x');
+  char size[16];
+  std::snprintf(size, sizeof(size), "%zx", chunk.size());
+  connection.send_raw(std::string("POST /v1/topics/events.a HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good-key\r\n"
+                                  "Transfer-Encoding: chunked\r\n\r\n") +
+                      size + "\r\n" + chunk + "\r\n0\r\n\r\n");
+  EXPECT_EQ(connection.read_reply().status, 413);
+  EXPECT_TRUE(sink.records.empty());
+}
+
+TEST_F(ServerTest, ExpectContinueGets100BeforeTheBody) {
+  auto connection = connect();
+  connection.send_raw(
+      "POST /v1/topics/events.a HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good-key\r\n"
+      "Expect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+  EXPECT_EQ(connection.read_reply().status, 100);
+  connection.send_raw("body");
+  EXPECT_EQ(connection.read_reply().status, 202);
+  ASSERT_EQ(sink.records.size(), 1u);
+  EXPECT_EQ(sink.records[0].value, "body");
+}
+
+TEST_F(ServerTest, MalformedRequestGets400AndTheConnectionCloses) {
+  auto connection = connect();
+  connection.send_raw("THIS IS NOT HTTP\r\n\r\n");
+  const auto reply = connection.read_reply();
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_NE(reply.body.find("bad_request"), std::string::npos);
+  EXPECT_TRUE(connection.closed_by_peer());
+}
+
+TEST_F(ServerTest, SinkErrorsReachTheClient) {
+  sink.next_error = Error{ErrorCode::kKafkaUnavailable, "down"};
+  auto reply = testing::http_request("127.0.0.1", server->port(), "POST", "/v1/topics/events.a", "x", auth());
+  EXPECT_EQ(reply.status, 503);
+  EXPECT_EQ(reply.header("retry-after"), "5");
+  sink.next_error = Error{ErrorCode::kBackpressure, "full"};
+  reply = testing::http_request("127.0.0.1", server->port(), "POST", "/v1/topics/events.a", "x", auth());
+  EXPECT_EQ(reply.status, 429);
+  EXPECT_EQ(reply.header("retry-after"), "1");
+}
+
+TEST_F(ServerTest, ReadinessFollowsTheSinkAndDraining) {
+  EXPECT_EQ(testing::http_request("127.0.0.1", server->port(), "GET", "/readyz").status, 200);
+  sink.is_ready = false;
+  EXPECT_EQ(testing::http_request("127.0.0.1", server->port(), "GET", "/readyz").status, 503);
+  sink.is_ready = true;
+  draining = true;
+  EXPECT_EQ(testing::http_request("127.0.0.1", server->port(), "GET", "/readyz").status, 503);
+  EXPECT_EQ(testing::http_request("127.0.0.1", server->port(), "GET", "/healthz").status, 200);
+}
+
+TEST_F(ServerTest, Http10ClosesAfterTheResponse) {
+  auto connection = connect();
+  connection.send_raw("GET /healthz HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(connection.read_reply().status, 200);
+  EXPECT_TRUE(connection.closed_by_peer());
+}
+
+TEST_F(ServerTest, StopAcceptingRefusesNewConnections) {
+  server->stop_accepting();
+  bool refused = false;
+  for (int i = 0; i < 50 && !refused; ++i) {
+    try {
+      HttpConnection connection("127.0.0.1", server->port());
+      connection.send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+      connection.read_reply(200);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    } catch (const std::runtime_error&) {
+      refused = true;
+    }
+  }
+  EXPECT_TRUE(refused);
+}
+
+}  // namespace
+}  // namespace intake
