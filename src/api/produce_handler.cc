@@ -1,5 +1,7 @@
 #include "api/produce_handler.h"
 
+#include <absl/strings/string_view.h>
+
 #include <string>
 
 #include "policy/access.h"
@@ -23,6 +25,16 @@ http::Response ProduceHandler::handle(const http::Request& request, const http::
   }
   if (auto allowed = policy::authorize_topic(*key.value(), topic); !allowed) {
     return http::error_response(allowed.error());
+  }
+  // Record size limits from the same snapshot: the topic's own, else the registry's default.
+  std::size_t max_record_bytes = config->settings.max_record_bytes;
+  if (auto policy = config->topics.find(absl::string_view(topic.data(), topic.size())); policy != config->topics.end() && policy->second.max_record_bytes > 0) {
+    max_record_bytes = policy->second.max_record_bytes;
+  }
+  if (max_record_bytes > 0 && request.body.size() > max_record_bytes) {
+    return http::error_response({ErrorCode::kPayloadTooLarge, "the record has " + std::to_string(request.body.size()) +
+                                                                  " bytes; topic '" + std::string(topic) +
+                                                                  "' accepts at most " + std::to_string(max_record_bytes)});
   }
   if (request.body.empty()) {
     return http::error_response({ErrorCode::kEmptyBody, "the request body is empty; send the record value as the body"});

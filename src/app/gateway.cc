@@ -1,43 +1,119 @@
 #include "app/gateway.h"
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <thread>
 
+#include "sources/consul_health.h"
+#include "sources/consul_kv.h"
+
 namespace intake::app {
+
+// The control loop: one thread running the registry watchers' coroutines.
+struct Gateway::Control {
+  boost::asio::io_context context{1};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{context.get_executor()};
+  std::thread thread;
+
+  void start() {
+    thread = std::thread([this] { context.run(); });
+  }
+  // Abandons every in-flight request at once; returns when the thread has ended.
+  void stop() {
+    context.stop();
+    if (thread.joinable()) thread.join();
+  }
+};
+
+namespace {
+
+std::vector<std::unique_ptr<sources::Source>> make_sources(const config::RegistrySettings& registry) {
+  std::vector<std::unique_ptr<sources::Source>> made;
+  if (registry.source == config::RegistrySettings::Kind::kConsul) {
+    const auto& consul = registry.consul;
+    const auto endpoint = sources::parse_consul_address(consul.address, consul.token);
+    const std::chrono::milliseconds wait(consul.wait_ms);
+    made.push_back(std::make_unique<sources::ConsulKvSource>(sources::ConsulKvSettings{endpoint, consul.prefix, wait}));
+    if (!consul.broker_service.empty()) {
+      made.push_back(std::make_unique<sources::ConsulHealthSource>(
+          sources::ConsulHealthSettings{endpoint, consul.broker_service, wait}));
+    }
+  }
+  return made;
+}
+
+std::vector<const sources::Source*> views(const std::vector<std::unique_ptr<sources::Source>>& owned) {
+  std::vector<const sources::Source*> out;
+  for (const auto& source : owned) out.push_back(source.get());
+  return out;
+}
+
+}  // namespace
 
 Gateway::Gateway(config::StaticConfig file)
     : file_(std::move(file)),
       producer_(file_.kafka),
+      sources_(make_sources(file_.registry)),
+      control_(std::make_unique<Control>()),
       produce_(store_, producer_),
       liveness_(ops::HealthHandler::Probe::kLiveness, producer_, draining_),
       readiness_(ops::HealthHandler::Probe::kReadiness, producer_, draining_),
       server_(file_.server, router_) {
+  admin_ = std::make_unique<ops::AdminConfigHandler>(file_.admin_token_sha256, store_, views(sources_),
+                                                     [this] { return producer_.brokers(); });
   router_.add(http::Method::kPost, "/v1/topics/{topic}", produce_);
   router_.add(http::Method::kGet, "/healthz", liveness_);
   router_.add(http::Method::kGet, "/readyz", readiness_);
-  store_.publish(config::config_from_static(file_));
+  router_.add(http::Method::kGet, "/admin/config", *admin_);
+  // Every published config's broker set goes to the producer (empty = keep the YAML's).
+  store_.on_publish([this](const config::Config& config) { producer_.set_brokers(config.brokers); });
+  if (sources_.empty() || !file_.registry.wait_at_start) {
+    store_.publish(config::config_from_static(file_));
+  }
 }
 
-void Gateway::start() {
+Gateway::~Gateway() { shutdown(); }
+
+void Gateway::start_config_sources() {
+  for (auto& source : sources_) {
+    spdlog::info("config: watching {}", source->name());
+    source->start(control_->context, plane_);
+  }
+  control_->start();
+}
+
+bool Gateway::ready_to_serve() const {
+  return sources_.empty() || !file_.registry.wait_at_start || plane_.registry_applied();
+}
+
+void Gateway::start_serving() {
   server_.start();
   const auto config = store_.current();
-  spdlog::info("intake: listening on {}:{} ({} keys from {}, Kafka at {})", file_.server.address, server_.port(),
-               config->keys.size(), config->source, file_.kafka.bootstrap_servers);
+  spdlog::info("intake: listening on {}:{} (config version {} from {}, {} keys; Kafka at {})", file_.server.address,
+               server_.port(), config->version, config->source, config->keys.size(), file_.kafka.bootstrap_servers);
 }
 
 std::uint64_t Gateway::shutdown() {
+  if (shut_down_) return 0;
+  shut_down_ = true;
+  const auto started = std::chrono::steady_clock::now();
   draining_.store(true);
   server_.stop_accepting();
+  control_->stop();
+  for (auto& source : sources_) source->stop();
   // Requests are answered on the connection threads without waiting on I/O, so a short pause
   // lets responses already being written go out before the threads stop.
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   server_.stop();
   const auto undelivered = producer_.stop();
   const auto& counters = producer_.counters();
-  spdlog::info("intake: stopped; {} records accepted, {} delivered, {} failed, {} undelivered",
-               counters.enqueued.load(), counters.delivered.load(), counters.failed.load(), undelivered);
+  spdlog::info("intake: stopped in {} ms; {} records accepted, {} delivered, {} failed, {} handed over, {} undelivered",
+               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
+               counters.enqueued.load(), counters.delivered.load(), counters.failed.load(),
+               counters.handed_over.load(), undelivered);
   return undelivered;
 }
 

@@ -1,41 +1,60 @@
 // Gateway: wires the modules together for `intake run`. The only place that knows them all.
+//
+// Start-up order: producer, config store (YAML keys), control loop with the registry
+// sources, then the HTTP listeners. Shutdown reverses it: readiness fails, listeners close,
+// the control loop stops (cancelling in-flight long polls at once), the producer drains.
 #pragma once
 
 #include <atomic>
 #include <memory>
+#include <vector>
 
 #include "api/produce_handler.h"
+#include "config/plane.h"
 #include "config/static_config.h"
 #include "config/store.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "kafka/producer.h"
+#include "ops/admin_handler.h"
 #include "ops/health_handler.h"
+#include "sources/source.h"
 
 namespace intake::app {
 
 class Gateway {
  public:
-  // Throws at start-up for anything misconfigured (bad Kafka properties, cannot bind).
+  // Throws at start-up for anything misconfigured (bad Kafka properties, bad addresses).
   explicit Gateway(config::StaticConfig file);
+  ~Gateway();
 
-  void start();
+  // Starts the registry sources on the control thread (no-op for source: file).
+  void start_config_sources();
+  // False only while `on_unreachable_at_start: wait` holds serving back for the registry.
+  bool ready_to_serve() const;
+  // Binds and serves HTTP. Throws if the address cannot be bound.
+  void start_serving();
   std::uint16_t port() const { return server_.port(); }
 
-  // Drains and stops: readiness fails, listeners close, queued records are flushed.
-  // Returns the number of records that could not be delivered (0 = nothing lost).
+  // Drains and stops. Returns the number of records that could not be delivered (0 = none lost).
   std::uint64_t shutdown();
 
  private:
+  struct Control;
   config::StaticConfig file_;
   config::ConfigStore store_;
+  config::ConfigPlane plane_{store_};
   std::atomic<bool> draining_{false};
   kafka::KafkaProducer producer_;
+  std::vector<std::unique_ptr<sources::Source>> sources_;
+  std::unique_ptr<Control> control_;
   api::ProduceHandler produce_;
   ops::HealthHandler liveness_;
   ops::HealthHandler readiness_;
+  std::unique_ptr<ops::AdminConfigHandler> admin_;
   http::Router router_;
   http::HttpServer server_;
+  bool shut_down_ = false;
 };
 
 }  // namespace intake::app

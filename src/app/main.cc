@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <iostream>
 #include <pthread.h>
+#include <time.h>
 
 #include "app/gateway.h"
 #include "config/static_config.h"
@@ -28,14 +29,27 @@ sigset_t block_shutdown_signals() {
 int run(const std::string& config_path) {
   const sigset_t signals = block_shutdown_signals();
   std::unique_ptr<intake::app::Gateway> gateway;
+  int signal_number = 0;
   try {
     gateway = std::make_unique<intake::app::Gateway>(intake::config::load_static_config(config_path));
-    gateway->start();
+    gateway->start_config_sources();
+    // With `on_unreachable_at_start: wait`, serve only once the registry's config is in force.
+    const timespec poll_interval{0, 100'000'000};
+    bool logged = false;
+    while (!gateway->ready_to_serve()) {
+      if (!logged) spdlog::info("intake: waiting for the registry's config before serving");
+      logged = true;
+      if (sigtimedwait(&signals, nullptr, &poll_interval) > 0) {
+        spdlog::info("intake: stopped while waiting for the registry");
+        gateway->shutdown();
+        return 0;
+      }
+    }
+    gateway->start_serving();
   } catch (const std::exception& e) {
     spdlog::critical("intake: cannot start: {}", e.what());
     return 2;
   }
-  int signal_number = 0;
   sigwait(&signals, &signal_number);
   spdlog::info("intake: {} received, draining", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   const auto undelivered = gateway->shutdown();

@@ -117,6 +117,41 @@ void parse_kafka(const YAML::Node& node, KafkaSettings& kafka, const std::string
   }
 }
 
+void parse_registry(const YAML::Node& node, RegistrySettings& registry, const std::string& origin) {
+  require_known_fields(node, origin, "config", {"source", "on_unreachable_at_start", "consul"});
+  if (node["source"]) {
+    const std::string source = scalar(node["source"], origin, "config.source");
+    if (source == "file") {
+      registry.source = RegistrySettings::Kind::kFile;
+    } else if (source == "consul") {
+      registry.source = RegistrySettings::Kind::kConsul;
+    } else {
+      fail(origin, "config.source", "expected file or consul, got '" + source + "'");
+    }
+  }
+  if (node["on_unreachable_at_start"]) {
+    const std::string mode = scalar(node["on_unreachable_at_start"], origin, "config.on_unreachable_at_start");
+    if (mode != "use_file" && mode != "wait") {
+      fail(origin, "config.on_unreachable_at_start", "expected use_file or wait, got '" + mode + "'");
+    }
+    registry.wait_at_start = mode == "wait";
+  }
+  if (const auto& consul = node["consul"]) {
+    require_known_fields(consul, origin, "config.consul", {"address", "prefix", "token", "wait_ms", "broker_service"});
+    auto& settings = registry.consul;
+    if (consul["address"]) settings.address = scalar(consul["address"], origin, "config.consul.address");
+    if (consul["prefix"]) settings.prefix = scalar(consul["prefix"], origin, "config.consul.prefix");
+    if (consul["token"]) settings.token = scalar(consul["token"], origin, "config.consul.token");
+    if (consul["wait_ms"]) {
+      settings.wait_ms = integer<std::uint32_t>(consul["wait_ms"], origin, "config.consul.wait_ms", 100, 600'000);
+    }
+    if (consul["broker_service"]) settings.broker_service = scalar(consul["broker_service"], origin, "config.consul.broker_service");
+    if (settings.prefix.empty() || settings.prefix.front() == '/') {
+      fail(origin, "config.consul.prefix", "must be a non-empty KV path without a leading '/', e.g. intake/");
+    }
+  }
+}
+
 ApiKey parse_key(const std::string& id, const YAML::Node& node, const std::string& origin) {
   const std::string where = "keys." + id;
   if (auto problem = key_id_problem(id); !problem.empty()) fail(origin, where, std::string(problem));
@@ -158,10 +193,11 @@ StaticConfig parse_static_config(const std::string& yaml_text, const std::string
   StaticConfig config;
   config.path = origin;
   try {
-    require_known_fields(root, origin, "(top level)", {"server", "kafka", "admin", "keys"});
+    require_known_fields(root, origin, "(top level)", {"server", "kafka", "config", "admin", "keys"});
     if (root["server"]) parse_server(root["server"], config.server, origin);
     if (!root["kafka"]) fail(origin, "kafka", "required: at least kafka.bootstrap_servers");
     parse_kafka(root["kafka"], config.kafka, origin);
+    if (root["config"]) parse_registry(root["config"], config.registry, origin);
     if (const auto& admin = root["admin"]) {
       require_known_fields(admin, origin, "admin", {"token_sha256"});
       if (admin["token_sha256"]) {

@@ -35,10 +35,28 @@ struct KafkaSettings {
   std::uint32_t drain_grace_ms = 10'000;
 };
 
+struct ConsulSettings {
+  std::string address = "http://127.0.0.1:8500";
+  std::string prefix = "intake/";
+  std::string token;            // X-Consul-Token; empty = none
+  std::uint32_t wait_ms = 300'000;  // blocking-query wait
+  std::string broker_service;   // non-empty: brokers also from /v1/health/service/<name>?passing=1
+};
+
+// Where live configuration comes from. The YAML's own keys are the bootstrap and the fallback.
+struct RegistrySettings {
+  enum class Kind : std::uint8_t { kFile, kConsul };
+  Kind source = Kind::kFile;
+  // false: serve with the YAML's keys until the registry answers; true: wait for the registry.
+  bool wait_at_start = false;
+  ConsulSettings consul;
+};
+
 struct StaticConfig {
   std::string path;
   ServerSettings server;
   KafkaSettings kafka;
+  RegistrySettings registry;
   std::optional<crypto::Sha256> admin_token_sha256;
   std::vector<ApiKey> keys;
 };

@@ -274,7 +274,7 @@ void KafkaProducer::set_brokers(const std::vector<std::string>& wanted_list) {
   // Retired producers that finished draining are destroyed here, off the request path.
   std::erase_if(retired_, [](const auto& instance) { return instance->drained() && instance.use_count() == 1; });
   if (wanted_list.empty()) {
-    spdlog::warn("kafka: the registry lists no broker; keeping {}", join(current_.load()->brokers()));
+    spdlog::debug("kafka: the registry lists no broker; keeping {}", join(current_.load()->brokers()));
     return;
   }
   const std::set<std::string> wanted(wanted_list.begin(), wanted_list.end());

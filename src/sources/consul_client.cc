@@ -92,11 +92,11 @@ SourceStats WatchStats::snapshot() const {
   return stats;
 }
 
-std::chrono::milliseconds next_backoff(std::chrono::milliseconds previous) {
+std::chrono::milliseconds Backoff::next() {
   using std::chrono::milliseconds;
-  const milliseconds base = std::clamp(previous * 2, milliseconds(250), milliseconds(30'000));
+  base_ = std::clamp(base_ * 2, milliseconds(250), milliseconds(30'000));
   thread_local std::mt19937_64 random{std::random_device{}()};
-  std::uniform_int_distribution<long long> jitter(base.count() / 2, base.count());
+  std::uniform_int_distribution<long long> jitter(base_.count() / 2, base_.count());
   return milliseconds(jitter(random));
 }
 
@@ -119,7 +119,7 @@ asio::awaitable<void> run_blocking_query(ConsulEndpoint endpoint, BlockingQuery 
   const auto timeout = query.wait * 17 / 16 + std::chrono::seconds(5);
   const char separator = query.path.find('?') == std::string::npos ? '?' : '&';
   std::uint64_t index = 0;  // 0: the first request does not block and returns the current state
-  std::chrono::milliseconds backoff{0};
+  Backoff backoff;
   for (;;) {
     std::string target = query.path;
     if (index > 0) {
@@ -143,13 +143,13 @@ asio::awaitable<void> run_blocking_query(ConsulEndpoint endpoint, BlockingQuery 
       index = next_index(header_index);
     }
     if (failure.empty()) {
-      backoff = std::chrono::milliseconds(0);
+      backoff.reset();
       continue;
     }
     stats.count_error();
-    backoff = next_backoff(backoff);
-    on_error(failure + " (retrying in " + std::to_string(backoff.count()) + " ms)");
-    pause.expires_after(backoff);
+    const auto delay = backoff.next();
+    on_error(failure + " (retrying in " + std::to_string(delay.count()) + " ms)");
+    pause.expires_after(delay);
     co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
   }
 }

@@ -75,8 +75,16 @@ boost::asio::awaitable<void> run_blocking_query(ConsulEndpoint endpoint, Blockin
                                                 AnswerHandler on_answer,
                                                 std::function<void(const std::string&)> on_error);
 
-// The next backoff delay: `previous` doubled within [250 ms, 30 s], then jittered to 50-100%.
-std::chrono::milliseconds next_backoff(std::chrono::milliseconds previous);
+// Retry delays after consecutive failures: a base of 250 ms doubling to 30 s, each delay
+// jittered to 50-100% of its base so many gateways do not retry in lockstep.
+class Backoff {
+ public:
+  std::chrono::milliseconds next();
+  void reset() { base_ = std::chrono::milliseconds(0); }
+
+ private:
+  std::chrono::milliseconds base_{0};
+};
 
 // The index to send after an answer carrying `header_index` (see the rules above).
 std::uint64_t next_index(std::uint64_t header_index);

@@ -1,0 +1,158 @@
+// The live config plane against the real Consul agent and the real Kafka broker: keys,
+// rights and limits changed through Consul reach the request path with no restart; bad
+// values are rejected with the last good config kept; outages back off and converge.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <simdjson.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "consul_fixture.h"
+#include "eventually.h"
+#include "gateway_process.h"
+#include "gateway_yaml.h"
+#include "http_client.h"
+#include "peers.h"
+
+namespace intake {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::eventually;
+using testing::key_json;
+
+TEST_F(ConsulConfigTest, KeyAddedWithTheConsulCliIsAcceptedAndDeletedKeyGets401) {
+  start_gateway();
+  EXPECT_EQ(post("cli-secret", topic), 401);
+  // The operator's way: `consul kv put` with the CLI the scripts built.
+  const std::string command = "CONSUL_HTTP_ADDR=" + consul->address() + " " +
+                              testing::required_env("INTAKE_CONSUL_BIN") + " kv put " + prefix + "keys/cli-key '" +
+                              key_json("cli-secret", {"it.config-*"}) + "' >/dev/null";
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  EXPECT_TRUE(eventually([&] { return post("cli-secret", topic) == 202; }));
+  consul->remove(prefix + "keys/cli-key");
+  EXPECT_TRUE(eventually([&] { return post("cli-secret", topic) == 401; }));
+}
+
+TEST_F(ConsulConfigTest, ChangedTopicRightsAreEnforced) {
+  start_gateway();
+  const std::string other = testing::unique_name("it.other");
+  consul->put(prefix + "keys/team", key_json("team-secret", {topic}));
+  ASSERT_TRUE(eventually([&] { return post("team-secret", topic) == 202; }));
+  EXPECT_EQ(post("team-secret", other), 403);
+  consul->put(prefix + "keys/team", key_json("team-secret", {other}));
+  EXPECT_TRUE(eventually([&] { return post("team-secret", other) == 202; }));
+  EXPECT_EQ(post("team-secret", topic), 403);
+}
+
+TEST_F(ConsulConfigTest, DisablingAKeyGets403AndTopicPoliciesLimitRecordSize) {
+  start_gateway();
+  consul->put(prefix + "keys/team", key_json("team-secret", {topic}));
+  consul->put(prefix + "topics/" + topic, R"({"max_record_bytes":10})");
+  ASSERT_TRUE(eventually([&] { return post("team-secret", topic, "small") == 202; }));
+  EXPECT_EQ(post("team-secret", topic, "a record over ten bytes"), 413);
+  consul->put(prefix + "keys/team", key_json("team-secret", {topic}, R"(,"enabled":false)"));
+  EXPECT_TRUE(eventually([&] { return post("team-secret", topic, "small") == 403; }));
+}
+
+TEST_F(ConsulConfigTest, DeletingTheWholePrefixMeansNoKeysNotAnErrorAndRecreatingWorks) {
+  start_gateway();
+  consul->put(prefix + "keys/team", key_json("team-secret", {topic}));
+  ASSERT_TRUE(eventually([&] { return post("team-secret", topic) == 202; }));
+  consul->remove_prefix(prefix);
+  EXPECT_TRUE(eventually([&] { return post("team-secret", topic) == 401; }));
+  const std::string state = admin_config();
+  EXPECT_NE(state.find(R"("last_rejected":null)"), std::string::npos) << state;
+  EXPECT_NE(state.find(R"("keys":[])"), std::string::npos) << state;
+  consul->put(prefix + "keys/team", key_json("team-secret", {topic}));
+  EXPECT_TRUE(eventually([&] { return post("team-secret", topic) == 202; }));
+}
+
+TEST_F(ConsulConfigTest, MalformedValueIsRejectedTheLastGoodConfigServesAndAFixApplies) {
+  start_gateway();
+  consul->put(prefix + "keys/good", key_json("good-secret", {topic}));
+  ASSERT_TRUE(eventually([&] { return post("good-secret", topic) == 202; }));
+  consul->put(prefix + "keys/broken", R"({"secret_sha256": "not even close")");
+  ASSERT_TRUE(eventually([&] { return admin_config().find(prefix + "keys/broken") != std::string::npos; }))
+      << admin_config();
+  const std::string state = admin_config();
+  EXPECT_NE(state.find(R"("last_rejected":{)"), std::string::npos) << state;
+  EXPECT_NE(state.find("not valid JSON"), std::string::npos) << state;
+  EXPECT_EQ(post("good-secret", topic), 202);  // last good config still in force
+  EXPECT_EQ(post("broken-secret", topic), 401);
+  consul->put(prefix + "keys/broken", key_json("broken-secret", {topic}));
+  EXPECT_TRUE(eventually([&] { return post("broken-secret", topic) == 202; }));
+  EXPECT_EQ(post("good-secret", topic), 202);
+}
+
+TEST_F(ConsulConfigTest, SigtermDuringALongPollExitsPromptly) {
+  start_gateway(/*wait_ms=*/300'000);
+  consul->put(prefix + "keys/team", key_json("team-secret", {topic}));
+  ASSERT_TRUE(eventually([&] { return post("team-secret", topic) == 202; }));
+  // The watcher is now parked in a 5-minute blocking query.
+  std::this_thread::sleep_for(300ms);
+  const auto before = std::chrono::steady_clock::now();
+  EXPECT_EQ(gateway->stop(SIGTERM), 0) << gateway->log_tail();
+  const auto took = std::chrono::steady_clock::now() - before;
+  std::printf("sigterm: exited %lld ms after the signal\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
+  // 1 s for the watchers plus the drain of one record: far below the 300 s poll it cancelled.
+  EXPECT_LT(took, 3s) << gateway->log_tail();
+}
+
+// Two registry entries decide one request: the key's rights (keys/k) and the topic's size
+// limit (topics/<t>). Version A lets the key write 100-byte records to topic A; version B
+// forbids topic A and caps it at 5 bytes. A request sees 202 (A) or 403 (B); a 413 could only
+// come from B's limit combined with A's rights — a torn config.
+TEST_F(ConsulConfigTest, ConfigFlippedThousandsOfTimesIsNeverSeenTorn) {
+  start_gateway();
+  const std::string topic_a = topic + "-a", topic_b = topic + "-b";
+  auto version = [&](bool a) {
+    const std::string allowed = a ? topic_a : topic_b;
+    const std::string key = key_json("flip-secret", {allowed});
+    const std::string limit_a = a ? R"({"max_record_bytes":1000})" : R"({"max_record_bytes":5})";
+    const std::string limit_b = a ? R"({"max_record_bytes":5})" : R"({"max_record_bytes":1000})";
+    auto op = [&](const std::string& k, const std::string& v) {
+      return R"({"KV":{"Verb":"set","Key":")" + prefix + k + R"(","Value":")" + testing::to_base64(v) + R"("}})";
+    };
+    return "[" + op("keys/k", key) + "," + op("topics/" + topic_a, limit_a) + "," + op("topics/" + topic_b, limit_b) + "]";
+  };
+  consul->transaction(version(true));
+  ASSERT_TRUE(eventually([&] { return post("flip-secret", topic_a, std::string(100, 'x')) == 202; }));
+
+  std::atomic<bool> flipping{true};
+  std::atomic<int> accepted{0}, forbidden{0}, torn{0}, other{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 2; ++c) {
+    clients.emplace_back([&] {
+      testing::HttpConnection connection("127.0.0.1", gateway->port());
+      const std::string body(100, 'x');
+      while (flipping.load()) {
+        const int status = connection.request("POST", "/v1/topics/" + topic_a, body,
+                                              {{"Authorization", "Bearer flip-secret"}})
+                               .status;
+        (status == 202 ? accepted : status == 403 ? forbidden : status == 413 ? torn : other)++;
+      }
+    });
+  }
+  constexpr int kFlips = 2000;
+  for (int i = 1; i <= kFlips; ++i) consul->transaction(version(i % 2 == 0));
+  std::this_thread::sleep_for(200ms);
+  flipping = false;
+  for (auto& client : clients) client.join();
+  std::printf("flips=%d accepted=%d forbidden=%d torn=%d other=%d\n", kFlips, accepted.load(), forbidden.load(),
+              torn.load(), other.load());
+  EXPECT_EQ(torn.load(), 0);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_GT(accepted.load(), 0);
+  EXPECT_GT(forbidden.load(), 0);  // the flips did reach the request path
+}
+
+}  // namespace
+}  // namespace intake

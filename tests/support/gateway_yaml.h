@@ -1,0 +1,38 @@
+// Builds the YAML config an integration test starts the real gateway with.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace intake::testing {
+
+inline constexpr const char* kAdminToken = "it-admin-token";
+
+struct YamlKey {
+  std::string id;
+  std::string secret;
+  std::vector<std::string> topics;
+};
+
+struct GatewayYaml {
+  std::uint16_t port = 0;
+  std::string bootstrap;              // kafka.bootstrap_servers
+  std::string consul_address;         // empty = config.source: file
+  std::string consul_prefix = "intake/";
+  std::string broker_service;         // empty = no health watch
+  std::uint32_t consul_wait_ms = 300'000;
+  bool wait_for_registry = true;
+  std::uint32_t drain_grace_ms = 10'000;
+  std::vector<YamlKey> keys;
+
+  std::string render() const;
+};
+
+// The registry JSON of a key with this secret and these topic globs.
+std::string key_json(const std::string& secret, const std::vector<std::string>& topics, const std::string& extra = "");
+
+// A name unique to this test process and call, for topics and registry prefixes.
+std::string unique_name(const std::string& stem);
+
+}  // namespace intake::testing

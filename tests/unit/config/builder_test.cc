@@ -1,0 +1,113 @@
+#include "config/builder.h"
+
+#include <gtest/gtest.h>
+
+#include "crypto/digest.h"
+
+namespace intake::config {
+namespace {
+
+const std::string kDigestA = crypto::to_hex(crypto::sha256("secret-a"));
+const std::string kDigestB = crypto::to_hex(crypto::sha256("secret-b"));
+
+RawTree tree(std::map<std::string, std::string> entries) {
+  RawTree raw;
+  raw.prefix = "intake/";
+  raw.source = "consul";
+  raw.revision = "42";
+  raw.entries = std::move(entries);
+  return raw;
+}
+
+std::string key_json(const std::string& digest, const std::string& extra = "") {
+  return R"({"secret_sha256":")" + digest + R"(","topics":["events.*"])" + extra + "}";
+}
+
+std::string error_of(const RawTree& raw) {
+  auto built = build_config(raw);
+  return built ? "(accepted)" : built.error().message;
+}
+
+TEST(BuildConfig, BuildsKeysTopicsSettingsAndBrokers) {
+  auto built = build_config(tree({
+      {"keys/team-a", key_json(kDigestA, R"(,"enabled":false,"rate":{"per_sec":500,"burst":1000})")},
+      {"keys/team-b", key_json(kDigestB)},
+      {"topics/events.click", R"({"max_record_bytes":2048,"mode":"sync"})"},
+      {"settings", R"({"default_mode":"async","max_record_bytes":4096})"},
+      {"brokers/127.0.0.1:19092", ""},
+      {"brokers/kafka-2.internal:9092", "null"},
+      {"keys/", ""},  // a folder marker
+  }));
+  ASSERT_TRUE(built) << built.error().message;
+  const Config& config = *built.value();
+  ASSERT_EQ(config.keys.size(), 2u);
+  const ApiKey* a = config.find_key(crypto::sha256("secret-a"));
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->id, "team-a");
+  EXPECT_FALSE(a->enabled);
+  ASSERT_TRUE(a->rate);
+  EXPECT_EQ(a->rate->records_per_sec, 500);
+  EXPECT_EQ(a->rate->burst, 1000);
+  EXPECT_EQ(config.topics.at("events.click").max_record_bytes, 2048u);
+  EXPECT_EQ(config.topics.at("events.click").mode, DeliveryMode::kSync);
+  EXPECT_EQ(config.settings.max_record_bytes, 4096u);
+  EXPECT_EQ(config.brokers, (std::vector<std::string>{"127.0.0.1:19092", "kafka-2.internal:9092"}));
+  EXPECT_EQ(config.source, "consul:intake/");
+  EXPECT_EQ(config.revision, "42");
+  EXPECT_EQ(config.content_hash.size(), 64u);
+}
+
+TEST(BuildConfig, EmptyTreeIsAnEmptyConfigNotAnError) {
+  auto built = build_config(tree({}));
+  ASSERT_TRUE(built);
+  EXPECT_TRUE(built.value()->keys.empty());
+}
+
+TEST(BuildConfig, RejectionsNameTheRegistryKeyAndTheProblem) {
+  EXPECT_EQ(error_of(tree({{"keys/a", "{not json"}})).rfind("intake/keys/a: value is not valid JSON", 0), 0u);
+  EXPECT_EQ(error_of(tree({{"keys/a", "[1]"}})), "intake/keys/a: value must be a JSON object");
+  EXPECT_NE(error_of(tree({{"keys/a", key_json(kDigestA, R"(,"topcis":[])")}})).find("unknown field 'topcis'"),
+            std::string::npos);
+  EXPECT_NE(error_of(tree({{"keys/a", R"({"topics":["x"]})"}})).find("intake/keys/a: 'secret_sha256' is required"),
+            std::string::npos);
+  EXPECT_NE(error_of(tree({{"keys/a", R"({"secret_sha256":"abc"})"}})).find("64 hex digits"), std::string::npos);
+  EXPECT_NE(error_of(tree({{"keys/a", R"({"secret_sha256":")" + kDigestA + R"(","topics":["bad/glob"]})"}}))
+                .find("topic glob 'bad/glob'"),
+            std::string::npos);
+  EXPECT_NE(error_of(tree({{"keys/a", key_json(kDigestA, R"(,"rate":{"per_sec":-5})")}})).find("'rate.per_sec' must be greater than 0"),
+            std::string::npos);
+  EXPECT_NE(error_of(tree({{"keys/a", key_json(kDigestA, R"(,"rate":{"per_sec":1e12})")}})).find("at most"),
+            std::string::npos);
+  EXPECT_NE(error_of(tree({{"keys/a", key_json(kDigestA, R"(,"enabled":"yes")")}})).find("'enabled' must be true or false"),
+            std::string::npos);
+  EXPECT_NE(error_of(tree({{"keys/a", key_json(kDigestA)}, {"keys/b", key_json(kDigestA)}})).find("intake/keys/b: same secret as key 'a'"),
+            std::string::npos);
+  EXPECT_NE(error_of(tree({{"keys/bad id", key_json(kDigestA)}})).find("key id may contain only"), std::string::npos);
+  EXPECT_NE(error_of(tree({{"topics/a", R"({"mode":"sometimes"})"}})).find("intake/topics/a: 'mode' must be"),
+            std::string::npos);
+  EXPECT_NE(error_of(tree({{"topics/a", R"({"max_record_bytes":0})"}})).find("'max_record_bytes' must be a whole number"),
+            std::string::npos);
+  EXPECT_NE(error_of(tree({{"settings", R"({"default_mode":1})"}})).find("intake/settings: 'default_mode'"),
+            std::string::npos);
+  EXPECT_NE(error_of(tree({{"brokers/nope", ""}})).find("intake/brokers/nope: broker must be named host:port"),
+            std::string::npos);
+  EXPECT_NE(error_of(tree({{"brokers/h:99999", ""}})).find("host:port"), std::string::npos);
+  EXPECT_NE(error_of(tree({{"stuff", "{}"}})).find("intake/stuff: unknown entry"), std::string::npos);
+}
+
+TEST(BuildConfig, OneBadEntryRejectsTheWholeTree) {
+  auto built = build_config(tree({{"keys/a", key_json(kDigestA)}, {"keys/b", "{"}}));
+  EXPECT_FALSE(built);
+}
+
+TEST(ContentHash, DependsOnContentOnly) {
+  auto one = tree({{"keys/a", "x"}, {"keys/b", "y"}});
+  auto two = tree({{"keys/b", "y"}, {"keys/a", "x"}});
+  two.revision = "99";
+  EXPECT_EQ(content_hash(one), content_hash(two));
+  EXPECT_NE(content_hash(one), content_hash(tree({{"keys/a", "xk"}, {"eys/b", "y"}})));
+  EXPECT_NE(content_hash(one), content_hash(tree({{"keys/a", "x"}})));
+}
+
+}  // namespace
+}  // namespace intake::config

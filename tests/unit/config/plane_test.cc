@@ -1,0 +1,67 @@
+#include "config/plane.h"
+
+#include <gtest/gtest.h>
+
+#include "crypto/digest.h"
+
+namespace intake::config {
+namespace {
+
+RawTree tree(std::map<std::string, std::string> entries, std::string revision = "1") {
+  return RawTree{"intake/", std::move(entries), "consul", std::move(revision)};
+}
+
+std::string key_json(const std::string& secret) {
+  return R"({"secret_sha256":")" + crypto::to_hex(crypto::sha256(secret)) + R"(","topics":["events.*"]})";
+}
+
+TEST(ConfigPlane, PublishesValidTreesAndKeepsTheLastGoodOnRejection) {
+  ConfigStore store;
+  ConfigPlane plane(store);
+  EXPECT_FALSE(plane.registry_applied());
+  plane.on_tree(tree({{"keys/a", key_json("s-a")}}, "10"));
+  EXPECT_TRUE(plane.registry_applied());
+  const auto good = store.current();
+  EXPECT_EQ(good->keys.size(), 1u);
+  EXPECT_EQ(good->revision, "10");
+
+  plane.on_tree(tree({{"keys/a", key_json("s-a")}, {"keys/b", "{oops"}}, "11"));
+  EXPECT_EQ(store.current(), good);  // same snapshot object: nothing was published
+  ASSERT_TRUE(store.last_rejected());
+  EXPECT_EQ(store.last_rejected()->revision, "11");
+  EXPECT_NE(store.last_rejected()->error.find("intake/keys/b"), std::string::npos);
+  EXPECT_EQ(store.counters().rejected, 1u);
+
+  plane.on_tree(tree({{"keys/a", key_json("s-a")}, {"keys/b", key_json("s-b")}}, "12"));
+  EXPECT_EQ(store.current()->keys.size(), 2u);
+  EXPECT_GT(store.current()->version, good->version);
+}
+
+TEST(ConfigPlane, UnchangedContentIsNotRepublished) {
+  ConfigStore store;
+  ConfigPlane plane(store);
+  plane.on_tree(tree({{"keys/a", key_json("s-a")}}, "10"));
+  const auto version = store.current()->version;
+  plane.on_tree(tree({{"keys/a", key_json("s-a")}}, "11"));  // e.g. a Consul early return
+  EXPECT_EQ(store.current()->version, version);
+  EXPECT_EQ(store.counters().unchanged, 1u);
+}
+
+TEST(ConfigPlane, HealthBrokersMergeWithKvBrokersAndNotifyListeners) {
+  ConfigStore store;
+  std::vector<std::vector<std::string>> seen;
+  store.on_publish([&](const Config& config) { seen.push_back(config.brokers); });
+  ConfigPlane plane(store);
+  plane.on_brokers("consul_health:kafka", {"127.0.0.1:9093"});  // before any tree: held
+  EXPECT_TRUE(seen.empty());
+  plane.on_tree(tree({{"brokers/127.0.0.1:9092", ""}}));
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen.back(), (std::vector<std::string>{"127.0.0.1:9092", "127.0.0.1:9093"}));
+  plane.on_brokers("consul_health:kafka", {"127.0.0.1:9094"});
+  EXPECT_EQ(seen.back(), (std::vector<std::string>{"127.0.0.1:9092", "127.0.0.1:9094"}));
+  plane.on_brokers("consul_health:kafka", {"127.0.0.1:9094"});  // same answer again
+  EXPECT_EQ(seen.size(), 2u);
+}
+
+}  // namespace
+}  // namespace intake::config

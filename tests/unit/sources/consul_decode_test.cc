@@ -1,0 +1,86 @@
+#include <gtest/gtest.h>
+
+#include "sources/consul_client.h"
+#include "sources/consul_health.h"
+#include "sources/consul_kv.h"
+
+namespace intake::sources {
+namespace {
+
+TEST(DecodeKvAnswer, DecodesBase64AndNullValuesRelativeToThePrefix) {
+  HttpAnswer answer;
+  answer.status = 200;
+  answer.body = R"([{"Key":"intake/","Value":null,"ModifyIndex":5},
+                    {"Key":"intake/keys/a","Value":"eyJ4IjoxfQ==","ModifyIndex":7},
+                    {"Key":"intake/brokers/h:1","Value":null,"ModifyIndex":8}])";
+  config::RawTree tree;
+  ASSERT_EQ(decode_kv_answer(answer, "intake/", tree), "");
+  EXPECT_EQ(tree.entries.size(), 3u);
+  EXPECT_EQ(tree.entries.at("keys/a"), R"({"x":1})");
+  EXPECT_EQ(tree.entries.at("brokers/h:1"), "");
+  EXPECT_EQ(tree.entries.at(""), "");
+}
+
+TEST(DecodeKvAnswer, NotFoundIsAnEmptyTree) {
+  HttpAnswer answer;
+  answer.status = 404;
+  config::RawTree tree;
+  tree.entries["stale"] = "x";
+  ASSERT_EQ(decode_kv_answer(answer, "intake/", tree), "");
+  EXPECT_TRUE(tree.entries.empty());
+}
+
+TEST(DecodeKvAnswer, ReportsGarbage) {
+  HttpAnswer answer;
+  answer.status = 200;
+  config::RawTree tree;
+  answer.body = "{}";
+  EXPECT_NE(decode_kv_answer(answer, "intake/", tree), "");
+  answer.body = R"([{"Key":"intake/a","Value":"!!!"}])";
+  EXPECT_NE(decode_kv_answer(answer, "intake/", tree).find("not base64"), std::string::npos);
+}
+
+TEST(DecodeHealthAnswer, PrefersServiceAddressAndFallsBackToNodeAddress) {
+  std::vector<std::string> brokers;
+  ASSERT_EQ(decode_health_answer(R"([
+      {"Node":{"Address":"10.0.0.1"},"Service":{"Address":"","Port":9092}},
+      {"Node":{"Address":"10.0.0.2"},"Service":{"Address":"kafka-b.local","Port":9093}},
+      {"Node":{"Address":"10.0.0.1"},"Service":{"Address":"","Port":9092}}])",
+                                 brokers),
+            "");
+  EXPECT_EQ(brokers, (std::vector<std::string>{"10.0.0.1:9092", "kafka-b.local:9093"}));
+  EXPECT_NE(decode_health_answer(R"([{"Node":{},"Service":{"Port":1}}])", brokers), "");
+}
+
+TEST(BlockingQueryRules, IndexNeverDropsBelowOne) {
+  EXPECT_EQ(next_index(0), 1u);
+  EXPECT_EQ(next_index(1), 1u);
+  EXPECT_EQ(next_index(12345), 12345u);
+}
+
+TEST(BlockingQueryRules, BackoffDoublesWithJitterFrom250MsTo30s) {
+  using std::chrono::milliseconds;
+  Backoff backoff;
+  std::vector<milliseconds> delays;
+  for (int i = 0; i < 12; ++i) delays.push_back(backoff.next());
+  EXPECT_GE(delays[0], milliseconds(125));
+  EXPECT_LE(delays[0], milliseconds(250));
+  EXPECT_GE(delays[3], milliseconds(1'000));  // base 2 s
+  EXPECT_LE(delays[3], milliseconds(2'000));
+  for (auto d : delays) EXPECT_LE(d, milliseconds(30'000));
+  EXPECT_GE(delays.back(), milliseconds(15'000));  // capped base 30 s, jittered to >= half
+  backoff.reset();
+  EXPECT_LE(backoff.next(), milliseconds(250));
+}
+
+TEST(ParseConsulAddress, AcceptsHttpUrlsAndRejectsNonsense) {
+  const auto endpoint = parse_consul_address("http://127.0.0.1:18500/", "tok");
+  EXPECT_EQ(endpoint.host, "127.0.0.1");
+  EXPECT_EQ(endpoint.port, 18500);
+  EXPECT_EQ(endpoint.token, "tok");
+  EXPECT_THROW(parse_consul_address("127.0.0.1", ""), std::invalid_argument);
+  EXPECT_THROW(parse_consul_address("http://h:0", ""), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace intake::sources
