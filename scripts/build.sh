@@ -14,6 +14,9 @@ esac
 build_dir="$INTAKE_ROOT/build/$flavour"
 # ccache outside the repo so a fresh clone still reuses earlier compiles on this machine.
 export CCACHE_DIR="${CCACHE_DIR:-$INTAKE_CACHE/ccache}"
+# Paths relative to the checkout, and no working directory in the hash (-g would add it), so
+# a clone in another folder hits the same cache entries.
+export CCACHE_BASEDIR="$INTAKE_ROOT" CCACHE_NOHASHDIR=1
 cmake -S "$INTAKE_ROOT" -B "$build_dir" -G Ninja -DINTAKE_WERROR=ON "${options[@]}" >/dev/null
 # Two cores: Beast translation units need ~1 GiB each; -j2 keeps memory and time in check.
 ninja -C "$build_dir" -j "${INTAKE_BUILD_JOBS:-$(nproc)}"

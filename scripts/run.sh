@@ -39,6 +39,14 @@ listen="$(sed -n 's/^ *listen: *"\{0,1\}\([0-9.]*:[0-9]*\).*/\1/p' "$config" | h
 listen="${listen:-127.0.0.1:8080}"
 port_open "${listen##*:}" && die "something already listens on $listen; stop it or change server.listen in $config"
 
+# The demo key lives in Consul too, so the registry's config (which replaces the YAML's keys
+# once Consul answers) keeps it. Existing values are left alone.
+consul_kv() { CONSUL_HTTP_ADDR="$INTAKE_CONSUL_ADDR" "$INTAKE_CONSUL_BIN" kv "$@"; }
+if ! consul_kv get intake/keys/demo >/dev/null 2>&1; then
+  consul_kv put intake/keys/demo \
+    '{"secret_sha256":"2fa68b16f48fb2fd234756d1ca0a2e1a7dda96422ccaa33e3ec7635a88b863e3","topics":["events.*","demo"]}' >/dev/null
+fi
+
 intake_log="$INTAKE_RUN/intake.log"
 "$intake_bin" run --config "$config" > >(tee "$intake_log") 2>&1 &
 intake_pid=$!
@@ -60,6 +68,11 @@ Send a record:
 Read the records back from Kafka:
   kcat -C -b $INTAKE_KAFKA_BOOTSTRAP -t demo -o beginning -e -f 'partition %p offset %o: %s\n'
 
+Add a key live through Consul (no restart), then use it:
+  CONSUL_HTTP_ADDR=$INTAKE_CONSUL_ADDR $INTAKE_CONSUL_BIN kv put intake/keys/team-a "{\"secret_sha256\":\"\$($intake_bin hash-key team-a-secret)\",\"topics\":[\"events.*\"]}"
+  curl -i -X POST -H 'Authorization: Bearer team-a-secret' --data-binary 'hello' http://$listen/v1/topics/events.a
+
+What is in force: curl -s -H 'Authorization: Bearer intake-admin-token' http://$listen/admin/config
 Health: curl http://$listen/healthz   Readiness: curl http://$listen/readyz
 Logs: $intake_log. Press Ctrl-C to drain and stop.
 EOT
