@@ -1,5 +1,5 @@
-// Consul HTTP API access for sources: one GET with a timeout, and the blocking-query loop
-// every Consul watcher shares. Internal to sources/.
+// Consul HTTP API access for sources: the blocking-query loop every Consul watcher shares.
+// Internal to sources/.
 //
 // The loop follows Consul's rules for blocking queries (docs/decisions/0003-consul-watch.md):
 //  - the index to send next is the X-Consul-Index *header*, not the body's max ModifyIndex
@@ -11,58 +11,26 @@
 //  - any failure backs off with jitter, 250 ms doubling to 30 s, reset after a success.
 #pragma once
 
-#include <utility>  // Boost 1.74's awaitable.hpp uses std::exchange without including it
-
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/io_context.hpp>
-
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <string>
 
-#include "error/result.h"
-#include "sources/source.h"
+#include "sources/http_client.h"
+#include "sources/watch_support.h"
 
 namespace intake::sources {
 
 struct ConsulEndpoint {
-  std::string host = "127.0.0.1";
-  std::uint16_t port = 8500;
+  HttpEndpoint http{"127.0.0.1", 8500};
   std::string token;  // X-Consul-Token; empty = none
 };
 
 // Parses "http://host:port" (or "host:port"). Throws std::invalid_argument (start-up only).
 ConsulEndpoint parse_consul_address(const std::string& address, std::string token);
 
-struct HttpAnswer {
-  int status = 0;
-  std::string body;
-  std::string consul_index;  // X-Consul-Index header, empty if absent
-};
-
-// One GET. Errors (connect, timeout, malformed response) come back as values.
-boost::asio::awaitable<Result<HttpAnswer>> consul_get(const ConsulEndpoint& endpoint, std::string target,
-                                                      std::chrono::milliseconds timeout);
-
-// Counters shared between the control thread (writer) and /admin readers.
-class WatchStats {
- public:
-  void count_request() { requests_.fetch_add(1, std::memory_order_relaxed); }
-  void count_error() { errors_.fetch_add(1, std::memory_order_relaxed); }
-  void count_snapshot(std::string revision);
-  SourceStats snapshot() const;
-
- private:
-  std::atomic<std::uint64_t> requests_{0}, errors_{0}, snapshots_{0};
-  mutable std::mutex mutex_;
-  std::string revision_;
-};
-
 struct BlockingQuery {
-  std::string path;   // e.g. "/v1/kv/intake/?recurse=true" (index and wait are appended)
+  std::string path;  // e.g. "/v1/kv/intake/?recurse=true" (index and wait are appended)
   std::chrono::milliseconds wait{300'000};
 };
 
@@ -74,17 +42,6 @@ using AnswerHandler = std::function<std::string(const HttpAnswer& answer, std::u
 boost::asio::awaitable<void> run_blocking_query(ConsulEndpoint endpoint, BlockingQuery query, WatchStats& stats,
                                                 AnswerHandler on_answer,
                                                 std::function<void(const std::string&)> on_error);
-
-// Retry delays after consecutive failures: a base of 250 ms doubling to 30 s, each delay
-// jittered to 50-100% of its base so many gateways do not retry in lockstep.
-class Backoff {
- public:
-  std::chrono::milliseconds next();
-  void reset() { base_ = std::chrono::milliseconds(0); }
-
- private:
-  std::chrono::milliseconds base_{0};
-};
 
 // The index to send after an answer carrying `header_index` (see the rules above).
 std::uint64_t next_index(std::uint64_t header_index);

@@ -75,8 +75,8 @@ TEST(BlockingQueryRules, BackoffDoublesWithJitterFrom250MsTo30s) {
 
 TEST(ParseConsulAddress, AcceptsHttpUrlsAndRejectsNonsense) {
   const auto endpoint = parse_consul_address("http://127.0.0.1:18500/", "tok");
-  EXPECT_EQ(endpoint.host, "127.0.0.1");
-  EXPECT_EQ(endpoint.port, 18500);
+  EXPECT_EQ(endpoint.http.host, "127.0.0.1");
+  EXPECT_EQ(endpoint.http.port, 18500);
   EXPECT_EQ(endpoint.token, "tok");
   EXPECT_THROW(parse_consul_address("127.0.0.1", ""), std::invalid_argument);
   EXPECT_THROW(parse_consul_address("http://h:0", ""), std::invalid_argument);
