@@ -2,6 +2,7 @@
 
 #include <absl/strings/string_view.h>
 
+#include <chrono>
 #include <string>
 
 #include "policy/access.h"
@@ -16,7 +17,8 @@ http::Response ProduceHandler::handle(const http::Request& request, const http::
 
   // One snapshot for the whole request: the key and its rights come from the same version.
   const auto config = store_.current();
-  auto key = policy::authenticate(*config, secret.value());
+  const auto now = std::chrono::system_clock::now();
+  auto key = policy::authenticate(*config, secret.value(), now);
   if (!key) return http::error_response(key.error());
 
   const std::string_view topic = params[0];
@@ -25,6 +27,18 @@ http::Response ProduceHandler::handle(const http::Request& request, const http::
   }
   if (auto allowed = policy::authorize_topic(*key.value(), topic); !allowed) {
     return http::error_response(allowed.error());
+  }
+  if (!key.value()->signing_secret.empty()) {
+    const policy::SignatureCheck check{
+        .header = request.header("X-Intake-Signature"),
+        .body = request.body,
+        .signing_secret = key.value()->signing_secret,
+        .key_id = key.value()->id,
+        .now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count(),
+        .window_s = config->settings.signature_window_s};
+    if (auto signed_ok = policy::verify_signature(check, replays_); !signed_ok) {
+      return http::error_response(signed_ok.error());
+    }
   }
   // Record size limits from the same snapshot: the topic's own, else the registry's default.
   std::size_t max_record_bytes = config->settings.max_record_bytes;
@@ -40,6 +54,12 @@ http::Response ProduceHandler::handle(const http::Request& request, const http::
     return http::error_response({ErrorCode::kEmptyBody, "the request body is empty; send the record value as the body"});
   }
 
+  const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  if (auto admitted = policy::admit_rate(*key.value(), request.body.size(), now_ns); !admitted) {
+    return http::error_response(admitted.error());
+  }
   auto enqueued = sink_.enqueue({.topic = topic, .key = request.header("X-Intake-Record-Key"), .value = request.body});
   if (!enqueued) return http::error_response(enqueued.error());
   return http::json_response(202, R"({"accepted":1})");

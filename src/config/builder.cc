@@ -3,7 +3,10 @@
 #include <openssl/evp.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cstdio>
+#include <ctime>
 #include <cmath>
 #include <set>
 #include <string_view>
@@ -23,6 +26,7 @@ using simdjson::dom::object;
 // Upper bounds that catch typos (an extra zero digit) without limiting real deployments.
 constexpr double kMaxRatePerSec = 10'000'000;
 constexpr std::uint64_t kMaxRecordBytes = 64ull * 1024 * 1024;
+constexpr double kMaxBytesPerSec = 10.0 * 1024 * 1024 * 1024;
 
 // Collects the first problem; every check names the full registry key.
 class Problem {
@@ -94,8 +98,8 @@ bool delivery_mode(element value, std::string_view field, DeliveryMode& out, Pro
 bool parse_rate(element value, RateLimit& rate, Problem& problem) {
   object fields;
   if (value.get_object().get(fields) != simdjson::SUCCESS) return problem.set("'rate' must be an object");
-  if (!known_fields(fields, {"per_sec", "burst"}, problem)) return false;
-  element per_sec, burst;
+  if (!known_fields(fields, {"per_sec", "burst", "bytes_per_sec", "bytes_burst"}, problem)) return false;
+  element per_sec, burst, bytes_per_sec, bytes_burst;
   if (fields["per_sec"].get(per_sec) != simdjson::SUCCESS) return problem.set("'rate.per_sec' is required");
   if (!positive_number(per_sec, "rate.per_sec", kMaxRatePerSec, rate.records_per_sec, problem)) return false;
   rate.burst = rate.records_per_sec;  // default: one second's worth
@@ -103,6 +107,44 @@ bool parse_rate(element value, RateLimit& rate, Problem& problem) {
       !positive_number(burst, "rate.burst", kMaxRatePerSec * 60, rate.burst, problem)) {
     return false;
   }
+  if (fields["bytes_per_sec"].get(bytes_per_sec) == simdjson::SUCCESS) {
+    if (!positive_number(bytes_per_sec, "rate.bytes_per_sec", kMaxBytesPerSec, rate.bytes_per_sec, problem)) return false;
+    rate.bytes_burst = std::max(rate.bytes_per_sec, static_cast<double>(kMaxRecordBytes));
+    if (fields["bytes_burst"].get(bytes_burst) == simdjson::SUCCESS &&
+        !positive_number(bytes_burst, "rate.bytes_burst", kMaxBytesPerSec * 60, rate.bytes_burst, problem)) {
+      return false;
+    }
+  } else if (fields["bytes_burst"].get(bytes_burst) == simdjson::SUCCESS) {
+    return problem.set("'rate.bytes_burst' needs 'rate.bytes_per_sec'");
+  }
+  return true;
+}
+
+// Unix seconds, or RFC 3339 UTC ("2027-01-31T23:59:59Z").
+bool parse_expiry(element value, std::chrono::system_clock::time_point& out, Problem& problem) {
+  std::int64_t seconds = 0;
+  std::string_view text;
+  if (value.get_int64().get(seconds) == simdjson::SUCCESS) {
+    if (seconds <= 0) return problem.set("'expires_at' must be a positive unix time");
+  } else if (value.get_string().get(text) == simdjson::SUCCESS) {
+    std::tm parts{};
+    char zone = 0;
+    const std::string copy(text);
+    if (text.size() != 20 ||
+        std::sscanf(copy.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &parts.tm_year, &parts.tm_mon, &parts.tm_mday,
+                    &parts.tm_hour, &parts.tm_min, &parts.tm_sec, &zone) != 7 ||
+        zone != 'Z') {
+      return problem.set("'expires_at' must be unix seconds or UTC like \"2027-01-31T23:59:59Z\"");
+    }
+    parts.tm_year -= 1900;
+    parts.tm_mon -= 1;
+    seconds = timegm(&parts);
+  } else {
+    return problem.set("'expires_at' must be unix seconds or an RFC 3339 UTC string");
+  }
+  // system_clock counts nanoseconds in 64 bits: it ends in 2262.
+  if (seconds >= 7'258'118'400) return problem.set("'expires_at' must be before the year 2200");
+  out = std::chrono::system_clock::time_point(std::chrono::seconds(seconds));
   return true;
 }
 
@@ -112,7 +154,9 @@ bool parse_key(simdjson::dom::parser& parser, std::string_view id, const std::st
   key.id = std::string(id);
   object fields;
   if (!require_object(parser, text, fields, problem)) return false;
-  if (!known_fields(fields, {"secret_sha256", "topics", "enabled", "rate"}, problem)) return false;
+  if (!known_fields(fields, {"secret_sha256", "topics", "enabled", "rate", "expires_at", "signing_secret"}, problem)) {
+    return false;
+  }
 
   element value;
   std::string_view secret;
@@ -143,6 +187,19 @@ bool parse_key(simdjson::dom::parser& parser, std::string_view id, const std::st
     if (!parse_rate(value, rate, problem)) return false;
     key.rate = rate;
   }
+  if (fields["expires_at"].get(value) == simdjson::SUCCESS) {
+    std::chrono::system_clock::time_point expiry;
+    if (!parse_expiry(value, expiry, problem)) return false;
+    key.expires_at = expiry;
+  }
+  if (fields["signing_secret"].get(value) == simdjson::SUCCESS) {
+    std::string_view secret;
+    // The message never echoes the value: it is a secret.
+    if (value.get_string().get(secret) != simdjson::SUCCESS || secret.size() < 16 || secret.size() > 256) {
+      return problem.set("'signing_secret' must be a string of 16 to 256 characters");
+    }
+    key.signing_secret = std::string(secret);
+  }
   return true;
 }
 
@@ -168,7 +225,7 @@ bool parse_topic(simdjson::dom::parser& parser, std::string_view name, const std
 bool parse_settings(simdjson::dom::parser& parser, const std::string& text, Settings& settings, Problem& problem) {
   object fields;
   if (!require_object(parser, text, fields, problem)) return false;
-  if (!known_fields(fields, {"default_mode", "max_record_bytes"}, problem)) return false;
+  if (!known_fields(fields, {"default_mode", "max_record_bytes", "signature_window_s"}, problem)) return false;
   element value;
   if (fields["default_mode"].get(value) == simdjson::SUCCESS &&
       !delivery_mode(value, "default_mode", settings.default_mode, problem)) {
@@ -177,6 +234,11 @@ bool parse_settings(simdjson::dom::parser& parser, const std::string& text, Sett
   if (fields["max_record_bytes"].get(value) == simdjson::SUCCESS &&
       !record_bytes(value, "max_record_bytes", settings.max_record_bytes, problem)) {
     return false;
+  }
+  if (fields["signature_window_s"].get(value) == simdjson::SUCCESS &&
+      (value.get_int64().get(settings.signature_window_s) != simdjson::SUCCESS || settings.signature_window_s < 1 ||
+       settings.signature_window_s > 3600)) {
+    return problem.set("'signature_window_s' must be a whole number of seconds from 1 to 3600");
   }
   return true;
 }
@@ -234,6 +296,20 @@ Result<std::shared_ptr<Config>> build_config(const RawTree& tree) {
   }
   config->brokers.assign(brokers.begin(), brokers.end());
   return config;
+}
+
+void attach_rate_states(Config& next, const Config* previous) {
+  absl::flat_hash_map<std::string_view, std::shared_ptr<policy::KeyRateState>> kept;
+  if (previous != nullptr) {
+    kept.reserve(previous->keys.size());
+    for (const auto& [digest, key] : previous->keys) {
+      if (key.rate_state) kept.emplace(key.id, key.rate_state);
+    }
+  }
+  for (auto& [digest, key] : next.keys) {
+    auto it = kept.find(key.id);
+    key.rate_state = it != kept.end() ? it->second : std::make_shared<policy::KeyRateState>();
+  }
 }
 
 std::string content_hash(const RawTree& tree) {

@@ -8,11 +8,13 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "crypto/digest.h"
+#include "policy/token_bucket.h"
 
 namespace intake::config {
 
@@ -20,7 +22,9 @@ enum class DeliveryMode : std::uint8_t { kAsync, kSync };
 
 struct RateLimit {
   double records_per_sec = 0;  // refill rate
-  double burst = 0;            // bucket size
+  double burst = 0;            // bucket size, in records
+  double bytes_per_sec = 0;    // 0 = no byte limit
+  double bytes_burst = 0;
 };
 
 struct ApiKey {
@@ -29,6 +33,11 @@ struct ApiKey {
   std::vector<std::string> topic_patterns;  // globs (policy/glob.h); deny by default
   bool enabled = true;
   std::optional<RateLimit> rate;            // none = unlimited
+  std::optional<std::chrono::system_clock::time_point> expires_at;  // none = never
+  std::string signing_secret;               // non-empty: requests must carry a valid signature
+  // How much of the rate limit this key has used. Mutable state shared by every config
+  // version that has this key id (attach_rate_states), so a new version resets no bucket.
+  std::shared_ptr<policy::KeyRateState> rate_state;
 };
 
 struct TopicPolicy {
@@ -39,6 +48,7 @@ struct TopicPolicy {
 struct Settings {
   DeliveryMode default_mode = DeliveryMode::kAsync;
   std::size_t max_record_bytes = 0;  // 0 = only server.max_body_bytes applies
+  std::int64_t signature_window_s = 300;  // accepted clock skew of signed requests
 };
 
 struct Config {

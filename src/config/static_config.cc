@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "config/builder.h"
 #include "config/names.h"
 #include "policy/glob.h"
 
@@ -235,6 +236,7 @@ std::shared_ptr<Config> config_from_static(const StaticConfig& file) {
   auto config = std::make_shared<Config>();
   config->source = "file:" + file.path;
   for (const auto& key : file.keys) config->keys.emplace(key.secret_sha256, key);
+  attach_rate_states(*config, nullptr);
   return config;
 }
 

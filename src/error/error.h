@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace intake {
 
@@ -16,6 +17,12 @@ enum class ErrorCode : std::uint8_t {
   kMissingApiKey,
   kInvalidApiKey,
   kKeyDisabled,
+  kKeyExpired,
+  kSignatureRequired,
+  kInvalidSignature,
+  kSignatureExpired,
+  kSignatureReplayed,
+  kRateLimited,
   kTopicNotAllowed,
   kNotFound,
   kMethodNotAllowed,
@@ -38,8 +45,13 @@ int error_http_status(ErrorCode code);
 
 // An error with a message that tells the client what to fix.
 struct Error {
+  Error() = default;
+  Error(ErrorCode code_, std::string message_, std::uint32_t retry_after_s_ = 0)
+      : code(code_), message(std::move(message_)), retry_after_s(retry_after_s_) {}
+
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
+  std::uint32_t retry_after_s = 0;  // 0 = the code's default (see http/message.cc)
 };
 
 }  // namespace intake

@@ -69,8 +69,18 @@ void append_keys(std::string& out, const config::Config& config) {
       append_number(out, key.rate->records_per_sec);
       out += ",\"burst\":";
       append_number(out, key.rate->burst);
+      if (key.rate->bytes_per_sec > 0) {
+        out += ",\"bytes_per_sec\":";
+        append_number(out, key.rate->bytes_per_sec);
+        out += ",\"bytes_burst\":";
+        append_number(out, key.rate->bytes_burst);
+      }
       out += '}';
     }
+    if (key.expires_at) append_field(out, "expires_at", format_time(*key.expires_at));
+    // Whether requests must be signed, never the signing secret itself.
+    out += ",\"signed\":";
+    out += key.signing_secret.empty() ? "false" : "true";
     out += '}';
   }
   out += ']';
@@ -154,6 +164,8 @@ http::Response AdminConfigHandler::handle(const http::Request& request, const ht
   append_field(out, "default_mode", mode_name(config->settings.default_mode), true);
   out += ",\"max_record_bytes\":";
   append_int(out, static_cast<std::int64_t>(config->settings.max_record_bytes));
+  out += ",\"signature_window_s\":";
+  append_int(out, config->settings.signature_window_s);
   out += "},";
   append_topics(out, *config);
   out += ',';

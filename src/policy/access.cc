@@ -43,7 +43,8 @@ Result<std::string_view> presented_key(std::string_view authorization, std::stri
                     "send your API key as 'Authorization: Bearer <api key>' or 'X-Intake-Key: <api key>'");
 }
 
-Result<const config::ApiKey*> authenticate(const config::Config& config, std::string_view secret) {
+Result<const config::ApiKey*> authenticate(const config::Config& config, std::string_view secret,
+                                           std::chrono::system_clock::time_point now) {
   const config::ApiKey* key = config.find_key(crypto::sha256(secret));
   if (key == nullptr) {
     return make_error(ErrorCode::kInvalidApiKey, "the API key is not valid; check it or ask for a new one");
@@ -51,7 +52,38 @@ Result<const config::ApiKey*> authenticate(const config::Config& config, std::st
   if (!key->enabled) {
     return make_error(ErrorCode::kKeyDisabled, "API key '" + key->id + "' is disabled");
   }
+  if (key->expires_at && now >= *key->expires_at) {
+    return make_error(ErrorCode::kKeyExpired, "API key '" + key->id + "' has expired; ask for a new one");
+  }
   return key;
+}
+
+Result<void> admit_rate(const config::ApiKey& key, std::size_t record_bytes, std::int64_t now_ns) {
+  if (!key.rate || !key.rate_state) return {};
+  const auto& rate = *key.rate;
+  auto& state = *key.rate_state;
+  auto refuse = [&](std::int64_t wait_ns, std::string_view what) -> Result<void> {
+    if (wait_ns == policy::TokenBucket::kNever) {
+      return make_error(ErrorCode::kPayloadTooLarge, "the record is larger than API key '" + key.id +
+                                                         "' may send at once (rate.bytes_burst)");
+    }
+    const auto retry_after_s = static_cast<std::uint32_t>((wait_ns + 999'999'999) / 1'000'000'000);
+    return Error{ErrorCode::kRateLimited,
+                 "API key '" + key.id + "' is over its rate limit (" + std::string(what) + "); retry after " +
+                     std::to_string(retry_after_s) + " s",
+                 retry_after_s};
+  };
+  if (auto wait = state.records.try_take(1, rate.records_per_sec, rate.burst, now_ns); wait != 0) {
+    return refuse(wait, "records per second");
+  }
+  if (rate.bytes_per_sec > 0) {
+    const auto bytes = static_cast<double>(record_bytes);
+    if (auto wait = state.bytes.try_take(bytes, rate.bytes_per_sec, rate.bytes_burst, now_ns); wait != 0) {
+      state.records.give_back(1, rate.records_per_sec);  // the record was not admitted after all
+      return refuse(wait, "bytes per second");
+    }
+  }
+  return {};
 }
 
 Result<void> authorize_topic(const config::ApiKey& key, std::string_view topic) {

@@ -2,6 +2,9 @@
 // write to the topic. Pure functions of the request's headers and a Config snapshot; no I/O.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 #include "config/config.h"
@@ -14,10 +17,17 @@ namespace intake::policy {
 Result<std::string_view> presented_key(std::string_view authorization, std::string_view x_intake_key);
 
 // One SHA-256 of the presented secret and one hash lookup. Unknown → invalid_api_key;
-// disabled → key_disabled. The returned pointer lives as long as `config`.
-Result<const config::ApiKey*> authenticate(const config::Config& config, std::string_view secret);
+// disabled → key_disabled; past its expires_at → key_expired. The returned pointer lives as
+// long as `config`.
+Result<const config::ApiKey*> authenticate(const config::Config& config, std::string_view secret,
+                                           std::chrono::system_clock::time_point now);
 
 // Deny by default: the topic must match one of the key's globs, else topic_not_allowed.
 Result<void> authorize_topic(const config::ApiKey& key, std::string_view topic);
+
+// Takes one record of `record_bytes` from the key's buckets (records, and bytes when
+// limited). rate_limited with Retry-After when empty; payload_too_large when the record alone
+// exceeds the key's byte burst (no retry could ever pass). Keys without a rate always pass.
+Result<void> admit_rate(const config::ApiKey& key, std::size_t record_bytes, std::int64_t now_ns);
 
 }  // namespace intake::policy
