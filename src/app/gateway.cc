@@ -58,7 +58,7 @@ Gateway::Gateway(config::StaticConfig file)
       producer_(file_.kafka),
       sources_(make_sources(file_.registry)),
       control_(std::make_unique<Control>()),
-      produce_(store_, producer_),
+      produce_(store_, producer_, api::ProduceSettings{file_.kafka.copy_headers, file_.server.sync_timeout_ms}),
       liveness_(ops::HealthHandler::Probe::kLiveness, producer_, draining_),
       readiness_(ops::HealthHandler::Probe::kReadiness, producer_, draining_),
       server_(file_.server, router_) {

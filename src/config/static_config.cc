@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <initializer_list>
@@ -78,7 +80,8 @@ void parse_listen(const std::string& text, ServerSettings& server, const std::st
 
 void parse_server(const YAML::Node& node, ServerSettings& server, const std::string& origin) {
   require_known_fields(node, origin, "server",
-                       {"listen", "threads", "max_body_bytes", "max_header_bytes", "idle_timeout_ms"});
+                       {"listen", "threads", "max_body_bytes", "max_header_bytes", "idle_timeout_ms",
+                        "sync_timeout_ms"});
   if (node["listen"]) parse_listen(scalar(node["listen"], origin, "server.listen"), server, origin);
   if (node["threads"]) server.threads = integer<unsigned>(node["threads"], origin, "server.threads", 0, 256);
   if (node["max_body_bytes"]) {
@@ -89,6 +92,10 @@ void parse_server(const YAML::Node& node, ServerSettings& server, const std::str
     server.max_header_bytes = integer<std::size_t>(node["max_header_bytes"], origin,
                                                    "server.max_header_bytes", 1024, 1024 * 1024);
   }
+  if (node["sync_timeout_ms"]) {
+    server.sync_timeout_ms = integer<std::uint32_t>(node["sync_timeout_ms"], origin, "server.sync_timeout_ms", 100,
+                                                    600'000);
+  }
   if (node["idle_timeout_ms"]) {
     server.idle_timeout_ms = integer<std::uint32_t>(node["idle_timeout_ms"], origin,
                                                     "server.idle_timeout_ms", 100, 3'600'000);
@@ -96,7 +103,8 @@ void parse_server(const YAML::Node& node, ServerSettings& server, const std::str
 }
 
 void parse_kafka(const YAML::Node& node, KafkaSettings& kafka, const std::string& origin) {
-  require_known_fields(node, origin, "kafka", {"bootstrap_servers", "properties", "shutdown_flush_ms", "drain_grace_ms"});
+  require_known_fields(node, origin, "kafka", {"bootstrap_servers", "properties", "shutdown_flush_ms", "drain_grace_ms",
+                                           "copy_headers"});
   if (!node["bootstrap_servers"]) {
     fail(origin, "kafka.bootstrap_servers", "required: a comma-separated HOST:PORT list");
   }
@@ -112,6 +120,19 @@ void parse_kafka(const YAML::Node& node, KafkaSettings& kafka, const std::string
   if (node["shutdown_flush_ms"]) {
     kafka.shutdown_flush_ms = integer<std::uint32_t>(node["shutdown_flush_ms"], origin,
                                                      "kafka.shutdown_flush_ms", 0, 600'000);
+  }
+  if (const auto& headers = node["copy_headers"]) {
+    if (!headers.IsSequence()) fail(origin, "kafka.copy_headers", "expected a list of HTTP header names");
+    if (headers.size() > 16) fail(origin, "kafka.copy_headers", "at most 16 headers can be copied");
+    for (std::size_t i = 0; i < headers.size(); ++i) {
+      const std::string where = "kafka.copy_headers[" + std::to_string(i) + "]";
+      std::string name = scalar(headers[i], origin, where);
+      const bool valid = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+      });
+      if (!valid) fail(origin, where, "'" + name + "' is not an HTTP header name");
+      kafka.copy_headers.push_back(std::move(name));
+    }
   }
   if (node["drain_grace_ms"]) {
     kafka.drain_grace_ms = integer<std::uint32_t>(node["drain_grace_ms"], origin, "kafka.drain_grace_ms", 0, 600'000);

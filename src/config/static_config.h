@@ -23,6 +23,7 @@ struct ServerSettings {
   std::size_t max_body_bytes = 1024 * 1024;
   std::size_t max_header_bytes = 16 * 1024;
   std::uint32_t idle_timeout_ms = 60'000;
+  std::uint32_t sync_timeout_ms = 30'000;  // a sync request without Kafka's answer by then gets 504
 };
 
 struct KafkaSettings {
@@ -33,6 +34,8 @@ struct KafkaSettings {
   // After a broker-set change, how long the old producer's in-flight records may take before
   // they are handed to the new producer.
   std::uint32_t drain_grace_ms = 10'000;
+  // Request headers copied into every record's Kafka headers (at most 16).
+  std::vector<std::string> copy_headers;
 };
 
 struct ConsulSettings {

@@ -32,6 +32,8 @@ constexpr std::array<ErrorRow, static_cast<std::size_t>(ErrorCode::kCount_)> kEr
     {ErrorCode::kRequestHeaderTooLarge, "request_header_too_large", 431},
     {ErrorCode::kBackpressure, "backpressure", 429},
     {ErrorCode::kKafkaUnavailable, "kafka_unavailable", 503},
+    {ErrorCode::kDeliveryFailed, "delivery_failed", 502},
+    {ErrorCode::kDeliveryTimeout, "delivery_timeout", 504},
     {ErrorCode::kShuttingDown, "shutting_down", 503},
     {ErrorCode::kInternal, "internal_error", 500},
     {ErrorCode::kInvalidConfig, "invalid_config", 400},

@@ -30,6 +30,8 @@ enum class ErrorCode : std::uint8_t {
   kRequestHeaderTooLarge,
   kBackpressure,
   kKafkaUnavailable,
+  kDeliveryFailed,
+  kDeliveryTimeout,
   kShuttingDown,
   kInternal,
   kInvalidConfig,

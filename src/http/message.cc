@@ -2,6 +2,8 @@
 
 #include "json/writer.h"
 
+#include <utility>
+
 namespace intake::http {
 
 Response error_response(const Error& error) {
@@ -22,6 +24,29 @@ Response error_response(const Error& error) {
     response.retry_after_s = 5;
   }
   return response;
+}
+
+void DeferredResponse::complete(Response response) {
+  std::function<void()> wake;
+  {
+    std::lock_guard lock(mutex_);
+    if (response_) return;
+    response_ = std::move(response);
+    wake = std::move(wake_);
+  }
+  if (wake) wake();
+}
+
+bool DeferredResponse::set_waker(std::function<void()> wake) {
+  std::lock_guard lock(mutex_);
+  if (response_ && wake) return true;
+  wake_ = std::move(wake);
+  return false;
+}
+
+std::optional<Response> DeferredResponse::take() {
+  std::lock_guard lock(mutex_);
+  return std::exchange(response_, std::nullopt);
 }
 
 Response json_response(int status, std::string body) {

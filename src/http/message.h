@@ -3,6 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,6 +34,8 @@ struct Request {
   std::string_view header(std::string_view name) const { return headers ? headers->find(name) : std::string_view{}; }
 };
 
+class DeferredResponse;
+
 struct Response {
   int status = 200;
   std::string body;
@@ -37,6 +43,27 @@ struct Response {
   std::string_view allow;            // set on 405: the methods the path accepts
   std::uint32_t retry_after_s = 0;   // 0 = no Retry-After header
   bool close_connection = false;     // e.g. after a framing error we cannot recover from
+  // Set when the answer comes later (sync delivery): the server waits for it, up to
+  // deferred_timeout_ms, then answers 504 delivery_timeout. The fields above are ignored.
+  std::shared_ptr<DeferredResponse> deferred;
+  std::uint32_t deferred_timeout_ms = 0;
+};
+
+// A response completed later from any thread. The server registers a waker; complete() calls
+// it. Thread-safe.
+class DeferredResponse {
+ public:
+  // The first call wins; later ones are ignored.
+  void complete(Response response);
+  // Server side: `wake` runs (on the completing thread) once a response is there. Returns
+  // true if it already is (then `wake` is not kept). An empty function detaches.
+  bool set_waker(std::function<void()> wake);
+  std::optional<Response> take();
+
+ private:
+  std::mutex mutex_;
+  std::optional<Response> response_;
+  std::function<void()> wake_;
 };
 
 // `{"error":{"code":"<name>","message":"<message>"}}` with the code's HTTP status.

@@ -95,6 +95,28 @@ std::optional<Error> header_failure(const beast::error_code& error, std::uint64_
   return Error{ErrorCode::kBadRequest, "malformed HTTP request: " + error.message()};
 }
 
+// Waits for a deferred response (sync delivery) without blocking the thread: a timer set to
+// the deadline is cancelled by the completing thread through the connection's executor. The
+// timer is shared with that callback, so a completion racing the deadline touches no freed
+// memory.
+asio::awaitable<Response> await_deferred(Response pending) {
+  auto executor = co_await asio::this_coro::executor;
+  auto deferred = pending.deferred;
+  auto wake = std::make_shared<asio::steady_timer>(executor);
+  wake->expires_after(std::chrono::milliseconds(pending.deferred_timeout_ms));
+  const bool ready = deferred->set_waker([executor, wake] { asio::post(executor, [wake] { wake->cancel(); }); });
+  if (!ready) {
+    beast::error_code ignored;
+    co_await wake->async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  }
+  deferred->set_waker({});
+  if (auto response = deferred->take()) co_return std::move(*response);
+  co_return error_response(Error{ErrorCode::kDeliveryTimeout,
+                                 "Kafka did not confirm the record within " +
+                                     std::to_string(pending.deferred_timeout_ms) +
+                                     " ms; it may still be delivered, so retry only if duplicates are acceptable"});
+}
+
 // Serves one connection: requests are read, handled and answered strictly one after another,
 // which is what makes pipelining safe. Errors while framing a request are answered, then the
 // connection is closed: after a framing error we cannot know where the next request starts.
@@ -145,6 +167,7 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const Router& router,
     const BeastHeaders headers(beast_request);
     const Request request = to_request(beast_request, headers);
     Response response = router.dispatch(request);
+    if (response.deferred) response = co_await await_deferred(std::move(response));
     const bool keep_alive = beast_request.keep_alive() && !response.close_connection;
     auto out = to_beast(std::move(response), beast_request.version(), keep_alive, request.method == Method::kHead);
     co_await bhttp::async_write(stream, out, asio::redirect_error(asio::use_awaitable, error));

@@ -101,11 +101,24 @@ class ProducerInstance {
     const std::size_t topic_length = std::min(record.topic.size(), policy::kMaxTopicNameLength);
     std::memcpy(topic, record.topic.data(), topic_length);
     topic[topic_length] = '\0';
+    rd_kafka_headers_t* headers = nullptr;
+    if (!record.headers.empty()) {
+      headers = rd_kafka_headers_new(record.headers.size());
+      for (const auto& header : record.headers) {
+        rd_kafka_header_add(headers, header.name.data(), static_cast<ssize_t>(header.name.size()), header.value.data(),
+                            static_cast<ssize_t>(header.value.size()));
+      }
+    }
     const auto err = rd_kafka_producev(
         handle_, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
-        RD_KAFKA_V_KEY(record.key.empty() ? nullptr : record.key.data(), record.key.size()), RD_KAFKA_V_END);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return produce_error(err);
+        RD_KAFKA_V_KEY(record.key.empty() ? nullptr : record.key.data(), record.key.size()),
+        RD_KAFKA_V_PARTITION(record.partition), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(record.listener),
+        RD_KAFKA_V_END);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (headers != nullptr) rd_kafka_headers_destroy(headers);  // ours again when produce fails
+      return produce_error(err);
+    }
     return {};
   }
 
@@ -169,17 +182,15 @@ class ProducerInstance {
   static void on_delivery(rd_kafka_t* /*rk*/, const rd_kafka_message_t* message, void* opaque) {
     auto* self = static_cast<ProducerInstance*>(opaque);
     auto& counters = self->owner_.counters_;
+    auto* listener = static_cast<DeliveryListener*>(message->_private);
     if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       counters.delivered.fetch_add(1, std::memory_order_relaxed);
       self->brokers_up_.store(true, std::memory_order_relaxed);
+      if (listener != nullptr) listener->on_delivery({true, message->partition, message->offset, {}});
       return;
     }
     if (self->retired_.load()) {
-      const OutgoingRecord record{
-          rd_kafka_topic_name(message->rkt),
-          {static_cast<const char*>(message->key), message->key ? message->key_len : 0},
-          {static_cast<const char*>(message->payload), message->payload ? message->len : 0}};
-      self->owner_.hand_over(record);
+      self->owner_.hand_over(message);
       return;
     }
     const auto failed = counters.failed.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -187,6 +198,11 @@ class ProducerInstance {
     if (failed <= 10 || failed % 1000 == 0) {
       spdlog::error("kafka: record to topic '{}' failed: {} ({} failed so far)", rd_kafka_topic_name(message->rkt),
                     rd_kafka_err2str(message->err), failed);
+    }
+    if (listener != nullptr) {
+      listener->on_delivery({false, -1, -1,
+                             Error{ErrorCode::kDeliveryFailed,
+                                   std::string("Kafka did not take the record: ") + rd_kafka_err2str(message->err)}});
     }
   }
 
@@ -257,7 +273,27 @@ bool KafkaProducer::ready() const {
   return !stopping_.load(std::memory_order_relaxed) && current_.load(std::memory_order_acquire)->brokers_up();
 }
 
-void KafkaProducer::hand_over(const OutgoingRecord& record) {
+void KafkaProducer::hand_over(const void* given_back) {
+  const auto* message = static_cast<const rd_kafka_message_t*>(given_back);
+  std::vector<RecordHeader> headers;
+  rd_kafka_headers_t* message_headers = nullptr;
+  if (rd_kafka_message_headers(message, &message_headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* name = nullptr;
+    const void* value = nullptr;
+    std::size_t size = 0;
+    for (std::size_t i = 0; rd_kafka_header_get_all(message_headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+      headers.push_back({name, {static_cast<const char*>(value), value ? size : 0}});
+    }
+  }
+  auto* listener = static_cast<DeliveryListener*>(message->_private);
+  // The partition librdkafka chose (or the client named) is kept, so per-partition order holds
+  // when the new producer talks to the same cluster.
+  const OutgoingRecord record{rd_kafka_topic_name(message->rkt),
+                              {static_cast<const char*>(message->key), message->key ? message->key_len : 0},
+                              {static_cast<const char*>(message->payload), message->payload ? message->len : 0},
+                              message->partition,
+                              headers,
+                              listener};
   auto produced = current_.load(std::memory_order_acquire)->produce(record);
   if (produced) {
     counters_.handed_over.fetch_add(1, std::memory_order_relaxed);
@@ -266,6 +302,7 @@ void KafkaProducer::hand_over(const OutgoingRecord& record) {
   const auto failed = counters_.failed.fetch_add(1, std::memory_order_relaxed) + 1;
   spdlog::error("kafka: could not hand a record for '{}' over to the new producer: {} ({} failed so far)", record.topic,
                 produced.error().message, failed);
+  if (listener != nullptr) listener->on_delivery({false, -1, -1, produced.error()});
 }
 
 void KafkaProducer::set_brokers(const std::vector<std::string>& wanted_list) {

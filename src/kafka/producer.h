@@ -64,8 +64,9 @@ class KafkaProducer final : public RecordSink {
  private:
   friend class ProducerInstance;
   std::shared_ptr<ProducerInstance> start_instance(const std::vector<std::string>& brokers);
-  // Re-produces a record a retired instance gave back. Called on that instance's thread.
-  void hand_over(const OutgoingRecord& record);
+  // Re-produces a record (an rd_kafka_message_t) a retired instance gave back, with its key,
+  // headers, partition and listener. Called on that instance's thread.
+  void hand_over(const void* given_back);
 
   config::KafkaSettings settings_;
   std::atomic<std::shared_ptr<ProducerInstance>> current_;

@@ -114,6 +114,39 @@ TEST(KafkaRoundTrip, ErrorsFromTheRealGatewayAreJson) {
   EXPECT_EQ(gateway.stop(SIGTERM), 0) << gateway.log_tail();
 }
 
+TEST(KafkaRoundTrip, SyncModeAnswersWithThePartitionAndOffsetKafkaAssigned) {
+  const std::string bootstrap = testing::required_env("INTAKE_KAFKA_BOOTSTRAP");
+  const std::uint16_t port = testing::free_port();
+  testing::GatewayProcess gateway(
+      gateway_config(port, bootstrap, crypto::to_hex(crypto::sha256(kKeySecret))) + "", port);
+  const std::string topic = unique_topic("it.sync");
+  std::vector<std::pair<int, long long>> positions;
+  for (int i = 0; i < 5; ++i) {
+    const auto reply = testing::http_request("127.0.0.1", port, "POST", "/v1/topics/" + topic + "?sync=true",
+                                             "sync-" + std::to_string(i),
+                                             {{"Authorization", std::string("Bearer ") + kKeySecret},
+                                              {"X-Intake-Partition", "1"}});
+    ASSERT_EQ(reply.status, 200) << reply.body;
+    const auto offset_at = reply.body.find(R"("offset":)");
+    ASSERT_NE(offset_at, std::string::npos) << reply.body;
+    EXPECT_NE(reply.body.find(R"("partition":1)"), std::string::npos) << reply.body;
+    positions.emplace_back(1, std::stoll(reply.body.substr(offset_at + 9)));
+  }
+  EXPECT_EQ(positions.back().second, positions.front().second + 4);  // consecutive in partition 1
+  const auto records = testing::consume_topic(
+      bootstrap, topic, [](const auto& so_far) { return so_far.size() >= 5; }, std::chrono::seconds(60));
+  ASSERT_EQ(records.size(), 5u);
+  for (const auto& record : records) {
+    EXPECT_EQ(record.partition, 1);
+    const long long index = record.offset - positions.front().second;
+    EXPECT_EQ(record.value, "sync-" + std::to_string(index));
+    bool has_key_id = false;
+    for (const auto& [name, value] : record.headers) has_key_id |= name == "intake-key-id" && value == "roundtrip";
+    EXPECT_TRUE(has_key_id);
+  }
+  EXPECT_EQ(gateway.stop(SIGTERM), 0) << gateway.log_tail();
+}
+
 TEST(KafkaRoundTrip, UnreachableKafkaIsReportedNotSwallowed) {
   const std::string digest = crypto::to_hex(crypto::sha256(kKeySecret));
   const std::uint16_t port = testing::free_port();

@@ -42,6 +42,15 @@ std::vector<ConsumedRecord> consume_topic(const std::string& bootstrap, const st
       if (message->payload) record.value.assign(static_cast<const char*>(message->payload), message->len);
       record.partition = message->partition;
       record.offset = message->offset;
+      rd_kafka_headers_t* headers = nullptr;
+      if (rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const char* name = nullptr;
+        const void* value = nullptr;
+        std::size_t size = 0;
+        for (std::size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+          record.headers.emplace_back(name, std::string(static_cast<const char*>(value), value ? size : 0));
+        }
+      }
       records.push_back(std::move(record));
     }
     rd_kafka_message_destroy(message);

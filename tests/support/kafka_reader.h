@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace intake::testing {
@@ -13,6 +14,7 @@ struct ConsumedRecord {
   std::string value;
   int partition = -1;
   long long offset = -1;
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 // Consumes `topic` from the beginning until `enough(records so far)` is true or `timeout`

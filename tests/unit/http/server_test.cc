@@ -6,6 +6,7 @@
 #include <atomic>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "api/produce_handler.h"
@@ -24,14 +25,31 @@ class FakeSink final : public kafka::RecordSink {
   Result<void> enqueue(const kafka::OutgoingRecord& record) override {
     if (next_error) return *next_error;
     std::lock_guard lock(mutex);
-    records.push_back({std::string(record.topic), std::string(record.key), std::string(record.value)});
+    Stored stored{std::string(record.topic), std::string(record.key), std::string(record.value), record.partition, {}};
+    for (const auto& header : record.headers) stored.headers.emplace_back(header.name, header.value);
+    records.push_back(std::move(stored));
+    if (record.listener != nullptr) {
+      if (hold_reports) {
+        held.push_back(record.listener);
+      } else {
+        // Report from another thread, as the producer's poller does.
+        auto* listener = record.listener;
+        const auto report = next_report;
+        std::thread([listener, report] { listener->on_delivery(report); }).detach();
+      }
+    }
     return {};
   }
   bool ready() const override { return is_ready; }
 
   struct Stored {
     std::string topic, key, value;
+    std::int32_t partition;
+    std::vector<std::pair<std::string, std::string>> headers;
   };
+  kafka::DeliveryReport next_report{true, 2, 41, {}};
+  bool hold_reports = false;
+  std::vector<kafka::DeliveryListener*> held;
   std::mutex mutex;
   std::vector<Stored> records;
   std::optional<Error> next_error;
@@ -65,7 +83,7 @@ class ServerTest : public ::testing::Test {
   config::ConfigStore store;
   FakeSink sink;
   std::atomic<bool> draining{false};
-  api::ProduceHandler produce{store, sink};
+  api::ProduceHandler produce{store, sink, api::ProduceSettings{{"X-Request-Id"}, /*sync_timeout_ms=*/300}};
   ops::HealthHandler liveness{ops::HealthHandler::Probe::kLiveness, sink, draining};
   ops::HealthHandler readiness{ops::HealthHandler::Probe::kReadiness, sink, draining};
   http::Router router;
@@ -84,6 +102,58 @@ TEST_F(ServerTest, AcceptsARecordWith202AndHandsItToTheSink) {
   EXPECT_EQ(sink.records[0].topic, "events.click");
   EXPECT_EQ(sink.records[0].key, "user-7");
   EXPECT_EQ(sink.records[0].value, "hello");
+}
+
+TEST_F(ServerTest, SyncRequestsAnswerWithPartitionAndOffsetAfterTheReport) {
+  auto connection = connect();
+  auto reply = connection.request("POST", "/v1/topics/events.a?sync=true", "v",
+                                  {{"Authorization", "Bearer good-key"}, {"X-Intake-Partition", "2"}});
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.body, R"({"topic":"events.a","partition":2,"offset":41})");
+  reply = connection.request("POST", "/v1/topics/events.b", "v",
+                             {{"Authorization", "Bearer good-key"}, {"X-Intake-Sync", "true"}});
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(connection.request("POST", "/v1/topics/events.c", "v", auth()).status, 202);  // async by default
+  ASSERT_EQ(sink.records.size(), 3u);
+  EXPECT_EQ(sink.records[0].partition, 2);
+  EXPECT_EQ(sink.records[1].partition, -1);
+}
+
+TEST_F(ServerTest, SyncDeliveryFailureAndTimeoutAreReported) {
+  sink.next_report = kafka::DeliveryReport{false, -1, -1, Error{ErrorCode::kDeliveryFailed, "broker said no"}};
+  auto reply = testing::http_request("127.0.0.1", server->port(), "POST", "/v1/topics/events.a?sync=1", "v", auth());
+  EXPECT_EQ(reply.status, 502);
+  EXPECT_NE(reply.body.find("delivery_failed"), std::string::npos);
+  sink.hold_reports = true;  // Kafka never answers within the 300 ms sync timeout
+  reply = testing::http_request("127.0.0.1", server->port(), "POST", "/v1/topics/events.a?sync=true", "v", auth());
+  EXPECT_EQ(reply.status, 504);
+  EXPECT_NE(reply.body.find("delivery_timeout"), std::string::npos);
+  // A late report after the timeout is harmless.
+  for (auto* listener : sink.held) listener->on_delivery({true, 0, 1, {}});
+}
+
+TEST_F(ServerTest, BadSyncOrPartitionValuesAre400) {
+  EXPECT_EQ(testing::http_request("127.0.0.1", server->port(), "POST", "/v1/topics/events.a?sync=maybe", "v", auth()).status,
+            400);
+  EXPECT_EQ(testing::http_request("127.0.0.1", server->port(), "POST", "/v1/topics/events.a", "v",
+                                  {{"Authorization", "Bearer good-key"}, {"X-Intake-Partition", "-3"}})
+                .status,
+            400);
+  EXPECT_TRUE(sink.records.empty());
+}
+
+TEST_F(ServerTest, RecordsCarryConfiguredHeadersAndWhoSentThemWhen) {
+  const auto reply = testing::http_request("127.0.0.1", server->port(), "POST", "/v1/topics/events.a", "v",
+                                           {{"Authorization", "Bearer good-key"}, {"X-Request-Id", "req-9"},
+                                            {"X-Other", "not copied"}});
+  ASSERT_EQ(reply.status, 202);
+  ASSERT_EQ(sink.records.size(), 1u);
+  const auto& headers = sink.records[0].headers;
+  ASSERT_EQ(headers.size(), 3u);
+  EXPECT_EQ(headers[0], (std::pair<std::string, std::string>{"X-Request-Id", "req-9"}));
+  EXPECT_EQ(headers[1], (std::pair<std::string, std::string>{"intake-key-id", "team"}));
+  EXPECT_EQ(headers[2].first, "intake-received-at");
+  EXPECT_GT(std::stoll(headers[2].second), 1'700'000'000'000LL);
 }
 
 TEST_F(ServerTest, KeepAliveServesManyRequestsOnOneConnection) {
