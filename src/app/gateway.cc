@@ -9,6 +9,9 @@
 
 #include "sources/consul_health.h"
 #include "sources/consul_kv.h"
+#include "sources/etcd.h"
+#include "sources/file.h"
+#include "sources/zookeeper.h"
 
 namespace intake::app {
 
@@ -31,16 +34,46 @@ struct Gateway::Control {
 namespace {
 
 std::vector<std::unique_ptr<sources::Source>> make_sources(const config::RegistrySettings& registry) {
+  using Kind = config::RegistrySettings::Kind;
   std::vector<std::unique_ptr<sources::Source>> made;
-  if (registry.source == config::RegistrySettings::Kind::kConsul) {
-    const auto& consul = registry.consul;
-    const auto endpoint = sources::parse_consul_address(consul.address, consul.token);
-    const std::chrono::milliseconds wait(consul.wait_ms);
-    made.push_back(std::make_unique<sources::ConsulKvSource>(sources::ConsulKvSettings{endpoint, consul.prefix, wait}));
-    if (!consul.broker_service.empty()) {
-      made.push_back(std::make_unique<sources::ConsulHealthSource>(
-          sources::ConsulHealthSettings{endpoint, consul.broker_service, wait}));
+  const auto& consul = registry.consul;
+  switch (registry.source) {
+    case Kind::kNone:
+      break;
+    case Kind::kConsul:
+      made.push_back(std::make_unique<sources::ConsulKvSource>(sources::ConsulKvSettings{
+          sources::parse_consul_address(consul.address, consul.token), consul.prefix,
+          std::chrono::milliseconds(consul.wait_ms)}));
+      break;
+    case Kind::kEtcd: {
+      sources::EtcdSettings settings;
+      settings.endpoint = sources::parse_http_address(registry.etcd.address, "config.etcd.address");
+      settings.prefix = registry.etcd.prefix;
+      settings.username = registry.etcd.username;
+      settings.password = registry.etcd.password;
+      made.push_back(std::make_unique<sources::EtcdSource>(std::move(settings)));
+      break;
     }
+    case Kind::kZooKeeper: {
+      sources::ZooKeeperSettings settings;
+      settings.hosts = registry.zookeeper.hosts;
+      settings.root = registry.zookeeper.root;
+      settings.session_timeout = std::chrono::milliseconds(registry.zookeeper.session_timeout_ms);
+      made.push_back(std::make_unique<sources::ZooKeeperSource>(std::move(settings)));
+      break;
+    }
+    case Kind::kFile: {
+      sources::FileSettings settings;
+      settings.path = registry.file.path;
+      made.push_back(std::make_unique<sources::FileSource>(std::move(settings)));
+      break;
+    }
+  }
+  // Brokers from Consul's health API, beside whichever source holds the keys.
+  if (!consul.broker_service.empty()) {
+    made.push_back(std::make_unique<sources::ConsulHealthSource>(sources::ConsulHealthSettings{
+        sources::parse_consul_address(consul.address, consul.token), consul.broker_service,
+        std::chrono::milliseconds(consul.wait_ms)}));
   }
   return made;
 }

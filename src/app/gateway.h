@@ -28,7 +28,7 @@ class Gateway {
   explicit Gateway(config::StaticConfig file);
   ~Gateway();
 
-  // Starts the registry sources on the control thread (no-op for source: file).
+  // Starts the registry sources on the control thread (none for source: none).
   void start_config_sources();
   // False only while `on_unreachable_at_start: wait` holds serving back for the registry.
   bool ready_to_serve() const;

@@ -140,16 +140,17 @@ void parse_kafka(const YAML::Node& node, KafkaSettings& kafka, const std::string
 }
 
 void parse_registry(const YAML::Node& node, RegistrySettings& registry, const std::string& origin) {
-  require_known_fields(node, origin, "config", {"source", "on_unreachable_at_start", "consul"});
+  require_known_fields(node, origin, "config",
+                       {"source", "on_unreachable_at_start", "consul", "etcd", "zookeeper", "file"});
+  using Kind = RegistrySettings::Kind;
   if (node["source"]) {
     const std::string source = scalar(node["source"], origin, "config.source");
-    if (source == "file") {
-      registry.source = RegistrySettings::Kind::kFile;
-    } else if (source == "consul") {
-      registry.source = RegistrySettings::Kind::kConsul;
-    } else {
-      fail(origin, "config.source", "expected file or consul, got '" + source + "'");
-    }
+    if (source == "none") registry.source = Kind::kNone;
+    else if (source == "consul") registry.source = Kind::kConsul;
+    else if (source == "etcd") registry.source = Kind::kEtcd;
+    else if (source == "zookeeper") registry.source = Kind::kZooKeeper;
+    else if (source == "file") registry.source = Kind::kFile;
+    else fail(origin, "config.source", "expected none, consul, etcd, zookeeper or file, got '" + source + "'");
   }
   if (node["on_unreachable_at_start"]) {
     const std::string mode = scalar(node["on_unreachable_at_start"], origin, "config.on_unreachable_at_start");
@@ -171,6 +172,35 @@ void parse_registry(const YAML::Node& node, RegistrySettings& registry, const st
     if (settings.prefix.empty() || settings.prefix.front() == '/') {
       fail(origin, "config.consul.prefix", "must be a non-empty KV path without a leading '/', e.g. intake/");
     }
+  }
+  if (const auto& etcd = node["etcd"]) {
+    require_known_fields(etcd, origin, "config.etcd", {"address", "prefix", "username", "password"});
+    auto& settings = registry.etcd;
+    if (etcd["address"]) settings.address = scalar(etcd["address"], origin, "config.etcd.address");
+    if (etcd["prefix"]) settings.prefix = scalar(etcd["prefix"], origin, "config.etcd.prefix");
+    if (etcd["username"]) settings.username = scalar(etcd["username"], origin, "config.etcd.username");
+    if (etcd["password"]) settings.password = scalar(etcd["password"], origin, "config.etcd.password");
+    if (settings.prefix.empty()) fail(origin, "config.etcd.prefix", "must not be empty, e.g. intake/");
+  }
+  if (const auto& zookeeper = node["zookeeper"]) {
+    require_known_fields(zookeeper, origin, "config.zookeeper", {"hosts", "root", "session_timeout_ms"});
+    auto& settings = registry.zookeeper;
+    if (zookeeper["hosts"]) settings.hosts = scalar(zookeeper["hosts"], origin, "config.zookeeper.hosts");
+    if (zookeeper["root"]) settings.root = scalar(zookeeper["root"], origin, "config.zookeeper.root");
+    if (zookeeper["session_timeout_ms"]) {
+      settings.session_timeout_ms = integer<std::uint32_t>(zookeeper["session_timeout_ms"], origin,
+                                                           "config.zookeeper.session_timeout_ms", 1'000, 120'000);
+    }
+    if (settings.root.empty() || settings.root.front() != '/') {
+      fail(origin, "config.zookeeper.root", "must be an absolute znode path, e.g. /intake");
+    }
+  }
+  if (const auto& file = node["file"]) {
+    require_known_fields(file, origin, "config.file", {"path"});
+    if (file["path"]) registry.file.path = scalar(file["path"], origin, "config.file.path");
+  }
+  if (registry.source == Kind::kFile && registry.file.path.empty()) {
+    fail(origin, "config.file.path", "required with source: file (a YAML file or a directory)");
   }
 }
 

@@ -46,13 +46,33 @@ struct ConsulSettings {
   std::string broker_service;   // non-empty: brokers also from /v1/health/service/<name>?passing=1
 };
 
+struct EtcdSettings {
+  std::string address = "http://127.0.0.1:2379";
+  std::string prefix = "intake/";
+  std::string username;  // empty = no authentication
+  std::string password;
+};
+
+struct ZooKeeperSettings {
+  std::string hosts = "127.0.0.1:2181";
+  std::string root = "/intake";
+  std::uint32_t session_timeout_ms = 10'000;
+};
+
+struct FileSourceSettings {
+  std::string path;  // a YAML file, or a directory mirroring the registry layout
+};
+
 // Where live configuration comes from. The YAML's own keys are the bootstrap and the fallback.
 struct RegistrySettings {
-  enum class Kind : std::uint8_t { kFile, kConsul };
-  Kind source = Kind::kFile;
+  enum class Kind : std::uint8_t { kNone, kConsul, kEtcd, kZooKeeper, kFile };
+  Kind source = Kind::kNone;
   // false: serve with the YAML's keys until the registry answers; true: wait for the registry.
   bool wait_at_start = false;
-  ConsulSettings consul;
+  ConsulSettings consul;  // consul.broker_service also works beside another source
+  EtcdSettings etcd;
+  ZooKeeperSettings zookeeper;
+  FileSourceSettings file;
 };
 
 struct StaticConfig {

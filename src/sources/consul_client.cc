@@ -62,6 +62,9 @@ asio::awaitable<void> run_blocking_query(ConsulEndpoint endpoint, BlockingQuery 
       continue;
     }
     stats.count_error();
+    // The agent may have restarted with other data; a blocking query with our old index would
+    // then wait a whole `wait` for an index it may never reach. Re-read without one first.
+    if (!answer) index = 0;
     const auto delay = backoff.next();
     on_error(failure + " (retrying in " + std::to_string(delay.count()) + " ms)");
     pause.expires_after(delay);

@@ -5,7 +5,9 @@
 #include <boost/beast/http.hpp>
 
 #include <charconv>
+#include <limits>
 #include <stdexcept>
+#include <vector>
 
 namespace intake::sources {
 
@@ -42,22 +44,24 @@ std::string_view HttpAnswer::header(std::string_view name) const {
   return {};
 }
 
-// No co_await here has a temporary with a destructor in its operand (g++ 12 coroutine bug).
-asio::awaitable<Result<HttpAnswer>> http_call(const HttpEndpoint& endpoint, const HttpCall& call,
-                                              std::chrono::milliseconds timeout) {
+namespace {
+
+bool is_json_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+// Resolves, connects and sends `call`; the stream's deadline is `timeout` from now on, for
+// the caller's reads too. Returns what failed, or empty.
+asio::awaitable<std::string> send_request(beast::tcp_stream& stream, const HttpEndpoint& endpoint, const HttpCall& call,
+                                          std::chrono::milliseconds timeout) {
   auto executor = co_await asio::this_coro::executor;
   beast::error_code error;
   tcp::resolver resolver(executor);
   const std::string port = std::to_string(endpoint.port);
   auto addresses = co_await resolver.async_resolve(endpoint.host, port, asio::redirect_error(asio::use_awaitable, error));
-  if (error) co_return Error{ErrorCode::kInternal, "cannot resolve " + endpoint.host + ": " + error.message()};
+  if (error) co_return "cannot resolve " + endpoint.host + ": " + error.message();
 
-  beast::tcp_stream stream(executor);
   stream.expires_after(timeout);
   co_await stream.async_connect(addresses, asio::redirect_error(asio::use_awaitable, error));
-  if (error) {
-    co_return Error{ErrorCode::kInternal, "cannot connect to " + endpoint.host + ":" + port + ": " + error.message()};
-  }
+  if (error) co_return "cannot connect to " + endpoint.host + ":" + port + ": " + error.message();
   bhttp::request<bhttp::string_body> request{bhttp::string_to_verb(call.method), call.target, 11};
   request.set(bhttp::field::host, endpoint.host);
   request.set(bhttp::field::user_agent, "intake");
@@ -67,7 +71,26 @@ asio::awaitable<Result<HttpAnswer>> http_call(const HttpEndpoint& endpoint, cons
     request.prepare_payload();
   }
   co_await bhttp::async_write(stream, request, asio::redirect_error(asio::use_awaitable, error));
-  if (error) co_return Error{ErrorCode::kInternal, "sending to " + endpoint.host + ":" + port + " failed: " + error.message()};
+  if (error) co_return "sending to " + endpoint.host + ":" + port + " failed: " + error.message();
+  co_return std::string();
+}
+
+template <typename Fields>
+void copy_headers(const Fields& fields, HttpHeaders& out) {
+  for (const auto& field : fields) out.emplace_back(std::string(field.name_string()), std::string(field.value()));
+}
+
+}  // namespace
+
+// No co_await here has a temporary with a destructor in its operand (g++ 12 coroutine bug).
+asio::awaitable<Result<HttpAnswer>> http_call(const HttpEndpoint& endpoint, const HttpCall& call,
+                                              std::chrono::milliseconds timeout) {
+  auto executor = co_await asio::this_coro::executor;
+  beast::tcp_stream stream(executor);
+  const std::string failure = co_await send_request(stream, endpoint, call, timeout);
+  if (!failure.empty()) co_return Error{ErrorCode::kInternal, failure};
+  const std::string port = std::to_string(endpoint.port);
+  beast::error_code error;
 
   // Beast reads at most the buffer's free capacity per call: without a reserve that is 512
   // bytes, which made a 34 MB Consul answer cost 65k reads (bench/results/config_propagation.md).
@@ -81,10 +104,124 @@ asio::awaitable<Result<HttpAnswer>> http_call(const HttpEndpoint& endpoint, cons
   HttpAnswer answer;
   auto& response = parser.get();
   answer.status = static_cast<int>(response.result_int());
-  for (const auto& field : response) answer.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  copy_headers(response, answer.headers);
   answer.body = std::move(response.body());
   stream.socket().shutdown(tcp::socket::shutdown_both, error);
   co_return answer;
+}
+
+// Same rule as http_call: no temporaries with destructors inside a co_await operand.
+asio::awaitable<Result<HttpAnswer>> http_stream(const HttpEndpoint& endpoint, const HttpCall& call,
+                                                std::chrono::milliseconds timeout,
+                                                std::chrono::milliseconds idle_timeout,
+                                                const JsonTextHandler& on_text) {
+  constexpr std::size_t kMaxErrorBody = 64 * 1024;
+  auto executor = co_await asio::this_coro::executor;
+  beast::tcp_stream stream(executor);
+  const std::string failure = co_await send_request(stream, endpoint, call, timeout);
+  if (!failure.empty()) co_return Error{ErrorCode::kInternal, failure};
+  const std::string peer = endpoint.host + ":" + std::to_string(endpoint.port);
+  beast::error_code error;
+
+  beast::flat_buffer buffer;
+  buffer.reserve(64 * 1024);
+  bhttp::response_parser<bhttp::buffer_body> parser;
+  // The body of a watch never ends. Not boost::none: Beast 1.74 compares a Content-Length
+  // against an unset limit as "exceeded" (len_ > body_limit_ with an empty optional).
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, error));
+  if (error) co_return Error{ErrorCode::kInternal, "reading the answer of " + peer + " failed: " + error.message()};
+
+  HttpAnswer answer;
+  answer.status = static_cast<int>(parser.get().result_int());
+  copy_headers(parser.get(), answer.headers);
+  const bool streaming = answer.status / 100 == 2;
+
+  std::vector<char> chunk(64 * 1024);
+  JsonTextSplitter splitter;
+  while (!parser.is_done()) {
+    parser.get().body().data = chunk.data();
+    parser.get().body().size = chunk.size();
+    if (idle_timeout.count() > 0) {
+      stream.expires_after(idle_timeout);
+    } else {
+      stream.expires_never();
+    }
+    co_await bhttp::async_read_some(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, error));
+    if (error == bhttp::error::need_buffer) error = {};  // the chunk buffer is full: hand it over
+    if (error) co_return Error{ErrorCode::kInternal, "reading the stream of " + peer + " failed: " + error.message()};
+    const std::string_view bytes(chunk.data(), chunk.size() - parser.get().body().size);
+    if (!streaming) {
+      answer.body.append(bytes.substr(0, kMaxErrorBody - answer.body.size()));
+      if (answer.body.size() >= kMaxErrorBody) break;
+      continue;
+    }
+    const auto status = splitter.feed(bytes, on_text);
+    if (status == JsonTextSplitter::Status::kStopped) break;
+    if (status == JsonTextSplitter::Status::kMalformed) {
+      co_return Error{ErrorCode::kInternal, "the stream of " + peer + " is not a sequence of JSON texts"};
+    }
+  }
+  stream.socket().shutdown(tcp::socket::shutdown_both, error);
+  co_return answer;
+}
+
+JsonTextSplitter::Status JsonTextSplitter::feed(std::string_view bytes, const JsonTextHandler& on_text) {
+  pending_.append(bytes);
+  std::size_t start = 0;  // where the text being scanned (or the gap before it) begins
+  std::size_t at = scanned_;
+  Status status = Status::kMore;
+  while (at < pending_.size()) {
+    const char c = pending_[at++];
+    if (depth_ == 0) {
+      if (is_json_space(c)) {
+        start = at;
+        continue;
+      }
+      if (c != '{' && c != '[') {
+        status = Status::kMalformed;
+        break;
+      }
+      depth_ = 1;
+      continue;
+    }
+    if (in_string_) {
+      if (escaped_) {
+        escaped_ = false;
+      } else if (c == '\\') {
+        escaped_ = true;
+      } else if (c == '"') {
+        in_string_ = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string_ = true;
+    } else if (c == '{' || c == '[') {
+      ++depth_;
+    } else if (c == '}' || c == ']') {
+      --depth_;
+    }
+    if (depth_ == 0) {
+      const bool go_on = on_text(std::string_view(pending_).substr(start, at - start));
+      start = at;
+      if (!go_on) {
+        status = Status::kStopped;
+        break;
+      }
+    }
+  }
+  if (status != Status::kMore) {
+    *this = JsonTextSplitter(max_text_bytes_);
+    return status;
+  }
+  pending_.erase(0, start);
+  scanned_ = at - start;
+  if (pending_.size() > max_text_bytes_) {
+    *this = JsonTextSplitter(max_text_bytes_);
+    return Status::kMalformed;
+  }
+  return Status::kMore;
 }
 
 }  // namespace intake::sources

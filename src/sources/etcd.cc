@@ -1,0 +1,387 @@
+#include "sources/etcd.h"
+
+#include <boost/asio.hpp>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <charconv>
+#include <memory>
+
+#include "encoding/base64.h"
+#include "json/writer.h"
+
+namespace intake::sources {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::string_view kSourceName = "etcd";
+
+// etcd's gateway writes int64 fields as JSON strings ("revision":"42"); a number is taken too.
+// An absent field is 0 (proto3 JSON omits defaults). Returns false for anything else.
+bool read_int64(simdjson::dom::object object, std::string_view field, std::int64_t& out) {
+  out = 0;
+  simdjson::dom::element value;
+  if (object[field].get(value) != simdjson::SUCCESS) return true;
+  if (value.is_int64()) return value.get_int64().get(out) == simdjson::SUCCESS;
+  std::string_view text;
+  if (value.get_string().get(text) != simdjson::SUCCESS || text.empty()) return false;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+bool read_bool(simdjson::dom::object object, std::string_view field) {
+  bool value = false;
+  return object[field].get_bool().get(value) == simdjson::SUCCESS && value;
+}
+
+std::string_view read_string(simdjson::dom::object object, std::string_view field) {
+  std::string_view value;
+  if (object[field].get_string().get(value) != simdjson::SUCCESS) return {};
+  return value;
+}
+
+// Decodes the base64 field `field` of `object` (absent = empty). Returns false when the field
+// is not a string or not base64.
+bool read_base64(simdjson::dom::object object, std::string_view field, std::string& out) {
+  out.clear();
+  simdjson::dom::element value;
+  if (object[field].get(value) != simdjson::SUCCESS || value.is_null()) return true;
+  std::string_view text;
+  if (value.get_string().get(text) != simdjson::SUCCESS) return false;
+  auto decoded = encoding::base64_decode(text);
+  if (!decoded) return false;
+  out = std::move(*decoded);
+  return true;
+}
+
+// Reads one {"key","value","mod_revision",...} object of a range answer or watch event.
+std::string read_kv(simdjson::dom::object kv, std::string& key, std::string& value, std::int64_t& mod_revision) {
+  if (!read_base64(kv, "key", key) || key.empty()) return "a key-value has no valid base64 key";
+  if (!read_base64(kv, "value", value)) return "the value of key '" + key + "' is not base64";
+  if (!read_int64(kv, "mod_revision", mod_revision)) return "key '" + key + "' has a bad mod_revision";
+  return {};
+}
+
+std::string describe_answer(const HttpAnswer& answer) {
+  return "etcd answered HTTP " + std::to_string(answer.status) + ": " + answer.body.substr(0, 200);
+}
+
+bool starts_with(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
+
+}  // namespace
+
+std::string etcd_prefix_range_end(std::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty()) {
+    const auto last = static_cast<unsigned char>(end.back());
+    if (last < 0xff) {
+      end.back() = static_cast<char>(last + 1);
+      return end;
+    }
+    end.pop_back();
+  }
+  return std::string(1, '\0');
+}
+
+std::string decode_etcd_range(std::string_view body, const std::string& prefix,
+                              std::map<std::string, std::string>& entries, EtcdRangePage& page) {
+  page = EtcdRangePage{};
+  simdjson::dom::parser parser;
+  simdjson::dom::object root;
+  if (parser.parse(body.data(), body.size()).get_object().get(root) != simdjson::SUCCESS) {
+    return "etcd's range answer is not a JSON object";
+  }
+  simdjson::dom::object header;
+  if (root["header"].get_object().get(header) != simdjson::SUCCESS || !read_int64(header, "revision", page.revision) ||
+      page.revision <= 0) {
+    return "etcd's range answer has no valid header.revision";
+  }
+  page.more = read_bool(root, "more");
+  simdjson::dom::element kvs;
+  if (root["kvs"].get(kvs) != simdjson::SUCCESS) return {};  // no key in the range
+  simdjson::dom::array items;
+  if (kvs.get_array().get(items) != simdjson::SUCCESS) return "etcd's range answer has a non-array kvs";
+  std::string key, value;
+  std::int64_t mod_revision = 0;
+  for (auto item : items) {
+    simdjson::dom::object kv;
+    if (item.get_object().get(kv) != simdjson::SUCCESS) return "etcd's range answer has a kvs entry that is no object";
+    if (auto problem = read_kv(kv, key, value, mod_revision); !problem.empty()) return problem;
+    page.last_key = key;
+    if (!starts_with(key, prefix)) continue;
+    entries.insert_or_assign(key.substr(prefix.size()), std::move(value));
+  }
+  return {};
+}
+
+std::string decode_etcd_watch_message(std::string_view json_text, EtcdWatchMessage& message) {
+  message = EtcdWatchMessage{};
+  simdjson::dom::parser parser;
+  simdjson::dom::object root;
+  if (parser.parse(json_text.data(), json_text.size()).get_object().get(root) != simdjson::SUCCESS) {
+    return "a watch message is not a JSON object";
+  }
+  // The gateway reports a failed stream as {"error": {"grpc_code":..,"message":..}} (or a
+  // plain string, as unary answers do).
+  simdjson::dom::element error;
+  if (root["error"].get(error) == simdjson::SUCCESS) {
+    std::string_view text;
+    simdjson::dom::object details;
+    if (error.get_string().get(text) == simdjson::SUCCESS) {
+      message.error = text;
+    } else if (error.get_object().get(details) == simdjson::SUCCESS) {
+      message.error = read_string(details, "message");
+    }
+    if (message.error.empty()) message.error = "unspecified error";
+    return {};
+  }
+  simdjson::dom::object result;
+  if (root["result"].get_object().get(result) != simdjson::SUCCESS) return "a watch message has no result";
+  simdjson::dom::object header;
+  if (result["header"].get_object().get(header) == simdjson::SUCCESS &&
+      !read_int64(header, "revision", message.revision)) {
+    return "a watch message has a bad header.revision";
+  }
+  message.created = read_bool(result, "created");
+  message.canceled = read_bool(result, "canceled");
+  message.cancel_reason = read_string(result, "cancel_reason");
+  if (!read_int64(result, "compact_revision", message.compact_revision)) {
+    return "a watch message has a bad compact_revision";
+  }
+  simdjson::dom::element events;
+  if (result["events"].get(events) != simdjson::SUCCESS) return {};
+  simdjson::dom::array items;
+  if (events.get_array().get(items) != simdjson::SUCCESS) return "a watch message has a non-array events";
+  for (auto item : items) {
+    simdjson::dom::object event, kv;
+    if (item.get_object().get(event) != simdjson::SUCCESS || event["kv"].get_object().get(kv) != simdjson::SUCCESS) {
+      return "a watch event has no kv object";
+    }
+    EtcdEvent decoded;
+    // proto3 JSON omits an enum at its default, so a PUT (0) usually has no "type" at all.
+    const std::string_view type = read_string(event, "type");
+    if (type == "DELETE") {
+      decoded.type = EtcdEvent::Type::kDelete;
+    } else if (!type.empty() && type != "PUT") {
+      return "a watch event has the unknown type '" + std::string(type) + "'";
+    }
+    if (auto problem = read_kv(kv, decoded.key, decoded.value, decoded.mod_revision); !problem.empty()) return problem;
+    message.events.push_back(std::move(decoded));
+  }
+  return {};
+}
+
+void apply_etcd_events(const std::vector<EtcdEvent>& events, const std::string& prefix,
+                       std::map<std::string, std::string>& entries) {
+  for (const auto& event : events) {
+    if (!starts_with(event.key, prefix)) continue;
+    std::string key = event.key.substr(prefix.size());
+    if (event.type == EtcdEvent::Type::kDelete) {
+      entries.erase(key);
+    } else {
+      entries.insert_or_assign(std::move(key), event.value);
+    }
+  }
+}
+
+// One watcher's state, owned by its coroutine. Touched only from the control context.
+//
+// No co_await below has a temporary with a destructor in its operand (g++ 12 coroutine bug,
+// see http_client.cc): calls, bodies and handlers are named locals.
+class EtcdSource::Session {
+ public:
+  Session(const EtcdSettings& settings, WatchStats& stats, config::UpdateCallbacks& callbacks)
+      : settings_(settings),
+        stats_(stats),
+        callbacks_(callbacks),
+        range_end_(etcd_prefix_range_end(settings.prefix)) {}
+
+  asio::awaitable<void> run() {
+    auto executor = co_await asio::this_coro::executor;
+    asio::steady_timer pause(executor);
+    boost::system::error_code ignored;
+    for (;;) {
+      std::string failure = co_await list();
+      if (failure.empty()) {
+        report();
+        failure = co_await watch();
+        if (failure.empty()) continue;  // the watch fell behind a compaction: list again at once
+      }
+      stats_.count_error();
+      const auto delay = backoff_.next();
+      callbacks_.on_source_error(kSourceName, failure + " (retrying in " + std::to_string(delay.count()) + " ms)");
+      pause.expires_after(delay);
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    }
+  }
+
+ private:
+  bool uses_auth() const { return !settings_.username.empty(); }
+
+  HttpCall make_call(const std::string& target, const std::string& body) const {
+    HttpCall call;
+    call.method = "POST";
+    call.target = target;
+    call.body = body;
+    call.headers.emplace_back("Content-Type", "application/json");
+    if (!token_.empty()) call.headers.emplace_back("Authorization", token_);
+    return call;
+  }
+
+  // Trades username/password for a token. Returns an error message, or empty.
+  asio::awaitable<std::string> authenticate() {
+    std::string body = "{\"name\":";
+    json::append_string(body, settings_.username);
+    body += ",\"password\":";
+    json::append_string(body, settings_.password);
+    body += "}";
+    token_.clear();
+    const std::string target = "/v3/auth/authenticate";
+    const HttpCall call = make_call(target, body);
+    stats_.count_request();
+    Result<HttpAnswer> answer = co_await http_call(settings_.endpoint, call, settings_.request_timeout);
+    if (!answer) co_return answer.error().message;
+    if (answer->status != 200) {
+      co_return "authenticating as '" + settings_.username + "': " + describe_answer(answer.value());
+    }
+    simdjson::dom::parser parser;
+    std::string_view token;
+    if (parser.parse(answer->body).get_object()["token"].get_string().get(token) != simdjson::SUCCESS ||
+        token.empty()) {
+      co_return "etcd's authenticate answer has no token";
+    }
+    token_ = token;
+    co_return std::string();
+  }
+
+  // A unary POST with the current token, fetching one first when needed. A token etcd rejects
+  // (401: expired, or etcd restarted and forgot it) is renewed and the call retried once.
+  asio::awaitable<Result<HttpAnswer>> post(const std::string& target, const std::string& body) {
+    for (int attempt = 0;; ++attempt) {
+      if (uses_auth() && token_.empty()) {
+        const std::string problem = co_await authenticate();
+        if (!problem.empty()) co_return Error{ErrorCode::kInternal, problem};
+      }
+      const HttpCall call = make_call(target, body);
+      stats_.count_request();
+      Result<HttpAnswer> answer = co_await http_call(settings_.endpoint, call, settings_.request_timeout);
+      if (answer && answer->status == 401 && uses_auth() && attempt == 0) {
+        token_.clear();
+        continue;
+      }
+      co_return answer;
+    }
+  }
+
+  // Reads the whole prefix into entries_/revision_, page by page; every page after the first
+  // is read at the first one's revision, so the pages form one consistent snapshot. Returns
+  // an error message, or empty.
+  asio::awaitable<std::string> list() {
+    const std::string target = "/v3/kv/range";
+    std::map<std::string, std::string> fresh;
+    std::int64_t at_revision = 0;
+    std::string from = settings_.prefix;
+    for (;;) {
+      std::string body = "{\"key\":\"" + encoding::base64_encode(from) + "\",\"range_end\":\"" +
+                         encoding::base64_encode(range_end_) + "\",\"limit\":\"" +
+                         std::to_string(std::max<std::uint32_t>(settings_.page_keys, 1)) + "\"";
+      if (at_revision > 0) body += ",\"revision\":\"" + std::to_string(at_revision) + "\"";
+      body += "}";
+      Result<HttpAnswer> answer = co_await post(target, body);
+      if (!answer) co_return answer.error().message;
+      if (answer->status != 200) co_return "reading the prefix: " + describe_answer(answer.value());
+      EtcdRangePage page;
+      if (auto problem = decode_etcd_range(answer->body, settings_.prefix, fresh, page); !problem.empty()) {
+        co_return problem;
+      }
+      if (at_revision == 0) at_revision = page.revision;
+      if (!page.more || page.last_key.empty()) break;
+      from = page.last_key;
+      from.push_back('\0');  // the next key after the last one read
+    }
+    entries_ = std::move(fresh);
+    revision_ = at_revision;
+    co_return std::string();
+  }
+
+  // Watches from revision_ + 1, reporting the tree after each event batch, until the stream
+  // ends. Returns empty when the watch fell behind a compaction (list again), else the error.
+  asio::awaitable<std::string> watch() {
+    std::string body = "{\"create_request\":{\"key\":\"" + encoding::base64_encode(settings_.prefix) +
+                       "\",\"range_end\":\"" + encoding::base64_encode(range_end_) + "\",\"start_revision\":\"" +
+                       std::to_string(revision_ + 1) + "\",\"progress_notify\":true}}";
+    const std::string target = "/v3/watch";
+    const HttpCall call = make_call(target, body);
+    bool compacted = false;
+    std::string failure;
+    const JsonTextHandler on_text = [&](std::string_view text) {
+      EtcdWatchMessage message;
+      if (auto problem = decode_etcd_watch_message(text, message); !problem.empty()) {
+        failure = problem;
+        return false;
+      }
+      if (!message.error.empty()) {
+        failure = "etcd ended the watch: " + message.error;
+        return false;
+      }
+      if (message.compact_revision > 0) {
+        compacted = true;
+        return false;
+      }
+      if (message.canceled) {
+        failure = "etcd cancelled the watch: " + message.cancel_reason;
+        // A token that expired between the range read and the watch: get a new one next time.
+        if (message.cancel_reason.find("Unauthenticated") != std::string::npos) token_.clear();
+        return false;
+      }
+      if (message.created) backoff_.reset();
+      if (!message.events.empty()) {
+        apply_etcd_events(message.events, settings_.prefix, entries_);
+        revision_ = std::max(message.revision, message.events.back().mod_revision);
+        report();
+      }
+      return true;
+    };
+    stats_.count_request();
+    Result<HttpAnswer> answer = co_await http_stream(settings_.endpoint, call, settings_.request_timeout,
+                                                     settings_.watch_idle_timeout, on_text);
+    if (compacted) co_return std::string();
+    if (!failure.empty()) co_return failure;
+    if (!answer) co_return answer.error().message;
+    if (answer->status == 401) token_.clear();
+    if (answer->status != 200) co_return "watching the prefix: " + describe_answer(answer.value());
+    co_return "etcd ended the watch stream";
+  }
+
+  void report() {
+    config::RawTree tree;
+    tree.prefix = settings_.prefix;
+    tree.entries = entries_;
+    tree.source = std::string(kSourceName);
+    tree.revision = std::to_string(revision_);
+    stats_.count_snapshot(tree.revision);
+    callbacks_.on_tree(std::move(tree));
+  }
+
+  const EtcdSettings& settings_;
+  WatchStats& stats_;
+  config::UpdateCallbacks& callbacks_;
+  const std::string range_end_;
+  std::string token_;
+  std::map<std::string, std::string> entries_;  // keys relative to the prefix
+  std::int64_t revision_ = 0;
+  Backoff backoff_;
+};
+
+EtcdSource::EtcdSource(EtcdSettings settings) : settings_(std::move(settings)) {
+  if (settings_.prefix.empty() || settings_.prefix.back() != '/') settings_.prefix += '/';
+}
+
+void EtcdSource::start(boost::asio::io_context& control, config::UpdateCallbacks& callbacks) {
+  auto session = std::make_shared<Session>(settings_, stats_, callbacks);
+  asio::co_spawn(control, [session]() { return session->run(); }, asio::detached);
+}
+
+}  // namespace intake::sources

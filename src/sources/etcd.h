@@ -1,0 +1,112 @@
+// EtcdSource: watches one etcd v3 key prefix (default "intake/") and reports the complete
+// subtree after every change.
+//
+// How: a range read of the prefix gives the tree and its revision; a watch from revision+1
+// then streams every change, applied to the local copy, and the whole tree is reported after
+// each event batch (etcd never splits one revision, i.e. one transaction, across batches).
+// When the watch is cancelled because its start revision was compacted, or on any error or
+// disconnect, the source backs off (Backoff) and starts over with a fresh range read, so the
+// registry's final state always wins.
+//
+// Why etcd's JSON gateway (POST /v3/kv/range, /v3/watch over HTTP/1.1) and not gRPC: no
+// gRPC/protobuf toolchain or generated code among the build dependencies, one HTTP client
+// (sources/http_client.h) for every registry, and plain HTTP/1.1 that proxies and curl
+// understand. /v3/ is the path etcd 3.4 and 3.5 both serve (3.5 dropped /v3beta/). The
+// gateway's quirks are handled in the decoders below: keys and values are base64, int64
+// fields (revision, mod_revision) are JSON strings, fields at their default are omitted (a
+// PUT event has no "type"), and the watch stream is one JSON object per message, each
+// wrapped in {"result": ...}.
+//
+// Authentication (optional): POST /v3/auth/authenticate trades username/password for a token
+// sent as the Authorization header; a rejected token (expired, or etcd restarted) is dropped
+// and a new one fetched at once.
+//
+// Runs as one coroutine on the control io_context; stopping that context abandons the range
+// read or watch in flight at once.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sources/http_client.h"
+#include "sources/source.h"
+#include "sources/watch_support.h"
+
+namespace intake::sources {
+
+struct EtcdSettings {
+  HttpEndpoint endpoint{"127.0.0.1", 2379};
+  std::string prefix = "intake/";  // a '/' is appended when missing
+  std::string username;            // empty = no authentication
+  std::string password;
+  std::chrono::milliseconds request_timeout{10'000};
+  // A silent watch is taken as dead after this long. The watch asks for progress
+  // notifications, which etcd sends every 10 minutes by default on an idle watch.
+  std::chrono::milliseconds watch_idle_timeout{15 * 60'000};
+  std::uint32_t page_keys = 10'000;  // the range read fetches this many keys per request
+};
+
+class EtcdSource final : public Source {
+ public:
+  explicit EtcdSource(EtcdSettings settings);
+
+  std::string name() const override { return "etcd"; }
+  void start(boost::asio::io_context& control, config::UpdateCallbacks& callbacks) override;
+  SourceStats stats() const override { return stats_.snapshot(); }
+
+ private:
+  class Session;
+
+  EtcdSettings settings_;
+  WatchStats stats_;
+};
+
+// ---- Decoding the JSON gateway's answers (exposed for tests) ----
+
+// The end of the key range holding every key that starts with `prefix`: the prefix with its
+// last byte below 0xff incremented ("intake/" -> "intake0"); "\0" (= no end) for an empty
+// or all-0xff prefix.
+std::string etcd_prefix_range_end(std::string_view prefix);
+
+struct EtcdRangePage {
+  std::int64_t revision = 0;  // header.revision: the store's revision the page was read at
+  bool more = false;          // the range was cut by its limit
+  std::string last_key;       // the last key of this page (full, decoded)
+};
+
+// Decodes a /v3/kv/range answer, adding its keys under `prefix` to `entries` (relative to the
+// prefix, values decoded). Returns an error message, or empty on success.
+std::string decode_etcd_range(std::string_view body, const std::string& prefix,
+                              std::map<std::string, std::string>& entries, EtcdRangePage& page);
+
+struct EtcdEvent {
+  enum class Type { kPut, kDelete };
+  Type type = Type::kPut;
+  std::string key;  // full, decoded
+  std::string value;
+  std::int64_t mod_revision = 0;
+};
+
+// One message of the /v3/watch stream.
+struct EtcdWatchMessage {
+  std::int64_t revision = 0;  // header.revision; absent (0) on some cancellations
+  bool created = false;       // the confirmation that opens the stream
+  bool canceled = false;
+  std::int64_t compact_revision = 0;  // > 0: the start revision was compacted away
+  std::string cancel_reason;
+  std::string error;  // an {"error": ...} message of the gateway itself
+  std::vector<EtcdEvent> events;
+};
+
+// Decodes one JSON text of the watch stream. Returns an error message, or empty on success.
+std::string decode_etcd_watch_message(std::string_view json_text, EtcdWatchMessage& message);
+
+// Applies `events` in order to `entries` (keys relative to `prefix`; other keys ignored).
+void apply_etcd_events(const std::vector<EtcdEvent>& events, const std::string& prefix,
+                       std::map<std::string, std::string>& entries);
+
+}  // namespace intake::sources

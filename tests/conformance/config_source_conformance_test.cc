@@ -1,0 +1,186 @@
+// One suite, every config source: the same cases run against the real Consul, etcd and
+// ZooKeeper started by the scripts and against the file source. Each case drives the registry
+// with its own API and watches what the source → ConfigPlane → ConfigStore chain (the gateway's
+// control path, without HTTP) publishes. Backends are stopped and restarted here, so ctest runs
+// this suite alone (RUN_SERIAL).
+#include <gtest/gtest.h>
+
+#include <utility>  // before Boost 1.74's asio headers
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "backends.h"
+#include "config/plane.h"
+#include "config/store.h"
+#include "eventually.h"
+#include "gateway_yaml.h"
+
+namespace intake::conformance {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::eventually;
+using testing::key_json;
+
+// The gateway's control path for one source: the source runs on a control io_context thread
+// and reports to a ConfigPlane that publishes into a ConfigStore.
+class ControlPath {
+ public:
+  ControlPath(Backend& backend, std::function<void(const config::Config&)> on_publish = {})
+      : source_(backend.make_source()) {
+    if (on_publish) store_.on_publish(std::move(on_publish));
+    source_->start(context_, plane_);
+    thread_ = std::thread([this] { context_.run(); });
+  }
+  ~ControlPath() {
+    context_.stop();
+    if (thread_.joinable()) thread_.join();
+    source_->stop();
+  }
+  const config::ConfigStore& store() const { return store_; }
+  sources::SourceStats stats() const { return source_->stats(); }
+
+  const config::ApiKey* key(const std::string& id) const {
+    snapshot_ = store_.current();
+    for (const auto& [digest, key] : snapshot_->keys) {
+      if (key.id == id) return &key;
+    }
+    return nullptr;
+  }
+  std::size_t key_count() const { return store_.current()->keys.size(); }
+  bool applied() const { return plane_.registry_applied(); }
+
+ private:
+  config::ConfigStore store_;
+  config::ConfigPlane plane_{store_};
+  std::unique_ptr<sources::Source> source_;
+  boost::asio::io_context context_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{context_.get_executor()};
+  std::thread thread_;
+  mutable std::shared_ptr<const config::Config> snapshot_;
+};
+
+struct BackendCase {
+  std::string name;
+  std::function<std::unique_ptr<Backend>()> make;
+};
+
+class ConfigSourceConformance : public ::testing::TestWithParam<BackendCase> {
+ protected:
+  void SetUp() override { backend = GetParam().make(); }
+  std::unique_ptr<Backend> backend;
+};
+
+TEST_P(ConfigSourceConformance, AddChangeAndDeleteOneKey) {
+  ControlPath path(*backend);
+  ASSERT_TRUE(eventually([&] { return path.applied(); }));
+  backend->put("keys/a", key_json("secret-a", {"one.*"}));
+  ASSERT_TRUE(eventually([&] { return path.key("a") != nullptr; }));
+  EXPECT_EQ(path.key("a")->topic_patterns, std::vector<std::string>{"one.*"});
+  backend->put("keys/a", key_json("secret-a", {"two.*"}));
+  EXPECT_TRUE(eventually([&] { auto* k = path.key("a"); return k && k->topic_patterns == std::vector<std::string>{"two.*"}; }));
+  backend->remove("keys/a");
+  EXPECT_TRUE(eventually([&] { return path.key("a") == nullptr; }));
+  EXPECT_FALSE(path.store().last_rejected());
+}
+
+TEST_P(ConfigSourceConformance, DeletingEverythingIsAnEmptyConfigAndRecreatingWorks) {
+  ControlPath path(*backend);
+  backend->put_all({{"keys/a", key_json("s-a", {"t"})}, {"keys/b", key_json("s-b", {"t"})}, {"keys/c", key_json("s-c", {"t"})}});
+  ASSERT_TRUE(eventually([&] { return path.key_count() == 3; }));
+  backend->remove_everything();
+  ASSERT_TRUE(eventually([&] { return path.key_count() == 0; }));
+  EXPECT_FALSE(path.store().last_rejected());  // empty is valid, not an error
+  backend->put_all({{"keys/a", key_json("s-a", {"t"})}, {"keys/b", key_json("s-b", {"t"})}});
+  EXPECT_TRUE(eventually([&] { return path.key_count() == 2; }));
+}
+
+TEST_P(ConfigSourceConformance, MalformedValueIsRejectedAndTheLastGoodConfigStays) {
+  ControlPath path(*backend);
+  backend->put("keys/good", key_json("s-good", {"t"}));
+  ASSERT_TRUE(eventually([&] { return path.key("good") != nullptr; }));
+  const auto good_version = path.store().current()->version;
+  backend->put("keys/bad", "{ this is not json");
+  ASSERT_TRUE(eventually([&] { return path.store().last_rejected().has_value(); }));
+  EXPECT_NE(path.store().last_rejected()->error.find("keys/bad"), std::string::npos) << path.store().last_rejected()->error;
+  EXPECT_EQ(path.store().current()->version, good_version);
+  EXPECT_NE(path.key("good"), nullptr);
+  backend->put("keys/bad", key_json("s-bad", {"t"}));
+  EXPECT_TRUE(eventually([&] { return path.key("bad") != nullptr && path.key("good") != nullptr; }));
+}
+
+TEST_P(ConfigSourceConformance, TenThousandKeysLoad) {
+  ControlPath path(*backend);
+  ASSERT_TRUE(eventually([&] { return path.applied(); }));
+  std::map<std::string, std::string> entries;
+  for (int i = 0; i < 10'000; ++i) entries.emplace("keys/k" + std::to_string(i), key_json("secret-" + std::to_string(i), {"bulk.*"}));
+  const auto started = std::chrono::steady_clock::now();
+  backend->bulk_load(entries);
+  const auto written = std::chrono::steady_clock::now();
+  ASSERT_TRUE(eventually([&] { return path.key_count() == 10'000; }, 120s, 50ms)) << path.key_count();
+  const auto ms = [](auto d) { return static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()); };
+  std::printf("%s: 10k keys written in %lld ms, applied %lld ms after the last write\n", backend->name().c_str(),
+              ms(written - started), ms(std::chrono::steady_clock::now() - written));
+}
+
+// Each change sets two entries at once (a transaction, a multi-op, one file rename). Every
+// published config must show both at the same generation, and the last one must win.
+TEST_P(ConfigSourceConformance, ChangeBurstsNeverPublishHalfAChangeAndTheFinalStateWins) {
+  std::atomic<int> torn{0}, published{0};
+  ControlPath path(*backend, [&](const config::Config& config) {
+    ++published;
+    const config::ApiKey* a = nullptr;
+    const config::ApiKey* b = nullptr;
+    for (const auto& [digest, key] : config.keys) {
+      if (key.id == "pair-a") a = &key;
+      if (key.id == "pair-b") b = &key;
+    }
+    if ((a == nullptr) != (b == nullptr) || (a && a->topic_patterns != b->topic_patterns)) ++torn;
+  });
+  constexpr int kChanges = 200;
+  for (int generation = 1; generation <= kChanges; ++generation) {
+    const std::vector<std::string> topics{"gen-" + std::to_string(generation)};
+    backend->put_all({{"keys/pair-a", key_json("pair-a-secret", topics)}, {"keys/pair-b", key_json("pair-b-secret", topics)}});
+  }
+  const std::vector<std::string> last{"gen-" + std::to_string(kChanges)};
+  EXPECT_TRUE(eventually([&] { auto* k = path.key("pair-b"); return k && k->topic_patterns == last; }));
+  EXPECT_EQ(path.key("pair-a")->topic_patterns, last);
+  std::printf("%s: %d changes, %d configs published, %d torn\n", backend->name().c_str(), kChanges, published.load(),
+              torn.load());
+  EXPECT_EQ(torn.load(), 0);
+}
+
+TEST_P(ConfigSourceConformance, BackendStoppedAndRestartedConvergesWithoutATightLoop) {
+  ControlPath path(*backend);
+  backend->put("keys/a", key_json("secret-a", {"t"}));
+  ASSERT_TRUE(eventually([&] { return path.key("a") != nullptr; }));
+  backend->stop();
+  const auto requests_before = path.stats().requests;
+  std::this_thread::sleep_for(5s);
+  const auto requests_during = path.stats().requests - requests_before;
+  std::printf("%s: down 5 s, %llu requests\n", backend->name().c_str(), static_cast<unsigned long long>(requests_during));
+  EXPECT_LE(requests_during, 20u);       // backoff, not a spin
+  EXPECT_NE(path.key("a"), nullptr);     // the last good config keeps serving
+  backend->start();                      // comes back empty
+  EXPECT_TRUE(eventually([&] { return path.key("a") == nullptr; }, 60s));
+  backend->put("keys/a", key_json("secret-a", {"after-restart"}));
+  EXPECT_TRUE(eventually([&] { auto* k = path.key("a"); return k && k->topic_patterns == std::vector<std::string>{"after-restart"}; }, 60s));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ConfigSourceConformance,
+                         ::testing::Values(BackendCase{"consul", make_consul_backend},
+                                           BackendCase{"etcd", make_etcd_backend},
+                                           BackendCase{"zookeeper", make_zookeeper_backend},
+                                           BackendCase{"file", make_file_backend}),
+                         [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace intake::conformance
