@@ -5,6 +5,7 @@
 #   kafka.sh install   fetch the jars once into $INTAKE_CACHE/kafka-<version>/libs (+ kcat, mvn, java)
 #   kafka.sh start     fresh storage, start, wait until a metadata request answers, write the env file
 #   kafka.sh stop      stop exactly the pid we started, remove the env file
+#   kafka.sh kill      SIGKILL it, as a crash would; KAFKA_KEEP_DATA=1 kafka.sh start restarts on its data
 #   kafka.sh status    exit 0 iff our broker runs and answers metadata requests
 #   kafka.sh env       print the env file (INTAKE_KAFKA_BOOTSTRAP=127.0.0.1:<port>)
 #
@@ -168,8 +169,12 @@ cmd_start() {
     port_open "$p" && die "127.0.0.1:$p is already in use by another process"
   done
 
-  # Fresh data every start: tests want a clean broker.
-  mkdir -p "$RUN_DIR"; rm -rf "$RUN_DIR/data"; : >"$LOGFILE"
+  # Fresh data every start (tests want a clean broker), unless KAFKA_KEEP_DATA=1 asks to
+  # restart on the data a killed broker left (fault tests).
+  local keep_data=0
+  [[ "${KAFKA_KEEP_DATA:-0}" == 1 && -f "$RUN_DIR/data/meta.properties" ]] && keep_data=1
+  mkdir -p "$RUN_DIR"
+  if ((keep_data)); then echo "--- restart on kept data ---" >>"$LOGFILE"; else rm -rf "$RUN_DIR/data"; : >"$LOGFILE"; fi
   write_config
   printf 'PORT=%s\nCONTROLLER_PORT=%s\nVERSION=%s\n' "$PORT" "$CONTROLLER_PORT" "$KAFKA_VERSION" >"$STATE_FILE"
 
@@ -183,8 +188,10 @@ cmd_start() {
   # A cluster id is 16 random bytes in unpadded base64url; saves a JVM start of `random-uuid`.
   local cluster_id
   cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
-  java "${tool_jvm[@]}" "${jvm[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$RUN_DIR/server.properties" \
-      >>"$LOGFILE" 2>&1 || fail_with_log "$LOGFILE" "formatting KRaft storage failed"
+  if ((!keep_data)); then
+    java "${tool_jvm[@]}" "${jvm[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$RUN_DIR/server.properties" \
+        >>"$LOGFILE" 2>&1 || fail_with_log "$LOGFILE" "formatting KRaft storage failed"
+  fi
 
   # setsid: the broker must not die with the caller's terminal or process group.
   # Non-interactive bash does not make the job a group leader, so setsid execs in place
@@ -216,6 +223,17 @@ cmd_stop() {
   rm -f "$ENV_FILE" "$STATE_FILE"
 }
 
+# kill: SIGKILL, as a crash would (fault tests); the data stays for KAFKA_KEEP_DATA=1 start.
+cmd_kill() {
+  if pid_alive "$PIDFILE"; then
+    local pid; pid="$(cat "$PIDFILE")"
+    log "killing $KAFKA_INSTANCE (pid $pid) with SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+  fi
+  rm -f "$PIDFILE" "$ENV_FILE"
+}
+
 cmd_status() {
   if running; then echo "$KAFKA_INSTANCE running: pid $(cat "$PIDFILE"), $BOOTSTRAP, kafka ${RUNNING_VERSION:-?}"; return 0; fi
   echo "$KAFKA_INSTANCE not running"; return 1
@@ -230,7 +248,8 @@ case "${1:-}" in
   install) cmd_install ;;
   start)   cmd_start ;;
   stop)    cmd_stop ;;
+  kill)    cmd_kill ;;
   status)  cmd_status ;;
   env)     cmd_env ;;
-  *) echo "usage: $0 install|start|stop|status|env" >&2; exit 2 ;;
+  *) echo "usage: $0 install|start|stop|kill|status|env" >&2; exit 2 ;;
 esac

@@ -133,13 +133,16 @@ std::uint64_t Gateway::shutdown() {
   if (shut_down_) return 0;
   shut_down_ = true;
   const auto started = std::chrono::steady_clock::now();
-  draining_.store(true);
+  draining_.store(true);  // /readyz fails from now on
   server_.stop_accepting();
-  control_->stop();
+  control_->stop();  // cancels the registry long polls at once
   for (auto& source : sources_) source->stop();
-  // Requests are answered on the connection threads without waiting on I/O, so a short pause
-  // lets responses already being written go out before the threads stop.
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // Requests already read are answered (sync ones once Kafka acknowledges), each closing its
+  // connection; then idle keep-alive connections are dropped with the threads.
+  if (!server_.wait_idle(std::chrono::milliseconds(file_.kafka.shutdown_flush_ms))) {
+    spdlog::warn("intake: {} requests still unanswered after {} ms; closing their connections",
+                 server_.active_requests(), file_.kafka.shutdown_flush_ms);
+  }
   server_.stop();
   const auto undelivered = producer_.stop();
   const auto& counters = producer_.counters();

@@ -123,8 +123,21 @@ asio::awaitable<Response> await_deferred(Response pending) {
 //
 // No co_await below has a temporary with a destructor in its operand: g++ 12 has known bugs
 // destroying such temporaries twice across a suspension.
+// Counts a request from its header until its answer is written, for draining.
+class ActiveRequest {
+ public:
+  explicit ActiveRequest(std::atomic<int>& count) : count_(count) { count_.fetch_add(1); }
+  ~ActiveRequest() { count_.fetch_sub(1); }
+  ActiveRequest(const ActiveRequest&) = delete;
+  ActiveRequest& operator=(const ActiveRequest&) = delete;
+
+ private:
+  std::atomic<int>& count_;
+};
+
 asio::awaitable<void> serve_connection(tcp::socket socket, const Router& router,
-                                       const config::ServerSettings& settings) {
+                                       const config::ServerSettings& settings, std::atomic<int>& active_requests,
+                                       const std::atomic<bool>& draining) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   beast::error_code error;
@@ -142,6 +155,7 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const Router& router,
       fatal = header_failure(error, length, buffer, settings);
       break;
     }
+    const ActiveRequest counted(active_requests);
     // Reject an oversized body from its Content-Length before reading a byte of it.
     if (auto length = parser.content_length(); length && *length > settings.max_body_bytes) {
       fatal = too_large(*length, settings.max_body_bytes);
@@ -168,7 +182,8 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const Router& router,
     const Request request = to_request(beast_request, headers);
     Response response = router.dispatch(request);
     if (response.deferred) response = co_await await_deferred(std::move(response));
-    const bool keep_alive = beast_request.keep_alive() && !response.close_connection;
+    // While draining, every answer closes its connection so clients move to another gateway.
+    const bool keep_alive = beast_request.keep_alive() && !response.close_connection && !draining.load();
     auto out = to_beast(std::move(response), beast_request.version(), keep_alive, request.method == Method::kHead);
     co_await bhttp::async_write(stream, out, asio::redirect_error(asio::use_awaitable, error));
     if (error || !keep_alive) break;
@@ -183,7 +198,8 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const Router& router,
 }
 
 asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, const Router& router,
-                                  const config::ServerSettings& settings) {
+                                  const config::ServerSettings& settings, std::atomic<int>& active_requests,
+                                  const std::atomic<bool>& draining) {
   for (;;) {
     beast::error_code error;
     tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, error));
@@ -196,8 +212,8 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, const Router& router,
       continue;
     }
     socket.set_option(tcp::no_delay(true));
-    asio::co_spawn(acceptor.get_executor(), serve_connection(std::move(socket), router, settings),
-                   asio::detached);
+    asio::co_spawn(acceptor.get_executor(),
+                   serve_connection(std::move(socket), router, settings, active_requests, draining), asio::detached);
   }
 }
 
@@ -244,18 +260,30 @@ void HttpServer::start() {
     workers_.push_back(std::move(worker));
   }
   for (auto& worker : workers_) {
-    asio::co_spawn(worker->context, accept_loop(worker->acceptor, router_, settings_), asio::detached);
+    asio::co_spawn(worker->context,
+                   accept_loop(worker->acceptor, router_, settings_, shared_.active_requests, shared_.draining),
+                   asio::detached);
     threads_.emplace_back([context = &worker->context] { context->run(); });
   }
 }
 
 void HttpServer::stop_accepting() {
+  shared_.draining.store(true);
   for (auto& worker : workers_) {
     asio::post(worker->context, [acceptor = &worker->acceptor] {
       beast::error_code ignored;
       acceptor->close(ignored);
     });
   }
+}
+
+bool HttpServer::wait_idle(std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (shared_.active_requests.load() > 0) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
 }
 
 void HttpServer::stop() {

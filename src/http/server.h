@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <thread>
@@ -31,15 +32,28 @@ class HttpServer {
   // The bound port (useful with port 0 in tests). REQUIRES: start() returned.
   std::uint16_t port() const { return bound_port_; }
 
-  // Closes the listeners: new connections are refused, open ones keep being served.
+  // Closes the listeners: new connections are refused. Requests already being handled on
+  // open connections finish and are answered with `Connection: close`.
   void stop_accepting();
+
+  // Waits until no request is being handled (or `timeout` passes). Returns true if idle.
+  bool wait_idle(std::chrono::milliseconds timeout) const;
+
+  // Requests read but not yet answered, across all threads.
+  int active_requests() const { return shared_.active_requests.load(); }
 
   // Stops every thread within ~100 ms and closes all connections. Idempotent.
   void stop();
 
  private:
   struct Worker;
+  // What every connection coroutine reads or counts.
+  struct Shared {
+    std::atomic<int> active_requests{0};
+    std::atomic<bool> draining{false};
+  };
   config::ServerSettings settings_;
+  Shared shared_;
   const Router& router_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;

@@ -289,6 +289,25 @@ TEST_F(ServerTest, Http10ClosesAfterTheResponse) {
   EXPECT_TRUE(connection.closed_by_peer());
 }
 
+TEST_F(ServerTest, DrainingWaitsForRequestsInFlightAndClosesTheirConnections) {
+  sink.hold_reports = true;
+  auto connection = connect();
+  connection.send_raw(testing::build_request("POST", "/v1/topics/events.a?sync=true", "v", auth()));
+  ASSERT_TRUE([&] {
+    for (int i = 0; i < 200 && sink.held.empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return !sink.held.empty();
+  }());
+  server->stop_accepting();
+  EXPECT_EQ(server->active_requests(), 1);
+  EXPECT_FALSE(server->wait_idle(std::chrono::milliseconds(50)));  // the sync request is still waiting
+  sink.held.front()->on_delivery({true, 0, 7, {}});
+  const auto reply = connection.read_reply();
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.header("connection"), "close");
+  EXPECT_TRUE(server->wait_idle(std::chrono::milliseconds(1000)));
+  EXPECT_TRUE(connection.closed_by_peer());
+}
+
 TEST_F(ServerTest, StopAcceptingRefusesNewConnections) {
   server->stop_accepting();
   bool refused = false;
