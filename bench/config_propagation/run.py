@@ -41,6 +41,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -50,6 +51,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = ROOT / "bench" / "results"
 SCRATCH_DIR = BENCH_DIR / ".run"  # config + binary copy for this run; removed at the end
 TOPIC = "bench.x"
+ALL_BACKENDS = ("consul", "etcd", "zookeeper", "file")
 now = time.perf_counter
 
 
@@ -220,6 +222,168 @@ class Consul:
             return {"error": str(e)}
 
 
+class ConsulReg:
+    """Small-tree adapter: keys relative to the prefix (keys/<id>)."""
+    name = "consul"
+
+    def __init__(self, consul: Consul, prefix: str) -> None:
+        self.consul, self.prefix = consul, prefix
+
+    def source_yaml(self) -> str:
+        return f'  consul: {{address: "{self.consul.addr}", prefix: "{self.prefix}", wait_ms: 300000}}\n'
+
+    def load(self, entries: list[tuple[str, str]]) -> None:
+        if entries:
+            status, body = self.consul.txn(txn_body([(self.prefix + k, v) for k, v in entries]))
+            if status != 200:
+                raise BenchError(f"writing filler keys failed: HTTP {status} {body[:200]!r}")
+
+    def put(self, rel: str, value: str) -> None:
+        self.consul.put(self.prefix + rel, value)
+
+    def delete(self, rel: str) -> None:
+        self.consul.delete(self.prefix + rel)
+
+    def cleanup(self) -> None:
+        self.consul.delete(self.prefix, recurse=True)
+
+    def version(self) -> str | None:
+        return None  # reported from the consul binary in versions()
+
+
+class EtcdReg:
+    """etcd v3 JSON gateway over one keep-alive connection."""
+    name = "etcd"
+
+    def __init__(self, addr: str, prefix: str) -> None:
+        rest = addr.split("://", 1)[-1].rstrip("/")
+        host, port = rest.rsplit(":", 1)
+        self.addr, self.prefix = addr.rstrip("/"), prefix
+        self.http = Http(host, int(port), timeout=60)
+
+    @staticmethod
+    def _b64(s: str) -> str:
+        return base64.b64encode(s.encode()).decode()
+
+    def _post(self, path: str, body: dict) -> dict:
+        status, _, data = self.http.request("POST", path, json.dumps(body).encode(), {"Content-Type": "application/json"})
+        if status != 200:
+            raise BenchError(f"etcd {path}: HTTP {status} {data[:200]!r}")
+        return json.loads(data)
+
+    def source_yaml(self) -> str:
+        return f'  etcd: {{address: "{self.addr}", prefix: "{self.prefix}"}}\n'
+
+    def load(self, entries: list[tuple[str, str]]) -> None:
+        for k, v in entries:
+            self.put(k, v)
+
+    def put(self, rel: str, value: str) -> None:
+        self._post("/v3/kv/put", {"key": self._b64(self.prefix + rel), "value": self._b64(value)})
+
+    def delete(self, rel: str) -> None:
+        self._post("/v3/kv/deleterange", {"key": self._b64(self.prefix + rel)})
+
+    def cleanup(self) -> None:
+        end = self.prefix[:-1] + chr(ord(self.prefix[-1]) + 1)
+        self._post("/v3/kv/deleterange", {"key": self._b64(self.prefix), "range_end": self._b64(end)})
+        self.http.close()
+
+    def version(self) -> str | None:
+        status, _, data = self.http.request("GET", "/version")
+        return "etcd " + json.loads(data).get("etcdserver", "?") if status == 200 else None
+
+
+class ZooKeeperReg:
+    """kazoo (pip install kazoo). <root>, <root>/keys and the first key are created in one transaction:
+    an empty childless znode would be an entry, which the gateway rejects."""
+    name = "zookeeper"
+
+    def __init__(self, hosts: str, root: str) -> None:
+        try:
+            from kazoo.client import KazooClient
+        except ImportError:
+            log("kazoo missing; installing it with pip (python3 -m pip install --quiet kazoo)")
+            run_cmd([sys.executable, "-m", "pip", "install", "--quiet", "kazoo"], timeout=300, check=True)
+            from kazoo.client import KazooClient
+        self.hosts, self.root = hosts, root.rstrip("/")
+        self.zk = KazooClient(hosts=hosts, timeout=15)
+        self.zk.start(timeout=30)
+
+    def source_yaml(self) -> str:
+        return f'  zookeeper: {{hosts: "{self.hosts}", root: "{self.root}"}}\n'
+
+    def load(self, entries: list[tuple[str, str]]) -> None:
+        if not entries:
+            raise BenchError("zookeeper needs at least one background key (--tree-keys >= 1)")
+        txn = self.zk.transaction()
+        txn.create(self.root, b"")
+        txn.create(self.root + "/keys", b"")
+        txn.create(f"{self.root}/{entries[0][0]}", entries[0][1].encode())
+        results = txn.commit()
+        if any(isinstance(r, Exception) for r in results):
+            raise BenchError(f"zookeeper: creating {self.root} failed: {results}")
+        for k, v in entries[1:]:
+            self.put(k, v)
+
+    def put(self, rel: str, value: str) -> None:
+        self.zk.create(f"{self.root}/{rel}", value.encode())
+
+    def delete(self, rel: str) -> None:
+        self.zk.delete(f"{self.root}/{rel}")
+
+    def cleanup(self) -> None:
+        try:
+            self.zk.delete(self.root, recursive=True)
+        finally:
+            self.zk.stop()
+            self.zk.close()
+
+    def version(self) -> str | None:
+        try:
+            return "ZooKeeper " + ".".join(str(x) for x in self.zk.server_version())
+        except Exception:  # 'envi' four-letter word not whitelisted: the installed package's version
+            r = run_cmd(["dpkg-query", "-W", "-f", "${Version}", "zookeeper"], timeout=30)
+            return f"ZooKeeper {r.stdout.strip()} (package)" if r.returncode == 0 and r.stdout.strip() else None
+
+
+class FileReg:
+    """A YAML file (relative key -> JSON string), rewritten whole and replaced atomically (temp + rename)."""
+    name = "file"
+
+    def __init__(self, directory: Path) -> None:
+        self.dir = directory
+        self.path = directory / "registry.yaml"
+        self.entries: dict[str, str] = {}
+
+    def _write(self) -> None:
+        tmp = self.dir / ".registry.yaml.tmp"
+        # json.dumps of a string is a valid YAML double-quoted scalar, so the value stays a string.
+        tmp.write_text("".join(f"{json.dumps(k)}: {json.dumps(v)}\n" for k, v in self.entries.items()) or "{}\n")
+        os.replace(tmp, self.path)
+
+    def source_yaml(self) -> str:
+        return f'  file: {{path: "{self.path}"}}\n'
+
+    def load(self, entries: list[tuple[str, str]]) -> None:
+        self.entries.update(entries)
+        self._write()
+
+    def put(self, rel: str, value: str) -> None:
+        self.entries[rel] = value
+        self._write()
+
+    def delete(self, rel: str) -> None:
+        del self.entries[rel]
+        self._write()
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def version(self) -> str | None:
+        return None
+
+
 def txn_body(ops: list[tuple[str, str]]) -> bytes:
     return json.dumps([{"KV": {"Verb": "set", "Key": k, "Value": base64.b64encode(v.encode()).decode()}}
                        for k, v in ops], separators=(",", ":")).encode()
@@ -240,9 +404,9 @@ class Gateway:
             f'server: {{listen: "127.0.0.1:{self.port}", threads: {config["threads"]}}}\n'
             f'kafka: {{bootstrap_servers: "{config["bootstrap"]}"}}\n'
             "config:\n"
-            "  source: consul\n"
+            f"  source: {config['source']}\n"
             "  on_unreachable_at_start: wait\n"
-            f'  consul: {{address: "{config["consul_addr"]}", prefix: "{config["prefix"]}", wait_ms: 300000}}\n'
+            + config["source_yaml"] +
             f"admin: {{token_sha256: {sha256_hex(self.admin_token)}}}\n")
         self.applied: list[dict] = []  # one per "config: applied" log line, with arrival time
         self.cond = threading.Condition()
@@ -358,7 +522,7 @@ def key_value(secret: str) -> str:
     return json.dumps({"secret_sha256": sha256_hex(secret), "topics": ["bench.*"]}, separators=(",", ":"))
 
 
-def measure_changes(consul: Consul, gw: Gateway, poller: Poller, prefix: str, count: int, tag: str,
+def measure_changes(reg, gw: Gateway, poller: Poller, count: int, tag: str,
                     timeout: float, settle: float, measure_deletes: int) -> dict:
     """count adds (PUT -> first 202), each followed by a delete (DELETE -> first 401)."""
     adds, deletes, put_ms, del_ms, log_add, builds = [], [], [], [], [], []
@@ -371,7 +535,7 @@ def measure_changes(consul: Consul, gw: Gateway, poller: Poller, prefix: str, co
         value = key_value(secret)
         n_applied = len(gw.applied)
         t0 = now()
-        consul.put(f"{prefix}keys/{key_id}", value)
+        reg.put(f"keys/{key_id}", value)
         t_put = now()
         t_seen, polls = poller.until(secret, 202, timeout)
         if t_seen is None:
@@ -389,7 +553,7 @@ def measure_changes(consul: Consul, gw: Gateway, poller: Poller, prefix: str, co
 
         n_applied = len(gw.applied)
         t0 = now()
-        consul.delete(f"{prefix}keys/{key_id}")
+        reg.delete(f"keys/{key_id}")
         t_del = now()
         if i < measure_deletes:
             t_seen, polls = poller.until(secret, 401, timeout)
@@ -409,8 +573,8 @@ def measure_changes(consul: Consul, gw: Gateway, poller: Poller, prefix: str, co
     return {
         "add": {**summarize(adds), "samples_ms": adds},
         "delete": {**summarize(deletes), "samples_ms": deletes},
-        "consul_put_ack": summarize(put_ms),
-        "consul_delete_ack": summarize(del_ms),
+        "registry_put_ack": summarize(put_ms),
+        "registry_delete_ack": summarize(del_ms),
         "add_seen_in_gateway_log": summarize(log_add),
         "gateway_build_ms_from_log": summarize(builds),
         "polls_per_add": summarize([float(p) for p in polls_add]),
@@ -674,6 +838,47 @@ def versions(consul_bin: str | None, binary: Path) -> dict:
     return out
 
 
+def load_previous(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except Exception:
+        return {}
+
+
+def keep_previous(res: dict, prev: dict) -> None:
+    """Backends not run now (and the 100k part, if not run now) keep the previous file's numbers,
+    each marked with the run they come from. Understands the older Consul-only layout too."""
+    if not prev:
+        return
+    origin = {"date": prev.get("date"), "command": prev.get("command"),
+              "loadavg_at_start": (prev.get("machine") or {}).get("loadavg_at_start"),
+              "intake_git_head": (prev.get("versions") or {}).get("git_head")}
+    old_backends = dict(prev.get("backends") or {})
+    if not old_backends and prev.get("small_tree"):  # the Consul-only layout
+        old_backends["consul"] = {"small_tree": prev["small_tree"], "version": (prev.get("versions") or {}).get("consul"),
+                                  "loadavg_at_start": origin["loadavg_at_start"], "gateway": prev.get("gateway")}
+    for name, section in old_backends.items():
+        if name in res["backends"] or not section.get("small_tree"):
+            continue
+        section = dict(section)
+        if section.get("from_run") in (None, "this run"):
+            section["from_run"] = origin
+        res["backends"][name] = section
+    if not res.get("big_tree") and prev.get("big_tree"):
+        big = dict(prev["big_tree"])
+        if big.get("from_run") in (None, "this run"):
+            big["from_run"] = origin
+        res["big_tree"] = big
+        if "consul_limits" not in res and prev.get("consul_limits"):
+            res["consul_limits"] = prev["consul_limits"]
+
+
+def run_label(from_run) -> str:
+    if from_run in (None, "this run"):
+        return "this run"
+    return f"kept from {from_run.get('date')}"
+
+
 # --- report --------------------------------------------------------------------------------------
 
 def fmt(v, unit="ms") -> str:
@@ -682,27 +887,57 @@ def fmt(v, unit="ms") -> str:
     return f"{v:,.1f} {unit}" if isinstance(v, float) else f"{v:,} {unit}"
 
 
-def write_markdown(res: dict, path: Path) -> None:
-    rows = res["goals"]
+def write_markdown(res: dict, path: Path, goal_p99: float) -> None:
+    m, v = res["machine"], res.get("versions", {})
+    load_end = m.get("loadavg_at_end") or [float("nan")]
     lines = [
-        "# Config propagation (Consul KV -> Intake)",
+        "# Config propagation (registry -> Intake)",
         "",
-        f"{res['date']} on {res['machine']['nproc']} x {res['machine']['cpu_model']}; "
-        f"{res['versions'].get('consul', 'consul ?')}; intake at {res['versions']['git_head'][:10]}"
-        f"{' (src/ modified)' if res['versions']['git_dirty_paths'] else ''}; Kafka {res['versions'].get('kafka')}; "
-        f"load average at start {res['machine']['loadavg_at_start'][0]:.2f}.",
+        f"{res['date']} on {m['nproc']} x {m['cpu_model']}; intake at {v.get('git_head', '?')[:10]}"
+        f"{' (src/ modified)' if v.get('git_dirty_paths') else ''}; Kafka {v.get('kafka')}; "
+        f"load average (1 min) at start / end {m['loadavg_at_start'][0]:.2f} / {load_end[0]:.2f} "
+        "(2 cores; other work, e.g. CI, may run concurrently: numbers are noisy).",
         "",
-        f"Command: `{res['command']}`",
+        f"Command: `{res['command']}` (backends run: {', '.join(res.get('backends_run', []))})",
         "",
-        "| metric | value | goal | met? |",
-        "|---|---|---|---|",
+        "## Small tree: registry write -> first gateway request that sees it",
+        "",
+        "| backend | version | operation | n | p50 | p90 | p99 | max | p99 goal | met? | timeouts | load avg at start | run |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in rows:
-        met = "—" if r["met"] is None else ("yes" if r["met"] else "**no**")
-        lines.append(f"| {r['metric']} | {r['value']} | {r['goal'] or '—'} | {met} |")
+    for name in ALL_BACKENDS:
+        sec = res.get("backends", {}).get(name)
+        if not sec:
+            continue
+        if not sec.get("small_tree"):
+            lines.append(f"| {name} | {sec.get('version') or '—'} | — | — | — | — | — | — | — | — | — | — | "
+                         f"failed: {sec.get('error', '?')[:120]} |")
+            continue
+        ch, load = sec["small_tree"]["changes"], sec.get("loadavg_at_start")
+        load_s = f"{load[0]:.2f}" if load else "—"
+        for kind, what in (("add", "add -> first 202"), ("delete", "delete -> first 401")):
+            s = ch[kind]
+            if not s.get("n"):
+                continue
+            lines.append(
+                f"| {name} | {sec.get('version') or '—'} | {what} ({sec['small_tree']['tree_keys']}-key tree) | {s['n']} | "
+                + " | ".join(f"{s[k]:.1f} ms" for k in ("p50_ms", "p90_ms", "p99_ms", "max_ms"))
+                + f" | <= {goal_p99:g} ms | {'yes' if s['p99_ms'] <= goal_p99 else '**no**'} | {ch['timeouts'][kind]} | "
+                f"{load_s} | {run_label(sec.get('from_run'))} |")
+    big = res.get("big_tree")
+    if res["goals"]:
+        lines += ["", f"## Consul, 100k-key tree ({run_label(big.get('from_run') if big else None)}"
+                      + (f", command `{big['from_run'].get('command')}`, load average at start "
+                         f"{(big['from_run'].get('loadavg_at_start') or [float('nan')])[0]:.2f}"
+                         if big and isinstance(big.get("from_run"), dict) else "") + ")",
+                  "", "| metric | value | goal | met? |", "|---|---|---|---|"]
+        for r in res["goals"]:
+            met = "—" if r["met"] is None else ("yes" if r["met"] else "**no**")
+            lines.append(f"| {r['metric']} | {r['value']} | {r['goal'] or '—'} | {met} |")
     if res.get("notes"):
         lines += ["", "Notes:", ""] + [f"- {n}" for n in res["notes"]]
-    lines += ["", "All numbers and raw samples: `config_propagation.json`. Gateway log: `config_propagation.gateway.log`.", ""]
+    lines += ["", "All numbers and raw samples (per backend under `backends`): `config_propagation.json`. "
+              "Gateway log of this run: `config_propagation.gateway.log`.", ""]
     path.write_text("\n".join(lines))
 
 
@@ -716,6 +951,12 @@ def make_notes(res: dict) -> list[str]:
                      f"versions while the {w['seconds']:.1f} s load ran), so it includes up to one extra fetch. "
                      + (f"A cold start on the finished tree ({cold['applied_ms']:.0f} ms from spawn) is one clean fetch + build."
                         if cold and cold.get("applied_ms") else ""))
+    if big and isinstance(big.get("from_run"), dict):
+        notes.append(f"The 100k-key numbers (and the notes on them below) are from the run of {big['from_run']['date']} "
+                     f"(`{big['from_run']['command']}`), not this one.")
+    if "file" in res.get("backends", {}):
+        notes.append("file: the gateway re-reads the file 30 ms after the last inotify event (its documented "
+                     "debounce), so ~30 ms is the floor for that source.")
     ch, lo = big.get("changes"), big.get("changes_log_only")
     if ch and lo and ch["add"].get("n") and lo["add_seen_in_gateway_log"].get("n"):
         notes.append(f"Client polling competes for the {res['machine']['nproc']} cores with the gateway and Consul: a big-tree "
@@ -739,15 +980,6 @@ def build_goal_rows(res: dict, goal_p99: float, goal_apply_s: float) -> list[dic
     def row(metric, value, goal=None, met=None):
         rows.append({"metric": metric, "value": value, "goal": goal, "met": met})
 
-    small = res.get("small_tree")
-    if small:
-        n = small["tree_keys"]
-        for kind in ("add", "delete"):
-            s = small["changes"][kind]
-            if s.get("n"):
-                row(f"{kind} -> first request sees it, p99 ({s['n']} changes, {n}-key tree)", fmt(s["p99_ms"]),
-                    f"<= {goal_p99:g} ms", s["p99_ms"] <= goal_p99)
-                row(f"{kind}, p50 / p90 / max", f"{s['p50_ms']:.1f} / {s['p90_ms']:.1f} / {s['max_ms']:.1f} ms")
     big = res.get("big_tree")
     if big:
         a = big.get("apply_after_load")
@@ -804,6 +1036,99 @@ def build_goal_rows(res: dict, goal_p99: float, goal_apply_s: float) -> list[dic
     return rows
 
 
+def run_big(args, res: dict, consul: Consul, gw: "Gateway", gw_cfg: dict, prefix: str, poller: "Poller",
+            binary: Path, gateways: list) -> None:
+    """Phase b (Consul only): the 100k-key tree."""
+    big: dict = {"keys": args.big_keys}
+    res["big_tree"] = big
+    # Remove the fillers so the tree is exactly the big one.
+    n_applied = len(gw.applied)
+    consul.delete(f"{prefix}keys/filler-", recurse=True)
+    gw.wait_applied(lambda e: e["keys"] == 0, 10, n_applied)
+    time.sleep(0.5)
+    mem_before = gw.memory()
+
+    tag = secrets.token_hex(4)
+    log(f"phase b: generating {args.big_keys:,} keys")
+    ops = [(f"{prefix}keys/big-{i:06d}", key_value(f"big-{tag}-{i}")) for i in range(args.big_keys)]
+    big["value_bytes_each"] = len(ops[0][1])
+    big["txn_limit_probe"] = probe_txn_limit(consul, ops)
+    if big["txn_limit_probe"]["limit"] != 128:
+        res["notes"].append(f"txn limit probe did not show 128: {big['txn_limit_probe']}")
+    batch = big["txn_limit_probe"]["limit"] or 64
+    log(f"phase b: writing {args.big_keys:,} keys with /v1/txn ({batch} ops each, {args.workers} connections)")
+    n_applied = len(gw.applied)
+    w = load_tree(consul, ops, batch, args.workers, timeout=300)
+    t_last = w.pop("t_last_answer")
+    t_load0 = w.pop("t_start")
+    big["write"] = w
+    log(f"phase b: written in {w['seconds']} s ({w['keys_per_s']:,} keys/s), last index {w['last_index']}")
+    event = gw.wait_applied(lambda e: e["keys"] == args.big_keys, args.apply_timeout, n_applied)
+    if event is None:
+        raise BenchError(f"gateway did not apply {args.big_keys} keys within {args.apply_timeout}s")
+    during = [e for e in gw.applied[n_applied:] if e["t"] <= event["t"]]
+    big["apply_after_load"] = {
+        "apply_ms": ms(event["t"] - t_last), "build_ms": event["build_ms"], "version": event["version"],
+        "revision": event["revision"], "revision_matches_last_index": event["revision"] == str(w["last_index"]),
+        "versions_published_during_load": len(during),
+        "builds_during_load_ms": summarize([e["build_ms"] for e in during]),
+        "load_start_to_applied_ms": ms(event["t"] - t_load0),
+    }
+    # If the apply happened at a revision below the last index, the last txn's keys were
+    # already in an earlier answer (can only happen if the gateway raced ahead).
+    time.sleep(1.0)
+    mem_after = gw.memory()
+    big["memory"] = {"before": mem_before, "after": mem_after,
+                     "bytes_per_key": round((mem_after["VmRSS_kB"] - mem_before["VmRSS_kB"]) * 1024 / args.big_keys)}
+    log(f"phase b: applied {ms(event['t'] - t_last)} ms after the last write (build {event['build_ms']} ms); "
+        f"RSS {mem_before['VmRSS_kB']//1024} -> {mem_after['VmRSS_kB']//1024} MiB")
+
+    cfg, size, took = gw.admin_config()
+    big["admin_config"] = {"version": cfg.get("version"), "revision": cfg.get("revision"),
+                           "keys": len(cfg.get("keys", [])), "bytes": size, "get_ms": ms(took),
+                           "counters": cfg.get("counters"), "sources": cfg.get("sources")}
+    if len(cfg.get("keys", [])) != args.big_keys:
+        res["notes"].append(f"/admin/config lists {len(cfg.get('keys', []))} keys, expected {args.big_keys}")
+
+    log("phase b: raw Consul GET of the tree (curl x5) and a Python decode for scale")
+    big["consul_raw_get"] = curl_get(consul.addr, f"/v1/kv/{prefix}?recurse=true", 5)
+    big["python_decode_for_scale"] = python_decode_cost(consul.addr, prefix)
+
+    log(f"phase b: {args.big_changes} single-key adds + deletes on the big tree")
+    poller.unexpected.clear()
+    big["changes"] = measure_changes(ConsulReg(consul, prefix), gw, poller, args.big_changes, "bigchg",
+                                     args.sample_timeout * 3, 0.05, args.big_changes)
+    if args.log_only_changes:
+        log(f"phase b: {args.log_only_changes} changes timed from the gateway log (no polling)")
+        big["changes_log_only"] = measure_changes_log_only(consul, gw, prefix, args.log_only_changes,
+                                                           args.sample_timeout * 3, 0.2)
+
+    if args.profile_changes:
+        log(f"phase b: {args.profile_changes} adds + deletes under perf (where the time goes)")
+        prof = profile_changes(consul, gw, prefix, args.profile_changes, args.sample_timeout * 3, SCRATCH_DIR)
+        big["profile"] = prof
+        per_fetch = prof.get("recv_syscalls_per_fetch")
+        if per_fetch:
+            prof["bytes_per_recv_call"] = round(big["consul_raw_get"]["bytes"] / per_fetch)
+
+    log("phase b: cold start of a second gateway on the big tree")
+    gw2_cfg = dict(gw_cfg, port=free_port(), admin_token=secrets.token_hex(16))
+    gw2 = Gateway(binary, gw2_cfg, SCRATCH_DIR, "gateway-cold", RESULTS_DIR / "config_propagation.gateway.log")
+    gateways.append(gw2)
+    ev2 = gw2.wait_applied(lambda e: e["keys"] == args.big_keys, args.apply_timeout)
+    ready_at = gw2.wait_ready(args.apply_timeout) if ev2 else None
+    big["cold_start"] = {
+        "applied_ms": ms(ev2["t"] - gw2.spawned_at) if ev2 else None,
+        "ready_ms": ms(ready_at - gw2.spawned_at) if ready_at else None,
+        "build_ms": ev2["build_ms"] if ev2 else None,
+        "memory": gw2.memory() if gw2.proc.poll() is None else None,
+    }
+    gw2.stop()
+    gateways.remove(gw2)
+    log(f"phase b: cold start applied in {big['cold_start']['applied_ms']} ms "
+        f"(build {big['cold_start']['build_ms']} ms)")
+
+
 # --- main ----------------------------------------------------------------------------------------
 
 def main() -> int:
@@ -822,7 +1147,11 @@ def main() -> int:
     ap.add_argument("--apply-timeout", type=float, default=180.0)
     ap.add_argument("--settle-ms", type=float, default=10.0, help="pause between changes (outside the clock)")
     ap.add_argument("--binary", default=str(ROOT / "build/release/src/intake"))
-    ap.add_argument("--skip-big", action="store_true")
+    ap.add_argument("--skip-big", action="store_true",
+                    help="no 100k-key part (the previous run's numbers are kept, marked with their run)")
+    ap.add_argument("--backends", default=",".join(ALL_BACKENDS),
+                    help="comma-separated subset of consul,etcd,zookeeper,file (default: all). Backends not run "
+                         "keep their previous results, marked with their run; the 100k part is Consul only")
     ap.add_argument("--goal-p99-ms", type=float, default=25.0)
     ap.add_argument("--goal-apply-s", type=float, default=1.0)
     args = ap.parse_args()
@@ -845,158 +1174,134 @@ def main() -> int:
     binary = SCRATCH_DIR / "intake"
     shutil.copy2(src_binary, binary)
 
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    unknown = [b for b in backends if b not in ALL_BACKENDS]
+    if unknown or not backends:
+        raise BenchError(f"--backends: unknown {unknown}; choose from {','.join(ALL_BACKENDS)}")
+    previous = load_previous(RESULTS_DIR / "config_propagation.json")
+
     peers = Peers()
     gateways: list[Gateway] = []
-    consul: Consul | None = None
-    prefix = f"bench-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}/"
+    regs: list = []  # registries with something of ours in them, cleaned up at the end
+    run_id = f"bench-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+    prefix = run_id + "/"
     res: dict = {"benchmark": "config_propagation",
                  "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                  "command": command, "cwd": os.getcwd(), "machine": machine_info(), "prefix": prefix,
+                 "backends_run": backends,
                  "settings": {k: v for k, v in vars(args).items()},
                  "method": {
-                     "t0": "just before the Consul PUT/DELETE is sent (time.perf_counter)",
+                     "t0": "just before the registry write is sent (Consul PUT/DELETE, etcd /v3/kv/put|deleterange, "
+                           "ZooKeeper create/delete via kazoo, file: temp file written + rename) (time.perf_counter)",
                      "end": "arrival of the first POST /v1/topics/bench.x answering 202 (add) or 401 (delete); "
                             "one keep-alive connection, tight loop, no sleep",
                      "percentiles": "linear interpolation between closest ranks",
                      "apply_after_load": "from the answer to the last /v1/txn of the load to the arrival (on the "
                                          "gateway's stdout pipe) of its 'config: applied ... N keys' line",
                  },
+                 "backends": {},
                  "notes": []}
     rc = 0
-    try:
-        peers.ensure("consul", start_timeout=1200)
-        peers.ensure("kafka", start_timeout=600)
-        run_dir = intake_run_dir()
-        cenv, kenv = read_env_file(run_dir / "consul.env"), read_env_file(run_dir / "kafka.env")
-        consul_addr, bootstrap = cenv["INTAKE_CONSUL_ADDR"], kenv["INTAKE_KAFKA_BOOTSTRAP"]
-        res["versions"] = versions(cenv.get("INTAKE_CONSUL_BIN"), src_binary)
-        res["peers"] = {"consul": consul_addr, "kafka": bootstrap, "started_by_this_run": list(peers.started)}
-        consul = Consul(consul_addr)
-        res["consul_limits"] = consul.agent_limits()
-        log(f"prefix {prefix}; consul {consul_addr}; kafka {bootstrap}; binary {src_binary}")
+    run_dir: Path | None = None
+    bootstrap = ""
+
+    def run_backend(name: str) -> None:
+        """Phase a for one backend (and phase b on Consul): its own registry namespace and gateway."""
+        section: dict = {"from_run": "this run", "loadavg_at_start": os.getloadavg(),
+                         "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+        res["backends"][name] = section
+        consul = None
+        if name == "file":
+            reg = FileReg(Path(tempfile.mkdtemp(prefix="intake-bench-file-")))
+            section["registry"] = {"path": str(reg.path), "write": "whole YAML rewritten, temp file + rename"}
+        else:
+            peers.ensure(name, start_timeout=1200)
+            env = read_env_file(run_dir / f"{name}.env")
+            if name == "consul":
+                consul = Consul(env["INTAKE_CONSUL_ADDR"])
+                reg = ConsulReg(consul, prefix)
+                res["consul_limits"] = consul.agent_limits()
+                section["registry"] = {"address": consul.addr, "prefix": prefix}
+                try:
+                    section["version"] = run_cmd([env["INTAKE_CONSUL_BIN"], "version"], timeout=30).stdout.splitlines()[0]
+                except Exception as e:
+                    section["version"] = f"unknown ({e})"
+            elif name == "etcd":
+                reg = EtcdReg(env["INTAKE_ETCD_ENDPOINT"], prefix)
+                section["registry"] = {"address": reg.addr, "prefix": prefix}
+            else:
+                reg = ZooKeeperReg(env["INTAKE_ZK_HOSTS"], "/" + run_id)
+                section["registry"] = {"hosts": reg.hosts, "root": reg.root, "client": "kazoo"}
+        regs.append(reg)
+        section.setdefault("version", reg.version())
+        log(f"[{name}] registry {section['registry']}; kafka {bootstrap}")
 
         # Background keys, written before the gateway starts so its first answer has them.
-        fillers = [(f"{prefix}keys/filler-{i:03d}", key_value(f"filler-{prefix}-{i}")) for i in range(args.tree_keys)]
-        if fillers:
-            status, body = consul.txn(txn_body(fillers))
-            if status != 200:
-                raise BenchError(f"writing filler keys failed: HTTP {status} {body[:200]!r}")
+        fillers = [(f"keys/filler-{i:03d}", key_value(f"filler-{run_id}-{i}")) for i in range(args.tree_keys)]
+        reg.load(fillers)
 
-        gw_cfg = {"port": free_port(), "threads": args.threads, "bootstrap": bootstrap, "consul_addr": consul_addr,
-                  "prefix": prefix, "admin_token": secrets.token_hex(16)}
-        gw = Gateway(binary, gw_cfg, SCRATCH_DIR, "gateway", gateway_log)
+        gw_cfg = {"port": free_port(), "threads": args.threads, "bootstrap": bootstrap, "source": name,
+                  "source_yaml": reg.source_yaml(), "admin_token": secrets.token_hex(16)}
+        gw = Gateway(binary, gw_cfg, SCRATCH_DIR, f"gateway-{name}", gateway_log)
         gateways.append(gw)
         gw.wait_ready(60)
-        res["gateway"] = {"port": gw.port, "threads": args.threads, "pid": gw.proc.pid}
-        log(f"gateway ready on port {gw.port} (pid {gw.proc.pid})")
+        section["gateway"] = {"port": gw.port, "threads": args.threads, "pid": gw.proc.pid}
+        log(f"[{name}] gateway ready on port {gw.port} (pid {gw.proc.pid})")
 
         poller = Poller(gw.port)
-        # Sanity: a filler key is accepted (Kafka reachable), a random secret is refused.
+        # Sanity: a filler key is accepted (Kafka reachable).
         if fillers:
-            t, _ = poller.until(f"filler-{prefix}-0", 202, 30)
+            t, _ = poller.until(f"filler-{run_id}-0", 202, 30)
             if t is None:
-                raise BenchError(f"a known key never got 202 (statuses seen: {poller.unexpected}); is Kafka up?")
+                raise BenchError(f"[{name}] a known key never got 202 (statuses seen: {poller.unexpected}); is Kafka up?")
         # Warm-up: a few unmeasured changes (connections, topic creation, first allocations).
-        measure_changes(consul, gw, poller, prefix, 5, "warmup", args.sample_timeout, args.settle_ms / 1000, 5)
+        measure_changes(reg, gw, poller, 5, "warmup", args.sample_timeout, args.settle_ms / 1000, 5)
         poller.unexpected.clear()
 
-        log(f"phase a: {args.changes} adds + deletes on a {args.tree_keys}-key tree")
-        res["small_tree"] = {"tree_keys": args.tree_keys,
-                             "changes": measure_changes(consul, gw, poller, prefix, args.changes, "small",
-                                                        args.sample_timeout, args.settle_ms / 1000, args.deletes)}
-        s = res["small_tree"]["changes"]
-        log(f"phase a: add p50 {s['add'].get('p50_ms')} p99 {s['add'].get('p99_ms')} ms; "
+        log(f"[{name}] phase a: {args.changes} adds + deletes on a {args.tree_keys}-key tree")
+        section["small_tree"] = {"tree_keys": args.tree_keys,
+                                 "changes": measure_changes(reg, gw, poller, args.changes, "small",
+                                                            args.sample_timeout, args.settle_ms / 1000, args.deletes)}
+        section["loadavg_at_end"] = os.getloadavg()
+        s = section["small_tree"]["changes"]
+        log(f"[{name}] phase a: add p50 {s['add'].get('p50_ms')} p99 {s['add'].get('p99_ms')} ms; "
             f"delete p50 {s['delete'].get('p50_ms')} p99 {s['delete'].get('p99_ms')} ms")
 
-        if not args.skip_big:
-            big: dict = {"keys": args.big_keys}
-            res["big_tree"] = big
-            # Remove the fillers so the tree is exactly the big one.
-            n_applied = len(gw.applied)
-            consul.delete(f"{prefix}keys/filler-", recurse=True)
-            gw.wait_applied(lambda e: e["keys"] == 0, 10, n_applied)
-            time.sleep(0.5)
-            mem_before = gw.memory()
+        if name == "consul" and not args.skip_big:
+            run_big(args, res, consul, gw, dict(gw_cfg), prefix, poller, binary, gateways)
+            res["big_tree"]["from_run"] = "this run"
+        poller.http.close()
+        gw.stop()
+        gateways.remove(gw)
+        reg.cleanup()
+        regs.remove(reg)
+        log(f"[{name}] done; removed its keys")
 
-            tag = secrets.token_hex(4)
-            log(f"phase b: generating {args.big_keys:,} keys")
-            ops = [(f"{prefix}keys/big-{i:06d}", key_value(f"big-{tag}-{i}")) for i in range(args.big_keys)]
-            big["value_bytes_each"] = len(ops[0][1])
-            big["txn_limit_probe"] = probe_txn_limit(consul, ops)
-            if big["txn_limit_probe"]["limit"] != 128:
-                res["notes"].append(f"txn limit probe did not show 128: {big['txn_limit_probe']}")
-            batch = big["txn_limit_probe"]["limit"] or 64
-            log(f"phase b: writing {args.big_keys:,} keys with /v1/txn ({batch} ops each, {args.workers} connections)")
-            n_applied = len(gw.applied)
-            w = load_tree(consul, ops, batch, args.workers, timeout=300)
-            t_last = w.pop("t_last_answer")
-            t_load0 = w.pop("t_start")
-            big["write"] = w
-            log(f"phase b: written in {w['seconds']} s ({w['keys_per_s']:,} keys/s), last index {w['last_index']}")
-            event = gw.wait_applied(lambda e: e["keys"] == args.big_keys, args.apply_timeout, n_applied)
-            if event is None:
-                raise BenchError(f"gateway did not apply {args.big_keys} keys within {args.apply_timeout}s")
-            during = [e for e in gw.applied[n_applied:] if e["t"] <= event["t"]]
-            big["apply_after_load"] = {
-                "apply_ms": ms(event["t"] - t_last), "build_ms": event["build_ms"], "version": event["version"],
-                "revision": event["revision"], "revision_matches_last_index": event["revision"] == str(w["last_index"]),
-                "versions_published_during_load": len(during),
-                "builds_during_load_ms": summarize([e["build_ms"] for e in during]),
-                "load_start_to_applied_ms": ms(event["t"] - t_load0),
-            }
-            # If the apply happened at a revision below the last index, the last txn's keys were
-            # already in an earlier answer (can only happen if the gateway raced ahead).
-            time.sleep(1.0)
-            mem_after = gw.memory()
-            big["memory"] = {"before": mem_before, "after": mem_after,
-                             "bytes_per_key": round((mem_after["VmRSS_kB"] - mem_before["VmRSS_kB"]) * 1024 / args.big_keys)}
-            log(f"phase b: applied {ms(event['t'] - t_last)} ms after the last write (build {event['build_ms']} ms); "
-                f"RSS {mem_before['VmRSS_kB']//1024} -> {mem_after['VmRSS_kB']//1024} MiB")
-
-            cfg, size, took = gw.admin_config()
-            big["admin_config"] = {"version": cfg.get("version"), "revision": cfg.get("revision"),
-                                   "keys": len(cfg.get("keys", [])), "bytes": size, "get_ms": ms(took),
-                                   "counters": cfg.get("counters"), "sources": cfg.get("sources")}
-            if len(cfg.get("keys", [])) != args.big_keys:
-                res["notes"].append(f"/admin/config lists {len(cfg.get('keys', []))} keys, expected {args.big_keys}")
-
-            log("phase b: raw Consul GET of the tree (curl x5) and a Python decode for scale")
-            big["consul_raw_get"] = curl_get(consul_addr, f"/v1/kv/{prefix}?recurse=true", 5)
-            big["python_decode_for_scale"] = python_decode_cost(consul_addr, prefix)
-
-            log(f"phase b: {args.big_changes} single-key adds + deletes on the big tree")
-            poller.unexpected.clear()
-            big["changes"] = measure_changes(consul, gw, poller, prefix, args.big_changes, "bigchg",
-                                             args.sample_timeout * 3, 0.05, args.big_changes)
-            if args.log_only_changes:
-                log(f"phase b: {args.log_only_changes} changes timed from the gateway log (no polling)")
-                big["changes_log_only"] = measure_changes_log_only(consul, gw, prefix, args.log_only_changes,
-                                                                   args.sample_timeout * 3, 0.2)
-
-            if args.profile_changes:
-                log(f"phase b: {args.profile_changes} adds + deletes under perf (where the time goes)")
-                prof = profile_changes(consul, gw, prefix, args.profile_changes, args.sample_timeout * 3, SCRATCH_DIR)
-                big["profile"] = prof
-                per_fetch = prof.get("recv_syscalls_per_fetch")
-                if per_fetch:
-                    prof["bytes_per_recv_call"] = round(big["consul_raw_get"]["bytes"] / per_fetch)
-
-            log("phase b: cold start of a second gateway on the big tree")
-            gw2_cfg = dict(gw_cfg, port=free_port(), admin_token=secrets.token_hex(16))
-            gw2 = Gateway(binary, gw2_cfg, SCRATCH_DIR, "gateway-cold", gateway_log)
-            gateways.append(gw2)
-            ev2 = gw2.wait_applied(lambda e: e["keys"] == args.big_keys, args.apply_timeout)
-            ready_at = gw2.wait_ready(args.apply_timeout) if ev2 else None
-            big["cold_start"] = {
-                "applied_ms": ms(ev2["t"] - gw2.spawned_at) if ev2 else None,
-                "ready_ms": ms(ready_at - gw2.spawned_at) if ready_at else None,
-                "build_ms": ev2["build_ms"] if ev2 else None,
-                "memory": gw2.memory() if gw2.proc.poll() is None else None,
-            }
-            gw2.stop()
-            gateways.remove(gw2)
-            log(f"phase b: cold start applied in {big['cold_start']['applied_ms']} ms "
-                f"(build {big['cold_start']['build_ms']} ms)")
+    try:
+        peers.ensure("kafka", start_timeout=600)
+        run_dir = intake_run_dir()
+        bootstrap = read_env_file(run_dir / "kafka.env")["INTAKE_KAFKA_BOOTSTRAP"]
+        consul_env = run_dir / "consul.env"
+        res["versions"] = versions(read_env_file(consul_env).get("INTAKE_CONSUL_BIN")
+                                   if "consul" in backends and consul_env.exists() else None, src_binary)
+        res["peers"] = {"kafka": bootstrap}
+        log(f"backends {backends}; prefix/root {run_id}; kafka {bootstrap}; binary {src_binary}")
+        for name in backends:
+            try:
+                run_backend(name)
+            except BenchError as e:
+                log(f"[{name}] ERROR: {e}")
+                res["backends"][name]["error"] = str(e)
+                res["notes"].append(f"{name}: run failed: {e}")
+                rc = 1
+            finally:
+                for g in list(gateways):  # a failed backend's gateway must not outlive it
+                    try:
+                        g.stop()
+                    except Exception as e:
+                        log(f"stopping gateway {g.name}: {e}")
+                    gateways.remove(g)
+        res["peers"]["started_by_this_run"] = list(peers.started)
     except KeyboardInterrupt as e:
         log(f"interrupted ({e}); cleaning up")
         res["notes"].append(f"interrupted: {e}")
@@ -1011,15 +1316,16 @@ def main() -> int:
                 g.stop()
             except Exception as e:
                 log(f"stopping gateway {g.name}: {e}")
-        if consul is not None:
+        for reg in regs:
             try:
-                consul.delete(prefix, recurse=True)
-                log(f"deleted {prefix} from Consul")
+                reg.cleanup()
+                log(f"removed this run's keys from {reg.name}")
             except Exception as e:
-                log(f"could not delete {prefix} from Consul: {e}")
+                log(f"could not remove this run's keys from {reg.name}: {e}")
         peers.stop_started()
         shutil.rmtree(SCRATCH_DIR, ignore_errors=True)
 
+    keep_previous(res, previous)
     res["goals"] = build_goal_rows(res, args.goal_p99_ms, args.goal_apply_s)
     try:
         res["notes"] += make_notes(res)
@@ -1030,7 +1336,7 @@ def main() -> int:
     res["machine"]["loadavg_at_end"] = os.getloadavg()
     out_json = RESULTS_DIR / "config_propagation.json"
     out_json.write_text(json.dumps(res, indent=2) + "\n")
-    write_markdown(res, RESULTS_DIR / "config_propagation.md")
+    write_markdown(res, RESULTS_DIR / "config_propagation.md", args.goal_p99_ms)
     log(f"wrote {out_json.relative_to(ROOT)} and config_propagation.md")
     print((RESULTS_DIR / "config_propagation.md").read_text())
     return rc
