@@ -73,7 +73,7 @@ apt_ensure() {
   done
   ((${#missing[@]} > 0)) || return 0
   local apt_log="$INTAKE_CACHE/apt.log"
-  local -a apt=(apt-get -q -y -o DPkg::Lock::Timeout=600)
+  local -a apt=(apt-get -q -y -o DPkg::Lock::Timeout=600 --no-install-recommends)
   export DEBIAN_FRONTEND=noninteractive
   log "installing Debian packages: ${missing[*]} (log: $apt_log)"
   if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then

@@ -36,22 +36,9 @@ for v in $(compgen -e); do [[ $v == ETCD_* || $v == ETCDCTL_* ]] && ENV_UNSETS+=
 unset v
 ctl() { env "${ENV_UNSETS[@]}" ETCDCTL_API=3 etcdctl --endpoints="$ENDPOINT" --dial-timeout=2s --command-timeout=3s "$@"; }
 
-# apt-get waits for the dpkg lock (another install may be running) and is retried in case
-# the lock was taken between two steps of the other apt run.
-apt_install() {
-  local try
-  for try in 1 2 3; do
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "$@" && return 0
-    log "apt-get install $* failed (try $try); retrying in 5s"; sleep 5
-  done
-  die "apt-get install $* failed"
-}
-pkg_installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == "install ok installed" ]]; }
 
 cmd_install() {
-  local missing=() p
-  for p in etcd-server etcd-client; do pkg_installed "$p" || missing+=("$p"); done
-  if ((${#missing[@]})); then apt_install "${missing[@]}"; fi
+  apt_ensure etcd-server etcd-client
   command -v etcd >/dev/null && command -v etcdctl >/dev/null || die "etcd/etcdctl not on PATH after install"
   # Just a notice: a package-started system etcd would be on 2379, not on our ports.
   if port_open 2379; then log "note: something (a system etcd?) listens on 2379; ours uses $ETCD_PORT"; fi

@@ -62,12 +62,7 @@ kafka_apt_deps() {
   command -v kcat >/dev/null || missing+=(kcat)
   command -v mvn  >/dev/null || missing+=(maven)
   command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
-  ((${#missing[@]})) || return 0
-  local sudo=""; ((EUID == 0)) || sudo="sudo"
-  log "apt-get install ${missing[*]}"
-  # On a fresh machine the package lists may be missing: update once, then retry.
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}" \
-    || { $sudo apt-get update && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"; }
+  ((${#missing[@]} == 0)) || apt_ensure "${missing[@]}"
 }
 
 # The marker records the pom's hash too, so editing the pom (e.g. another log binding) refetches.

@@ -29,23 +29,10 @@ ZK_JAR=/usr/share/java/zookeeper.jar
 CLASSPATH_JARS="$ZK_JAR:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar"
 START_TIMEOUT=30
 
-# apt-get waits for the dpkg lock (another install may be running) and is retried in case
-# the lock was taken between two steps of the other apt run.
-apt_install() {
-  local try
-  for try in 1 2 3; do
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "$@" && return 0
-    log "apt-get install $* failed (try $try); retrying in 5s"; sleep 5
-  done
-  die "apt-get install $* failed"
-}
-pkg_installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == "install ok installed" ]]; }
 
 cmd_install() {
   # libzookeeper-mt-dev is the C client Intake links against.
-  local missing=() p
-  for p in zookeeper libzookeeper-mt-dev; do pkg_installed "$p" || missing+=("$p"); done
-  if ((${#missing[@]})); then apt_install "${missing[@]}"; fi
+  apt_ensure zookeeper libzookeeper-mt-dev
   [[ -f "$ZK_JAR" && -x "$ZKCLI" ]] || die "$ZK_JAR or $ZKCLI missing after install"
   command -v java >/dev/null || die "java not on PATH after install"
   log "installed: zookeeper $(dpkg-query -W -f='${Version}' zookeeper), $(java -version 2>&1 | head -n1)"

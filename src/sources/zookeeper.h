@@ -46,7 +46,7 @@ struct ZooKeeperSettings {
   std::string hosts = "127.0.0.1:2181";  // "h1:p1,h2:p2", optionally with a chroot "/path"
   std::string root = "/intake";          // absolute; normalized by the constructor
   std::chrono::milliseconds session_timeout{10'000};  // the server clamps it to [2, 20] ticks
-  std::chrono::milliseconds report_interval{50};      // the least time between two reports
+  std::chrono::milliseconds report_interval{10};      // the least time between two reports
 };
 
 // A ZooKeeper session's id and password (what zoo_client_id returns).
