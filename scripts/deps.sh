@@ -9,7 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache curl
   librdkafka-dev libboost-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev libyaml-cpp-dev
-  libabsl-dev libsimdjson-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libabsl-dev libsimdjson-dev libzookeeper-mt-dev libgtest-dev libgmock-dev libbenchmark-dev
 )
 apt_ensure "${BUILD_PACKAGES[@]}"
 
