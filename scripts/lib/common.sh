@@ -84,3 +84,21 @@ apt_ensure() {
     "${apt[@]}" install "${missing[@]}" >>"$apt_log" 2>&1 || fail_with_log "$apt_log" "apt-get install ${missing[*]} failed"
   fi
 }
+
+# peer_main <action>: the command line of every scripts/peers/<peer>.sh — runs the script's
+# cmd_<action> function (install, start, stop, status, env, and kill where defined).
+peer_main() {
+  local action="${1:-}"
+  if [[ -z "$action" ]] || ! declare -F "cmd_$action" >/dev/null; then
+    local actions; actions="$(declare -F | sed -n 's/^declare -f cmd_//p' | paste -sd'|')"
+    echo "usage: $0 $actions" >&2
+    exit 2
+  fi
+  "cmd_$action"
+}
+
+# print_env_file <file> <peer>: the `env` action of a peer script.
+print_env_file() {
+  [[ -f "$1" ]] || die "$2 not started ($1 missing)"
+  cat "$1"
+}

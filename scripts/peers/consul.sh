@@ -41,7 +41,7 @@ binary_ok() {
   [[ -x "$CONSUL_BIN" ]] && out="$("$CONSUL_BIN" version 2>/dev/null)" && [[ "${out%%$'\n'*}" == "Consul v$CONSUL_VERSION" ]]
 }
 
-install() {
+cmd_install() {
   if binary_ok; then log "consul $CONSUL_VERSION already built: $CONSUL_BIN"; return 0; fi
   local go="${GO:-/usr/local/go/bin/go}"
   [[ -x "$go" ]] || go="$(command -v go)" || die "no Go toolchain (set GO=/path/to/go)"
@@ -107,7 +107,7 @@ write_env() {
 
 # --- start / stop / status -------------------------------------------------------------
 
-start() {
+cmd_start() {
   if pid_alive "$PIDFILE" && answering; then
     write_env
     log "consul already running (pid $(cat "$PIDFILE")) at $ADDR; log: $LOGFILE"
@@ -118,7 +118,7 @@ start() {
   stop_pidfile "$PIDFILE" 5
   rm -f "$ENVFILE"
 
-  install
+  cmd_install
 
   # Fixed ports: fail clearly rather than let the agent die on a bind error.
   local p
@@ -153,7 +153,7 @@ start() {
   log "consul ready (pid $(cat "$PIDFILE")); env: $ENVFILE"
 }
 
-stop() {
+cmd_stop() {
   if [[ -f "$PIDFILE" ]]; then
     log "stopping consul (pid $(cat "$PIDFILE"))"
     stop_pidfile "$PIDFILE" 5
@@ -163,23 +163,13 @@ stop() {
   rm -f "$ENVFILE"
 }
 
-status() {
+cmd_status() {
   if pid_alive "$PIDFILE" && answering; then
     log "consul running (pid $(cat "$PIDFILE")) at $ADDR"; return 0
   fi
   log "consul not running or not answering at $ADDR"; return 1
 }
 
-env_cmd() {
-  [[ -f "$ENVFILE" ]] || die "no $ENVFILE (consul not started)"
-  cat "$ENVFILE"
-}
+cmd_env() { print_env_file "$ENVFILE" consul; }
 
-case "${1:-}" in
-  install) install ;;
-  start)   start ;;
-  stop)    stop ;;
-  status)  status ;;
-  env)     env_cmd ;;
-  *) echo "usage: $0 install|start|stop|status|env" >&2; exit 2 ;;
-esac
+peer_main "$@"

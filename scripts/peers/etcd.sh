@@ -125,16 +125,6 @@ cmd_status() {
   log "not running or not answering on $ENDPOINT"; return 1
 }
 
-cmd_env() {
-  [[ -f "$ENVFILE" ]] || die "etcd not started ($ENVFILE missing)"
-  cat "$ENVFILE"
-}
+cmd_env() { print_env_file "$ENVFILE" etcd; }
 
-case "${1:-}" in
-  install) cmd_install ;;
-  start)   cmd_start ;;
-  stop)    cmd_stop ;;
-  status)  cmd_status ;;
-  env)     cmd_env ;;
-  *) echo "usage: $0 install|start|stop|status|env" >&2; exit 2 ;;
-esac
+peer_main "$@"

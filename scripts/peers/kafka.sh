@@ -234,17 +234,6 @@ cmd_status() {
   echo "$KAFKA_INSTANCE not running"; return 1
 }
 
-cmd_env() {
-  [[ -f "$ENV_FILE" ]] || die "$KAFKA_INSTANCE not running (no $ENV_FILE)"
-  cat "$ENV_FILE"
-}
+cmd_env() { print_env_file "$ENV_FILE" "$KAFKA_INSTANCE"; }
 
-case "${1:-}" in
-  install) cmd_install ;;
-  start)   cmd_start ;;
-  stop)    cmd_stop ;;
-  kill)    cmd_kill ;;
-  status)  cmd_status ;;
-  env)     cmd_env ;;
-  *) echo "usage: $0 install|start|stop|kill|status|env" >&2; exit 2 ;;
-esac
+peer_main "$@"
