@@ -955,8 +955,8 @@ def make_notes(res: dict) -> list[str]:
         notes.append(f"The 100k-key numbers (and the notes on them below) are from the run of {big['from_run']['date']} "
                      f"(`{big['from_run']['command']}`), not this one.")
     if "file" in res.get("backends", {}):
-        notes.append("file: the gateway re-reads the file 30 ms after the last inotify event (its documented "
-                     "debounce), so ~30 ms is the floor for that source.")
+        notes.append("file: the gateway re-reads the file 10 ms after the last inotify event (its documented "
+                     "debounce, src/sources/file.h), so ~10 ms is the floor for that source.")
     ch, lo = big.get("changes"), big.get("changes_log_only")
     if ch and lo and ch["add"].get("n") and lo["add_seen_in_gateway_log"].get("n"):
         notes.append(f"Client polling competes for the {res['machine']['nproc']} cores with the gateway and Consul: a big-tree "

@@ -47,7 +47,7 @@ struct FileSettings {
 
   std::string path;
   Form form = Form::kAuto;  // kAuto: a directory at start() is kDirectory, anything else kYaml
-  std::chrono::milliseconds debounce{30};
+  std::chrono::milliseconds debounce{10};
   std::uint64_t max_file_bytes = 16 * 1024 * 1024;
 };
 

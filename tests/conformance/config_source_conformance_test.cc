@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <ostream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -72,6 +73,9 @@ struct BackendCase {
   std::string name;
   std::function<std::unique_ptr<Backend>()> make;
 };
+
+// Names the backend in test output instead of dumping the struct's bytes.
+void PrintTo(const BackendCase& backend, std::ostream* out) { *out << backend.name; }
 
 class ConfigSourceConformance : public ::testing::TestWithParam<BackendCase> {
  protected:
