@@ -13,8 +13,8 @@ namespace intake::config {
 
 void ConfigPlane::on_tree(RawTree tree) {
   std::lock_guard lock(mutex_);
-  tree_ = std::move(tree);
-  rebuild_locked();
+  tree_ = std::make_shared<const RawTree>(std::move(tree));
+  if (rebuild_locked(*tree_)) good_tree_ = tree_;
 }
 
 void ConfigPlane::on_brokers(std::string_view source, std::vector<std::string> brokers) {
@@ -22,7 +22,11 @@ void ConfigPlane::on_brokers(std::string_view source, std::vector<std::string> b
   std::sort(brokers.begin(), brokers.end());
   health_source_ = std::string(source);
   health_brokers_ = std::move(brokers);
-  if (tree_) rebuild_locked();
+  if (good_tree_) {
+    rebuild_locked(*good_tree_);
+  } else if (tree_) {
+    if (rebuild_locked(*tree_)) good_tree_ = tree_;
+  }
 }
 
 void ConfigPlane::on_source_error(std::string_view source, std::string_view message) {
@@ -34,14 +38,14 @@ bool ConfigPlane::registry_applied() const {
   return registry_applied_;
 }
 
-void ConfigPlane::rebuild_locked() {
+bool ConfigPlane::rebuild_locked(const RawTree& tree) {
   const auto started = std::chrono::steady_clock::now();
-  auto built = build_config(*tree_);
+  auto built = build_config(tree);
   if (!built) {
     spdlog::error("config: rejected update from {} at revision {}: {} (config version {} stays in force)",
-                  tree_->source, tree_->revision, built.error().message, store_.current()->version);
-    store_.reject({tree_->source, tree_->revision, built.error().message, {}});
-    return;
+                  tree.source, tree.revision, built.error().message, store_.current()->version);
+    store_.reject({tree.source, tree.revision, built.error().message, {}});
+    return false;
   }
   std::shared_ptr<Config> next = std::move(built).value();
   if (health_brokers_) {
@@ -56,7 +60,7 @@ void ConfigPlane::rebuild_locked() {
   const auto current = store_.current();
   if (registry_applied_ && current->content_hash == next->content_hash) {
     store_.note_unchanged();
-    return;
+    return true;
   }
   attach_rate_states(*next, current.get());
   const auto build_ms =
@@ -67,6 +71,7 @@ void ConfigPlane::rebuild_locked() {
                "(was {} keys, {} brokers; built in {:.1f} ms)",
                version, next->source, next->revision, next->keys.size(), next->topics.size(), next->brokers.size(),
                current->keys.size(), current->brokers.size(), build_ms);
+  return true;
 }
 
 }  // namespace intake::config

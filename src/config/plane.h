@@ -6,6 +6,7 @@
 // Thread-safety: the callbacks may be called from any thread; they serialize on a mutex.
 #pragma once
 
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -28,11 +29,14 @@ class ConfigPlane final : public UpdateCallbacks {
   bool registry_applied() const;
 
  private:
-  void rebuild_locked();
+  // Builds from `tree` plus the health brokers and publishes; returns false if rejected.
+  bool rebuild_locked(const RawTree& tree);
 
   ConfigStore& store_;
   mutable std::mutex mutex_;
-  std::optional<RawTree> tree_;                       // latest tree from the registry
+  std::shared_ptr<const RawTree> tree_;       // latest tree from the registry
+  std::shared_ptr<const RawTree> good_tree_;  // latest tree that built: a broker change applies
+                                              // to it while a bad edit in the registry is rejected
   std::optional<std::vector<std::string>> health_brokers_;  // latest from service discovery
   std::string health_source_;
   bool registry_applied_ = false;

@@ -63,5 +63,22 @@ TEST(ConfigPlane, HealthBrokersMergeWithKvBrokersAndNotifyListeners) {
   EXPECT_EQ(seen.size(), 2u);
 }
 
+// A bad edit in the registry must not freeze the broker set: a broker change still applies,
+// on top of the last tree that built.
+TEST(ConfigPlane, BrokerChangesApplyWhileABadRegistryEditIsRejected) {
+  ConfigStore store;
+  std::vector<std::vector<std::string>> seen;
+  store.on_publish([&](const Config& config) { seen.push_back(config.brokers); });
+  ConfigPlane plane(store);
+  plane.on_tree(tree({{"keys/a", key_json("s-a")}}, "10"));
+  plane.on_tree(tree({{"keys/a", key_json("s-a")}, {"keys/b", "{oops"}}, "11"));
+  ASSERT_TRUE(store.last_rejected());
+  plane.on_brokers("consul_health:kafka", {"127.0.0.1:9095"});
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back(), (std::vector<std::string>{"127.0.0.1:9095"}));
+  EXPECT_EQ(store.current()->keys.size(), 1u);  // still the last good keys
+  EXPECT_EQ(store.current()->revision, "10");
+}
+
 }  // namespace
 }  // namespace intake::config
