@@ -1,8 +1,9 @@
 // ConfigStore: holds the current Config snapshot and swaps it atomically, keeps the last
 // rejected update for operators, and tells listeners about each publish.
 //
-// Thread-safety: current() is lock-free for readers on the request path (an atomic
-// shared_ptr load). publish/reject/listen take a mutex: they are the cold control path.
+// Thread-safety: current() never waits for the control path: it is one atomic shared_ptr load
+// (libstdc++ 12 implements it with a spin bit held for a reference-count increment, not a
+// mutex a publisher could hold while it builds). publish/reject/listen take a mutex: they are the cold control path.
 #pragma once
 
 #include <atomic>

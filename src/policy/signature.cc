@@ -120,18 +120,27 @@ Result<void> verify_signature(const SignatureCheck& check, ReplayCache& replays)
                                "); sign with the current time");
   }
   const Mac expected = hmac_sha256(check.signing_secret, timestamp, check.body);
-  std::string_view matched;
+  bool matched = false;
   for (std::size_t i = 0; i < candidate_count; ++i) {
     Mac presented{};
     if (parse_hex_mac(candidates[i], presented) && CRYPTO_memcmp(presented.data(), expected.data(), expected.size()) == 0) {
-      matched = candidates[i];
+      matched = true;
     }
   }
-  if (matched.empty()) {
+  if (!matched) {
     return signature_error(ErrorCode::kInvalidSignature,
                            "the signature does not match the body; sign t + \".\" + body with the key's signing secret");
   }
-  if (!replays.first_use(check.key_id, matched, timestamp_s + check.window_s, check.now_s)) {
+  // Remember the MAC itself, not the text presented: the same MAC re-sent in upper case (or
+  // any other spelling the hex parser accepts) is the same signature.
+  static constexpr char kHex[] = "0123456789abcdef";
+  char canonical[2 * std::tuple_size_v<Mac>];
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    canonical[2 * i] = kHex[expected[i] >> 4];
+    canonical[2 * i + 1] = kHex[expected[i] & 0xF];
+  }
+  if (!replays.first_use(check.key_id, std::string_view(canonical, sizeof(canonical)), timestamp_s + check.window_s,
+                         check.now_s)) {
     return signature_error(ErrorCode::kSignatureReplayed, "this signature was already used; sign every request anew");
   }
   return {};

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+
 namespace intake::policy {
 namespace {
 
@@ -17,6 +19,19 @@ TEST(Signature, ValidSignatureIsAcceptedOnce) {
   const std::string header = sign_request(kSecret, kNow, R"({"a":1})");
   EXPECT_TRUE(verify_signature(check(header, R"({"a":1})"), replays));
   auto replayed = verify_signature(check(header, R"({"a":1})"), replays);
+  ASSERT_FALSE(replayed);
+  EXPECT_EQ(replayed.error().code, ErrorCode::kSignatureReplayed);
+}
+
+TEST(Signature, ReplayInAnotherHexSpellingIsStillAReplay) {
+  ReplayCache replays;
+  const std::string header = sign_request(kSecret, kNow, "x");
+  ASSERT_TRUE(verify_signature(check(header, "x"), replays));
+  std::string upper = header;
+  const auto mac_at = upper.find("v1=") + 3;
+  for (std::size_t i = mac_at; i < upper.size(); ++i) upper[i] = static_cast<char>(std::toupper(upper[i]));
+  ASSERT_NE(upper, header);
+  auto replayed = verify_signature(check(upper, "x"), replays);
   ASSERT_FALSE(replayed);
   EXPECT_EQ(replayed.error().code, ErrorCode::kSignatureReplayed);
 }
