@@ -89,12 +89,24 @@ std::vector<const sources::Source*> views(const std::vector<std::unique_ptr<sour
 Gateway::Gateway(config::StaticConfig file)
     : file_(std::move(file)),
       producer_(file_.kafka),
+      spool_(file_.spool.dir.empty() ? nullptr : std::make_unique<spool::DiskSpool>(file_.spool)),
+      sink_(producer_, spool_.get(), file_.spool.mode),
       sources_(make_sources(file_.registry)),
       control_(std::make_unique<Control>()),
-      produce_(store_, producer_, api::ProduceSettings{file_.kafka.copy_headers, file_.server.sync_timeout_ms}),
+      produce_(store_, sink_, api::ProduceSettings{file_.kafka.copy_headers, file_.server.sync_timeout_ms}),
       liveness_(ops::HealthHandler::Probe::kLiveness, producer_, draining_),
       readiness_(ops::HealthHandler::Probe::kReadiness, producer_, draining_),
       server_(file_.server, router_) {
+  producer_.set_async_listener(&sink_);
+  sink_.start();
+  if (spool_) {
+    spdlog::info("spool: {} in {} mode, fsync {}, at most {} bytes", file_.spool.dir,
+                 file_.spool.mode == config::SpoolSettings::Mode::kWriteAhead ? "write_ahead" : "fallback",
+                 file_.spool.fsync == config::SpoolSettings::Fsync::kAlways
+                     ? "always"
+                     : (file_.spool.fsync == config::SpoolSettings::Fsync::kNever ? "never" : "interval"),
+                 file_.spool.max_bytes);
+  }
   admin_ = std::make_unique<ops::AdminConfigHandler>(file_.admin_token_sha256, store_, views(sources_),
                                                      [this] { return producer_.brokers(); });
   router_.add(http::Method::kPost, "/v1/topics/{topic}", produce_);
@@ -144,13 +156,29 @@ std::uint64_t Gateway::shutdown() {
                  server_.active_requests(), file_.kafka.shutdown_flush_ms);
   }
   server_.stop();
-  const auto undelivered = producer_.stop();
+  sink_.stop_feeding();
+  const auto lost_before = sink_.counters().lost.load();
+  const auto purged = producer_.stop();  // purged records' reports reach sink_, which spools them
+  const auto lost = sink_.counters().lost.load() - lost_before;
+  if (spool_) {
+    if (auto synced = spool_->sync(); !synced) spdlog::error("{}", synced.error().message);
+  }
   const auto& counters = producer_.counters();
-  spdlog::info("intake: stopped in {} ms; {} records accepted, {} delivered, {} failed, {} handed over, {} undelivered",
+  const auto& sink = sink_.counters();
+  spdlog::info("intake: stopped in {} ms; {} records produced, {} delivered, {} failed, {} handed over, {} left at "
+               "shutdown; spool: {} spooled, {} replayed, {} respooled, {} quarantined; {} lost at shutdown",
                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
                counters.enqueued.load(), counters.delivered.load(), counters.failed.load(),
-               counters.handed_over.load(), undelivered);
-  return undelivered;
+               counters.handed_over.load(), purged, sink.spooled.load(), sink.replayed.load(), sink.respooled.load(),
+               sink.quarantined.load(), lost);
+  if (spool_) {
+    const auto stats = spool_->stats();
+    if (stats.waiting_records > 0 || stats.segments > 0) {
+      spdlog::info("spool: {} records in {} segments ({} bytes) wait in {} for the next start", stats.waiting_records,
+                   stats.segments, stats.bytes, file_.spool.dir);
+    }
+  }
+  return lost;
 }
 
 }  // namespace intake::app

@@ -1,8 +1,10 @@
 // Gateway: wires the modules together for `intake run`. The only place that knows them all.
 //
-// Start-up order: producer, config store (YAML keys), control loop with the registry
-// sources, then the HTTP listeners. Shutdown reverses it: readiness fails, listeners close,
-// the control loop stops (cancelling in-flight long polls at once), the producer drains.
+// Start-up order: producer, spool (recovering what an earlier run left), config store (YAML
+// keys), control loop with the registry sources, then the HTTP listeners. Shutdown reverses
+// it: readiness fails, listeners close, the control loop stops (cancelling in-flight long
+// polls at once), the spool's feeder stops, the producer drains into Kafka and what is left
+// goes to the spool.
 #pragma once
 
 #include <atomic>
@@ -19,6 +21,8 @@
 #include "ops/admin_handler.h"
 #include "ops/health_handler.h"
 #include "sources/source.h"
+#include "spool/spool.h"
+#include "spool/spooling_sink.h"
 
 namespace intake::app {
 
@@ -36,7 +40,8 @@ class Gateway {
   void start_serving();
   std::uint16_t port() const { return server_.port(); }
 
-  // Drains and stops. Returns the number of records that could not be delivered (0 = none lost).
+  // Drains and stops: what Kafka has not taken by kafka.shutdown_flush_ms goes to the spool.
+  // Returns the number of accepted records neither delivered nor kept (0 = none lost).
   std::uint64_t shutdown();
 
  private:
@@ -46,6 +51,8 @@ class Gateway {
   config::ConfigPlane plane_{store_};
   std::atomic<bool> draining_{false};
   kafka::KafkaProducer producer_;
+  std::unique_ptr<spool::DiskSpool> spool_;  // null without spool.dir
+  spool::SpoolingSink sink_;
   std::vector<std::unique_ptr<sources::Source>> sources_;
   std::unique_ptr<Control> control_;
   api::ProduceHandler produce_;

@@ -103,8 +103,10 @@ void parse_server(const YAML::Node& node, ServerSettings& server, const std::str
 }
 
 void parse_kafka(const YAML::Node& node, KafkaSettings& kafka, const std::string& origin) {
-  require_known_fields(node, origin, "kafka", {"bootstrap_servers", "properties", "shutdown_flush_ms", "drain_grace_ms",
-                                           "copy_headers"});
+  require_known_fields(node, origin, "kafka",
+                       {"bootstrap_servers", "properties", "shutdown_flush_ms", "drain_grace_ms", "copy_headers",
+                        "compression", "linger_ms", "batch_bytes", "max_queued_records", "max_queued_bytes",
+                        "delivery_timeout_ms"});
   if (!node["bootstrap_servers"]) {
     fail(origin, "kafka.bootstrap_servers", "required: a comma-separated HOST:PORT list");
   }
@@ -136,6 +138,62 @@ void parse_kafka(const YAML::Node& node, KafkaSettings& kafka, const std::string
   }
   if (node["drain_grace_ms"]) {
     kafka.drain_grace_ms = integer<std::uint32_t>(node["drain_grace_ms"], origin, "kafka.drain_grace_ms", 0, 600'000);
+  }
+  if (node["compression"]) {
+    kafka.compression = scalar(node["compression"], origin, "kafka.compression");
+    const std::set<std::string> known{"none", "gzip", "snappy", "lz4", "zstd"};
+    if (!known.count(kafka.compression)) {
+      fail(origin, "kafka.compression", "expected none, gzip, snappy, lz4 or zstd, got '" + kafka.compression + "'");
+    }
+  }
+  if (node["linger_ms"]) kafka.linger_ms = integer<std::uint32_t>(node["linger_ms"], origin, "kafka.linger_ms", 0, 900'000);
+  if (node["batch_bytes"]) {
+    kafka.batch_bytes = integer<std::uint32_t>(node["batch_bytes"], origin, "kafka.batch_bytes", 1, 2'147'483'647);
+  }
+  if (node["max_queued_records"]) {
+    kafka.max_queued_records =
+        integer<std::uint32_t>(node["max_queued_records"], origin, "kafka.max_queued_records", 1, 2'147'483'647);
+  }
+  if (node["max_queued_bytes"]) {
+    kafka.max_queued_bytes = integer<std::uint64_t>(node["max_queued_bytes"], origin, "kafka.max_queued_bytes", 1024,
+                                                    2'147'483'647ull * 1024);
+  }
+  if (node["delivery_timeout_ms"]) {
+    kafka.delivery_timeout_ms =
+        integer<std::uint32_t>(node["delivery_timeout_ms"], origin, "kafka.delivery_timeout_ms", 1'000, 2'147'483'647);
+  }
+}
+
+void parse_spool(const YAML::Node& node, SpoolSettings& spool, const std::string& origin) {
+  require_known_fields(node, origin, "spool",
+                       {"dir", "mode", "fsync", "fsync_interval_ms", "max_bytes", "segment_bytes"});
+  if (node["dir"]) spool.dir = scalar(node["dir"], origin, "spool.dir");
+  if (node["mode"]) {
+    const std::string mode = scalar(node["mode"], origin, "spool.mode");
+    if (mode == "fallback") spool.mode = SpoolSettings::Mode::kFallback;
+    else if (mode == "write_ahead") spool.mode = SpoolSettings::Mode::kWriteAhead;
+    else fail(origin, "spool.mode", "expected fallback or write_ahead, got '" + mode + "'");
+  }
+  if (node["fsync"]) {
+    const std::string fsync = scalar(node["fsync"], origin, "spool.fsync");
+    if (fsync == "always") spool.fsync = SpoolSettings::Fsync::kAlways;
+    else if (fsync == "interval") spool.fsync = SpoolSettings::Fsync::kInterval;
+    else if (fsync == "never") spool.fsync = SpoolSettings::Fsync::kNever;
+    else fail(origin, "spool.fsync", "expected always, interval or never, got '" + fsync + "'");
+  }
+  if (node["fsync_interval_ms"]) {
+    spool.fsync_interval_ms =
+        integer<std::uint32_t>(node["fsync_interval_ms"], origin, "spool.fsync_interval_ms", 1, 60'000);
+  }
+  if (node["segment_bytes"]) {
+    spool.segment_bytes = integer<std::uint64_t>(node["segment_bytes"], origin, "spool.segment_bytes", 64 * 1024, 1ull << 32);
+  }
+  if (node["max_bytes"]) {
+    spool.max_bytes = integer<std::uint64_t>(node["max_bytes"], origin, "spool.max_bytes", 1024 * 1024, 1ull << 50);
+  }
+  if (spool.dir.empty()) fail(origin, "spool.dir", "required when spool is set: a directory for the spool's files");
+  if (spool.max_bytes < spool.segment_bytes) {
+    fail(origin, "spool.max_bytes", "must be at least spool.segment_bytes (" + std::to_string(spool.segment_bytes) + ")");
   }
 }
 
@@ -245,11 +303,12 @@ StaticConfig parse_static_config(const std::string& yaml_text, const std::string
   StaticConfig config;
   config.path = origin;
   try {
-    require_known_fields(root, origin, "(top level)", {"server", "kafka", "config", "admin", "keys"});
+    require_known_fields(root, origin, "(top level)", {"server", "kafka", "config", "spool", "admin", "keys"});
     if (root["server"]) parse_server(root["server"], config.server, origin);
     if (!root["kafka"]) fail(origin, "kafka", "required: at least kafka.bootstrap_servers");
     parse_kafka(root["kafka"], config.kafka, origin);
     if (root["config"]) parse_registry(root["config"], config.registry, origin);
+    if (root["spool"]) parse_spool(root["spool"], config.spool, origin);
     if (const auto& admin = root["admin"]) {
       require_known_fields(admin, origin, "admin", {"token_sha256"});
       if (admin["token_sha256"]) {

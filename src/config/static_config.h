@@ -28,7 +28,16 @@ struct ServerSettings {
 
 struct KafkaSettings {
   std::string bootstrap_servers;
-  // Passed to librdkafka as-is, after Intake's defaults (so they can be overridden).
+  // Producer tunables (librdkafka's names in brackets).
+  std::string compression = "lz4";                       // none, gzip, snappy, lz4, zstd (compression.type)
+  std::uint32_t linger_ms = 5;                           // (linger.ms)
+  std::uint32_t batch_bytes = 1'000'000;                 // (batch.size)
+  // What the gateway holds for Kafka at most; past either bound: 429 backpressure (or the spool).
+  std::uint32_t max_queued_records = 1'000'000;          // (queue.buffering.max.messages)
+  std::uint64_t max_queued_bytes = 256ull * 1024 * 1024;  // (queue.buffering.max.kbytes)
+  std::uint32_t delivery_timeout_ms = 300'000;           // retries end after this (message.timeout.ms)
+  // Passed to librdkafka as-is, after Intake's defaults and the tunables above (so they can be
+  // overridden).
   std::vector<std::pair<std::string, std::string>> properties;
   std::uint32_t shutdown_flush_ms = 10'000;
   // After a broker-set change, how long the old producer's in-flight records may take before
@@ -36,6 +45,21 @@ struct KafkaSettings {
   std::uint32_t drain_grace_ms = 10'000;
   // Request headers copied into every record's Kafka headers (at most 16).
   std::vector<std::string> copy_headers;
+};
+
+// The disk spool (spool/spool.h). Off unless `dir` is set.
+struct SpoolSettings {
+  // fallback: only records Kafka cannot take now (unreachable, queue full, failed after
+  // retries, left at shutdown) go to disk. write_ahead: every async record is on disk before
+  // its 202, so even kill -9 of the gateway loses none (with fsync: always, not even power loss).
+  enum class Mode : std::uint8_t { kFallback, kWriteAhead };
+  enum class Fsync : std::uint8_t { kAlways, kInterval, kNever };
+  std::string dir;  // empty = no spool
+  Mode mode = Mode::kFallback;
+  Fsync fsync = Fsync::kInterval;
+  std::uint32_t fsync_interval_ms = 100;
+  std::uint64_t max_bytes = 1024ull * 1024 * 1024;  // beyond this: 507 spool_full
+  std::uint64_t segment_bytes = 64ull * 1024 * 1024;
 };
 
 struct ConsulSettings {
@@ -80,6 +104,7 @@ struct StaticConfig {
   ServerSettings server;
   KafkaSettings kafka;
   RegistrySettings registry;
+  SpoolSettings spool;
   std::optional<crypto::Sha256> admin_token_sha256;
   std::vector<ApiKey> keys;
 };

@@ -35,6 +35,8 @@ constexpr std::array<ErrorRow, static_cast<std::size_t>(ErrorCode::kCount_)> kEr
     {ErrorCode::kDeliveryFailed, "delivery_failed", 502},
     {ErrorCode::kDeliveryTimeout, "delivery_timeout", 504},
     {ErrorCode::kShuttingDown, "shutting_down", 503},
+    {ErrorCode::kSpoolFull, "spool_full", 507},
+    {ErrorCode::kSpoolWriteFailed, "spool_write_failed", 500},
     {ErrorCode::kInternal, "internal_error", 500},
     {ErrorCode::kInvalidConfig, "invalid_config", 400},
     {ErrorCode::kUnauthorizedAdmin, "invalid_admin_token", 401},

@@ -33,6 +33,8 @@ enum class ErrorCode : std::uint8_t {
   kDeliveryFailed,
   kDeliveryTimeout,
   kShuttingDown,
+  kSpoolFull,
+  kSpoolWriteFailed,
   kInternal,
   kInvalidConfig,
   kUnauthorizedAdmin,

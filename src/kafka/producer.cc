@@ -57,7 +57,98 @@ Error produce_error(rd_kafka_resp_err_t err) {
   }
 }
 
+// A record's librdkafka opaque: its sync listener, or its ticket tagged with the low bit (a
+// listener pointer is aligned, so its low bit is 0), or nothing.
+void* opaque_for(const OutgoingRecord& record) {
+  static_assert(sizeof(void*) == sizeof(std::uint64_t), "tickets are carried in a pointer");
+  if (record.listener != nullptr) return record.listener;
+  if (record.ticket != 0) return reinterpret_cast<void*>(static_cast<std::uintptr_t>(record.ticket << 1 | 1u));
+  return nullptr;
+}
+
+DeliveryListener* listener_of(void* opaque) {
+  const auto bits = reinterpret_cast<std::uintptr_t>(opaque);
+  return (bits & 1u) != 0 ? nullptr : static_cast<DeliveryListener*>(opaque);
+}
+
+std::uint64_t ticket_of(void* opaque) {
+  const auto bits = reinterpret_cast<std::uintptr_t>(opaque);
+  return (bits & 1u) != 0 ? static_cast<std::uint64_t>(bits >> 1) : 0;
+}
+
+FailureReason classify(rd_kafka_resp_err_t err) {
+  switch (err) {
+    case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+      return FailureReason::kTimedOut;
+    case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
+    case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT:
+      return FailureReason::kPurged;
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+      return FailureReason::kTooLarge;
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+    case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
+      return FailureReason::kUnknownTopic;
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
+      return FailureReason::kNotAuthorized;
+    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG:
+    case RD_KAFKA_RESP_ERR__BAD_MSG:
+      return FailureReason::kInvalidRecord;
+    case RD_KAFKA_RESP_ERR__FATAL:
+      return FailureReason::kFatal;
+    default:
+      return FailureReason::kOther;
+  }
+}
+
+// The OutgoingRecord a delivered-or-failed message was made from. `headers` holds the header
+// views; both stay valid while `message` does.
+OutgoingRecord record_of(const rd_kafka_message_t* message, std::vector<RecordHeader>& headers) {
+  headers.clear();
+  rd_kafka_headers_t* message_headers = nullptr;
+  // rd_kafka_message_headers wants a non-const message but only reads it.
+  if (rd_kafka_message_headers(const_cast<rd_kafka_message_t*>(message), &message_headers) ==
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* name = nullptr;
+    const void* value = nullptr;
+    std::size_t size = 0;
+    for (std::size_t i = 0; rd_kafka_header_get_all(message_headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+      headers.push_back({name, {static_cast<const char*>(value), value ? size : 0}});
+    }
+  }
+  OutgoingRecord record{rd_kafka_topic_name(message->rkt),
+                        {static_cast<const char*>(message->key), message->key ? message->key_len : 0},
+                        {static_cast<const char*>(message->payload), message->payload ? message->len : 0},
+                        message->partition,
+                        headers,
+                        listener_of(message->_private)};
+  record.ticket = ticket_of(message->_private);
+  return record;
+}
+
 }  // namespace
+
+std::string_view failure_reason_name(FailureReason reason) {
+  switch (reason) {
+    case FailureReason::kTimedOut: return "timed_out";
+    case FailureReason::kPurged: return "purged";
+    case FailureReason::kTooLarge: return "too_large";
+    case FailureReason::kUnknownTopic: return "unknown_topic";
+    case FailureReason::kNotAuthorized: return "not_authorized";
+    case FailureReason::kInvalidRecord: return "invalid_record";
+    case FailureReason::kFatal: return "fatal";
+    case FailureReason::kOther:
+    case FailureReason::kCount_: break;
+  }
+  return "other";
+}
 
 // One librdkafka producer handle on one broker set, with the thread that serves it.
 class ProducerInstance {
@@ -68,11 +159,13 @@ class ProducerInstance {
     // Defaults first so the YAML's kafka.properties can override them.
     set_property(conf, "enable.idempotence", "true");  // implies acks=all and in-order retries
     set_property(conf, "acks", "all");
-    set_property(conf, "linger.ms", "5");
-    set_property(conf, "compression.type", "lz4");
-    set_property(conf, "queue.buffering.max.messages", "1000000");
-    set_property(conf, "queue.buffering.max.kbytes", "1048576");
-    set_property(conf, "message.timeout.ms", "300000");
+    set_property(conf, "linger.ms", std::to_string(settings.linger_ms));
+    set_property(conf, "compression.type", settings.compression);
+    set_property(conf, "batch.size", std::to_string(settings.batch_bytes));
+    // The bounds on what the gateway holds for Kafka: past them, 429 backpressure (or the spool).
+    set_property(conf, "queue.buffering.max.messages", std::to_string(settings.max_queued_records));
+    set_property(conf, "queue.buffering.max.kbytes", std::to_string(std::max<std::uint64_t>(1, settings.max_queued_bytes / 1024)));
+    set_property(conf, "message.timeout.ms", std::to_string(settings.delivery_timeout_ms));
     set_property(conf, "client.id", "intake");
     for (const auto& [name, value] : settings.properties) set_property(conf, name, value);
     set_property(conf, "bootstrap.servers", join(brokers_));
@@ -113,7 +206,7 @@ class ProducerInstance {
         handle_, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
         RD_KAFKA_V_KEY(record.key.empty() ? nullptr : record.key.data(), record.key.size()),
-        RD_KAFKA_V_PARTITION(record.partition), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(record.listener),
+        RD_KAFKA_V_PARTITION(record.partition), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(opaque_for(record)),
         RD_KAFKA_V_END);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       if (headers != nullptr) rd_kafka_headers_destroy(headers);  // ours again when produce fails
@@ -144,12 +237,22 @@ class ProducerInstance {
   // True once a retired instance has nothing left: it may be destroyed.
   bool drained() const { return retired_.load() && rd_kafka_outq_len(handle_) == 0; }
 
-  // Flushes for up to `timeout` and returns how many records are still undelivered.
+  // Flushes for up to `timeout`; what is still undelivered then is purged, so its delivery
+  // report (an error) reaches its listener, which may keep the record (the spool). Returns
+  // how many records were purged.
   std::uint64_t flush(std::chrono::milliseconds timeout) {
     stop_polling_.store(true);
     if (poller_.joinable()) poller_.join();
     rd_kafka_flush(handle_, static_cast<int>(timeout.count()));  // serves delivery reports itself
-    return static_cast<std::uint64_t>(std::max(0, rd_kafka_outq_len(handle_)));
+    const auto left = static_cast<std::uint64_t>(std::max(0, rd_kafka_outq_len(handle_)));
+    if (left == 0) return 0;
+    stopping_.store(true);
+    rd_kafka_purge(handle_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    // Purged records' reports are served by polling; in-flight ones come back once their
+    // requests are abandoned, which takes a moment.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (rd_kafka_outq_len(handle_) > 0 && std::chrono::steady_clock::now() < deadline) rd_kafka_poll(handle_, 50);
+    return left;
   }
 
  private:
@@ -181,28 +284,47 @@ class ProducerInstance {
   // Runs on this instance's poller (or flush) thread for every record, delivered or not.
   static void on_delivery(rd_kafka_t* /*rk*/, const rd_kafka_message_t* message, void* opaque) {
     auto* self = static_cast<ProducerInstance*>(opaque);
-    auto& counters = self->owner_.counters_;
-    auto* listener = static_cast<DeliveryListener*>(message->_private);
+    auto& owner = self->owner_;
+    auto* listener = listener_of(message->_private);
+    const std::uint64_t ticket = ticket_of(message->_private);
     if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      counters.delivered.fetch_add(1, std::memory_order_relaxed);
+      owner.counters_.delivered.fetch_add(1, std::memory_order_relaxed);
       self->brokers_up_.store(true, std::memory_order_relaxed);
-      if (listener != nullptr) listener->on_delivery({true, message->partition, message->offset, {}});
+      DeliveryReport report{true, message->partition, message->offset, {}, FailureReason::kOther, ticket, nullptr};
+      if (listener != nullptr) {
+        listener->on_delivery(report);
+      } else if (ticket != 0 && owner.async_listener_ != nullptr) {
+        owner.async_listener_->on_delivery(report);
+      }
       return;
     }
-    if (self->retired_.load()) {
-      self->owner_.hand_over(message);
+    // A retired producer gives its records to the current one; a stopping one reports them.
+    if (self->retired_.load() && !self->stopping_.load()) {
+      owner.hand_over(message);
       return;
     }
-    const auto failed = counters.failed.fetch_add(1, std::memory_order_relaxed) + 1;
+    const FailureReason reason = classify(message->err);
+    const auto failed = owner.counters_.failed.fetch_add(1, std::memory_order_relaxed) + 1;
+    owner.counters_.failed_by_reason[static_cast<std::size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
     // Log the first failures and then a sample, so a broker outage cannot flood the log.
     if (failed <= 10 || failed % 1000 == 0) {
-      spdlog::error("kafka: record to topic '{}' failed: {} ({} failed so far)", rd_kafka_topic_name(message->rkt),
-                    rd_kafka_err2str(message->err), failed);
+      spdlog::error("kafka: record to topic '{}' failed: {} ({}; {} failed so far)", rd_kafka_topic_name(message->rkt),
+                    rd_kafka_err2str(message->err), failure_reason_name(reason), failed);
     }
+    std::vector<RecordHeader> headers;
+    const OutgoingRecord record = record_of(message, headers);
+    const DeliveryReport report{false,
+                                -1,
+                                -1,
+                                Error{ErrorCode::kDeliveryFailed,
+                                      std::string("Kafka did not take the record: ") + rd_kafka_err2str(message->err)},
+                                reason,
+                                ticket,
+                                &record};
     if (listener != nullptr) {
-      listener->on_delivery({false, -1, -1,
-                             Error{ErrorCode::kDeliveryFailed,
-                                   std::string("Kafka did not take the record: ") + rd_kafka_err2str(message->err)}});
+      listener->on_delivery(report);
+    } else if (owner.async_listener_ != nullptr) {
+      owner.async_listener_->on_delivery(report);
     }
   }
 
@@ -239,6 +361,7 @@ class ProducerInstance {
   std::atomic<bool> stop_polling_{false};
   std::atomic<bool> brokers_up_{true};
   std::atomic<bool> retired_{false};
+  std::atomic<bool> stopping_{false};  // purging at shutdown: report, do not hand over
   std::chrono::steady_clock::time_point retire_deadline_{};
 };
 
@@ -276,33 +399,24 @@ bool KafkaProducer::ready() const {
 void KafkaProducer::hand_over(const void* given_back) {
   const auto* message = static_cast<const rd_kafka_message_t*>(given_back);
   std::vector<RecordHeader> headers;
-  rd_kafka_headers_t* message_headers = nullptr;
-  if (rd_kafka_message_headers(message, &message_headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    const char* name = nullptr;
-    const void* value = nullptr;
-    std::size_t size = 0;
-    for (std::size_t i = 0; rd_kafka_header_get_all(message_headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
-      headers.push_back({name, {static_cast<const char*>(value), value ? size : 0}});
-    }
-  }
-  auto* listener = static_cast<DeliveryListener*>(message->_private);
   // The partition librdkafka chose (or the client named) is kept, so per-partition order holds
-  // when the new producer talks to the same cluster.
-  const OutgoingRecord record{rd_kafka_topic_name(message->rkt),
-                              {static_cast<const char*>(message->key), message->key ? message->key_len : 0},
-                              {static_cast<const char*>(message->payload), message->payload ? message->len : 0},
-                              message->partition,
-                              headers,
-                              listener};
+  // when the new producer talks to the same cluster. Listener and ticket travel along.
+  const OutgoingRecord record = record_of(message, headers);
   auto produced = current_.load(std::memory_order_acquire)->produce(record);
   if (produced) {
     counters_.handed_over.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   const auto failed = counters_.failed.fetch_add(1, std::memory_order_relaxed) + 1;
+  counters_.failed_by_reason[static_cast<std::size_t>(FailureReason::kPurged)].fetch_add(1, std::memory_order_relaxed);
   spdlog::error("kafka: could not hand a record for '{}' over to the new producer: {} ({} failed so far)", record.topic,
                 produced.error().message, failed);
-  if (listener != nullptr) listener->on_delivery({false, -1, -1, produced.error()});
+  const DeliveryReport report{false, -1, -1, produced.error(), FailureReason::kPurged, record.ticket, &record};
+  if (record.listener != nullptr) {
+    record.listener->on_delivery(report);
+  } else if (async_listener_ != nullptr) {
+    async_listener_->on_delivery(report);
+  }
 }
 
 void KafkaProducer::set_brokers(const std::vector<std::string>& wanted_list) {
@@ -352,12 +466,11 @@ std::uint64_t KafkaProducer::stop() {
   stopping_.store(true, std::memory_order_relaxed);
   const auto timeout = std::chrono::milliseconds(settings_.shutdown_flush_ms);
   // Retired producers first: whatever they give back lands in the current one, flushed last.
-  for (auto& instance : retired_) instance->flush(timeout);
-  undelivered_at_stop_ = current_.load()->flush(timeout);
-  for (auto& instance : retired_) undelivered_at_stop_ += instance->flush(std::chrono::milliseconds(0));
+  for (auto& instance : retired_) undelivered_at_stop_ += instance->flush(timeout);
+  undelivered_at_stop_ += current_.load()->flush(timeout);
   if (undelivered_at_stop_ > 0) {
-    spdlog::error("kafka: {} records still undelivered after {} ms of flushing", undelivered_at_stop_,
-                  settings_.shutdown_flush_ms);
+    spdlog::warn("kafka: {} records still undelivered after {} ms of flushing; reported to their listeners",
+                 undelivered_at_stop_, settings_.shutdown_flush_ms);
   }
   return undelivered_at_stop_;
 }

@@ -14,6 +14,7 @@
 // thread serving delivery reports; stop() ends them after flushing.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -33,6 +34,7 @@ struct ProducerCounters {
   std::atomic<std::uint64_t> failed{0};       // delivery failed after librdkafka's retries
   std::atomic<std::uint64_t> handed_over{0};  // moved from a retired producer to the current one
   std::atomic<std::uint64_t> producers_started{0};
+  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(FailureReason::kCount_)> failed_by_reason{};
 };
 
 class ProducerInstance;
@@ -55,8 +57,13 @@ class KafkaProducer final : public RecordSink {
   // The broker list the current producer was started with plus any added since.
   std::vector<std::string> brokers() const;
 
-  // Stops accepting, flushes every producer for up to shutdown_flush_ms, and returns how
-  // many records were still undelivered (0 = nothing lost). Idempotent.
+  // Where outcomes of async records go: failures (with the record, so it can be kept) and
+  // deliveries of ticketed records. REQUIRES: called before the first enqueue(); outlives us.
+  void set_async_listener(DeliveryListener* listener) { async_listener_ = listener; }
+
+  // Stops accepting and flushes every producer for up to shutdown_flush_ms; records still
+  // undelivered then are purged and reported (failed, reason purged) to their listeners.
+  // Returns how many were purged. Idempotent.
   std::uint64_t stop();
 
   const ProducerCounters& counters() const { return counters_; }
@@ -71,6 +78,7 @@ class KafkaProducer final : public RecordSink {
   config::KafkaSettings settings_;
   std::atomic<std::shared_ptr<ProducerInstance>> current_;
   std::atomic<bool> stopping_{false};
+  DeliveryListener* async_listener_ = nullptr;
   ProducerCounters counters_;
   mutable std::mutex control_mutex_;  // set_brokers/stop/brokers; never taken by enqueue
   std::vector<std::shared_ptr<ProducerInstance>> retired_;

@@ -10,15 +10,50 @@
 
 namespace intake::kafka {
 
-// The outcome of one record, reported once it is known (sync mode).
+struct OutgoingRecord;
+
+// Why Kafka did not take a record, after librdkafka's own retries. Counted per reason.
+enum class FailureReason : std::uint8_t {
+  kTimedOut,       // message.timeout.ms passed (typically: no broker for that long)
+  kPurged,         // given up at shutdown or when its producer was replaced
+  kTooLarge,       // the broker's message.max.bytes is smaller
+  kUnknownTopic,   // the topic does not exist and is not auto-created
+  kNotAuthorized,  // the broker's ACLs refuse the producer
+  kInvalidRecord,  // the broker says the record is malformed
+  kFatal,          // the idempotent producer hit a fatal error
+  kOther,
+  kCount_,
+};
+
+// Stable snake_case name for logs and metrics.
+std::string_view failure_reason_name(FailureReason reason);
+
+// True iff producing the same record again later can succeed.
+inline bool retriable(FailureReason reason) {
+  switch (reason) {
+    case FailureReason::kTooLarge:
+    case FailureReason::kUnknownTopic:
+    case FailureReason::kNotAuthorized:
+    case FailureReason::kInvalidRecord:
+      return false;
+    default:
+      return true;
+  }
+}
+
+// The outcome of one record, reported once it is known.
 struct DeliveryReport {
   bool delivered = false;
   std::int32_t partition = -1;
   std::int64_t offset = -1;
   Error error;  // when !delivered
+  FailureReason reason = FailureReason::kOther;  // when !delivered
+  std::uint64_t ticket = 0;                      // the record's ticket (OutgoingRecord::ticket)
+  // When !delivered: the record itself, so it can be kept elsewhere. Valid during the call.
+  const OutgoingRecord* record = nullptr;
 };
 
-// Told the outcome of a record exactly once, on a producer thread. Must not block.
+// Told the outcome of a record exactly once, on a producer thread. Must not block for long.
 class DeliveryListener {
  public:
   virtual ~DeliveryListener() = default;
@@ -37,8 +72,12 @@ struct OutgoingRecord {
   std::string_view value;
   std::int32_t partition = -1;  // -1 = the partitioner chooses
   std::span<const RecordHeader> headers;
-  // Sync mode: told the outcome. Must outlive the delivery. nullptr = async (fire and count).
+  // Sync mode: told the outcome. Must outlive the delivery. nullptr = async: the sink's own
+  // listener for async records (if any) hears of failures and of ticketed deliveries.
   DeliveryListener* listener = nullptr;
+  // Async records only: an id the sink's async listener gets back with the outcome (the
+  // spool's place of the record). 0 = none. At most 2^63 - 1.
+  std::uint64_t ticket = 0;
 };
 
 class RecordSink {

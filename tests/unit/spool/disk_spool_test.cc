@@ -1,0 +1,168 @@
+// DiskSpool on a real temp directory: order, segment deletion only after every record is done,
+// restart with leftovers, torn tails, the size bound and the directory lock.
+#include "spool/spool.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "temp_dir.h"
+
+namespace intake::spool {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+config::SpoolSettings settings_for(const std::string& dir) {
+  config::SpoolSettings settings;
+  settings.dir = dir;
+  settings.fsync = config::SpoolSettings::Fsync::kNever;
+  settings.segment_bytes = 64 * 1024;
+  settings.max_bytes = 16 * 1024 * 1024;
+  return settings;
+}
+
+kafka::OutgoingRecord record(std::string_view value) {
+  return kafka::OutgoingRecord{.topic = "spool.test", .key = {}, .value = value, .partition = -1, .headers = {},
+                               .listener = nullptr};
+}
+
+// Takes every waiting record: (ticket, value) in the order the spool gives them.
+std::vector<std::pair<Ticket, std::string>> take_all(DiskSpool& spool) {
+  std::vector<std::pair<Ticket, std::string>> taken;
+  DiskSpool::Pending pending;
+  while (spool.peek(pending)) {
+    taken.emplace_back(pending.ticket, std::string(pending.record.value));
+    spool.advance();
+  }
+  return taken;
+}
+
+std::size_t log_files(const std::string& dir) {
+  std::size_t count = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) count += entry.path().extension() == ".log" ? 1 : 0;
+  return count;
+}
+
+TEST(DiskSpool, RecordsComeOutInTheOrderTheyWentIn) {
+  testing::TempDir dir;
+  DiskSpool spool(settings_for(dir.path()));
+  EXPECT_FALSE(spool.has_backlog());
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(spool.append(record("r" + std::to_string(i))));
+  EXPECT_TRUE(spool.has_backlog());
+  const auto taken = take_all(spool);
+  ASSERT_EQ(taken.size(), 50u);
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(taken[static_cast<std::size_t>(i)].second, "r" + std::to_string(i));
+  EXPECT_FALSE(spool.has_backlog());
+  EXPECT_EQ(spool.stats().appended, 50u);
+}
+
+TEST(DiskSpool, ASegmentIsDeletedOnlyAfterEveryRecordInItIsDone) {
+  testing::TempDir dir;
+  DiskSpool spool(settings_for(dir.path()));
+  const std::string value(1000, 'v');
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(spool.append(record(value)));  // ~200 KB: several 64 KiB segments
+  const auto segments_before = log_files(dir.path());
+  ASSERT_GE(segments_before, 3u);
+  const auto taken = take_all(spool);
+  ASSERT_EQ(taken.size(), 200u);
+
+  // Everything but the very first record is delivered: the first segment must stay.
+  for (std::size_t i = 1; i < taken.size(); ++i) spool.done(taken[i].first);
+  spool.maintain(0ms);
+  EXPECT_TRUE(fs::exists(Segment::log_path(dir.path(), 1)));
+  EXPECT_LT(log_files(dir.path()), segments_before);
+
+  spool.done(taken[0].first);
+  spool.maintain(0ms);
+  EXPECT_FALSE(fs::exists(Segment::log_path(dir.path(), 1)));
+  EXPECT_EQ(log_files(dir.path()), 0u);
+  EXPECT_EQ(spool.stats().bytes, 0u);
+  EXPECT_EQ(spool.stats().done, 200u);
+}
+
+TEST(DiskSpool, ARestartReplaysWhatWasNotDoneAndNothingThatWas) {
+  testing::TempDir dir;
+  {
+    DiskSpool spool(settings_for(dir.path()));
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(spool.append(record("r" + std::to_string(i))));
+    const auto taken = take_all(spool);
+    for (const int delivered : {0, 2, 5, 7}) spool.done(taken[static_cast<std::size_t>(delivered)].first);
+  }  // the process "stops" here with six records undelivered
+  DiskSpool spool(settings_for(dir.path()));
+  EXPECT_EQ(spool.stats().recovered, 6u);
+  EXPECT_TRUE(spool.has_backlog());
+  std::vector<std::string> values;
+  for (const auto& [ticket, value] : take_all(spool)) values.push_back(value);
+  EXPECT_EQ(values, (std::vector<std::string>{"r1", "r3", "r4", "r6", "r8", "r9"}));
+  // New records go after the leftovers.
+  ASSERT_TRUE(spool.append(record("new")));
+  const auto next = take_all(spool);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].second, "new");
+}
+
+TEST(DiskSpool, ATornTailFromACrashIsSkippedAndCounted) {
+  testing::TempDir dir;
+  {
+    DiskSpool spool(settings_for(dir.path()));
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(spool.append(record("whole-" + std::to_string(i))));
+  }
+  {
+    std::ofstream file(Segment::log_path(dir.path(), 1), std::ios::binary | std::ios::app);
+    file << std::string("\xff\x00\x00\x00garbage", 11);
+  }
+  DiskSpool spool(settings_for(dir.path()));
+  EXPECT_GT(spool.stats().torn_bytes, 0u);
+  std::vector<std::string> values;
+  for (const auto& [ticket, value] : take_all(spool)) values.push_back(value);
+  EXPECT_EQ(values, (std::vector<std::string>{"whole-0", "whole-1", "whole-2"}));
+}
+
+TEST(DiskSpool, RefusesWithSpoolFullPastMaxBytes) {
+  testing::TempDir dir;
+  auto settings = settings_for(dir.path());
+  settings.max_bytes = 1024 * 1024;
+  DiskSpool spool(settings);
+  const std::string value(10 * 1024, 'x');
+  int accepted = 0;
+  Result<Ticket> last = Ticket{0};
+  while ((last = spool.append(record(value)))) ++accepted;
+  EXPECT_EQ(last.error().code, ErrorCode::kSpoolFull);
+  EXPECT_NE(last.error().message.find("spool is full"), std::string::npos);
+  EXPECT_GT(accepted, 90);
+  EXPECT_LE(spool.stats().bytes, settings.max_bytes);
+  // Once records are delivered and their segments go, there is room again.
+  for (const auto& [ticket, value_taken] : take_all(spool)) spool.done(ticket);
+  spool.maintain(0ms);
+  EXPECT_TRUE(spool.append(record(value)));
+}
+
+TEST(DiskSpool, ADirectoryServesOneProcessAtATime) {
+  testing::TempDir dir;
+  DiskSpool first(settings_for(dir.path()));
+  EXPECT_THROW(DiskSpool second(settings_for(dir.path())), std::runtime_error);
+}
+
+TEST(DiskSpool, FsyncAlwaysAndIntervalKeepEveryRecord) {
+  for (const auto fsync : {config::SpoolSettings::Fsync::kAlways, config::SpoolSettings::Fsync::kInterval}) {
+    testing::TempDir dir;
+    auto settings = settings_for(dir.path());
+    settings.fsync = fsync;
+    settings.fsync_interval_ms = 10;
+    {
+      DiskSpool spool(settings);
+      for (int i = 0; i < 20; ++i) ASSERT_TRUE(spool.append(record("r" + std::to_string(i))));
+    }
+    DiskSpool reopened(settings);
+    EXPECT_EQ(reopened.stats().recovered, 20u);
+  }
+}
+
+}  // namespace
+}  // namespace intake::spool
