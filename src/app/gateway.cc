@@ -113,6 +113,8 @@ Gateway::Gateway(config::StaticConfig file)
   router_.add(http::Method::kGet, "/healthz", liveness_);
   router_.add(http::Method::kGet, "/readyz", readiness_);
   router_.add(http::Method::kGet, "/admin/config", *admin_);
+  router_.add(http::Method::kGet, "/metrics", metrics_);
+  register_metrics();
   // Every published config's broker set goes to the producer (empty = keep the YAML's).
   store_.on_publish([this](const config::Config& config) { producer_.set_brokers(config.brokers); });
   if (sources_.empty() || !file_.registry.wait_at_start) {
@@ -121,6 +123,56 @@ Gateway::Gateway(config::StaticConfig file)
 }
 
 Gateway::~Gateway() { shutdown(); }
+
+void Gateway::register_metrics() {
+  metrics_.add([this](ops::MetricsWriter& out) {
+    const auto config = store_.current();
+    const auto counters = store_.counters();
+    out.gauge("intake_config_version", "Version of the config in force", static_cast<double>(config->version));
+    out.gauge("intake_config_keys", "API keys in the config in force", static_cast<double>(config->keys.size()));
+    out.counter("intake_config_published_total", "Configs published", static_cast<double>(counters.published));
+    out.counter("intake_config_rejected_total", "Registry updates rejected (the last good config stayed)",
+                static_cast<double>(counters.rejected));
+    out.gauge("intake_ready", "1 while Kafka is reachable and the gateway is not draining",
+              producer_.ready() && !draining_.load() ? 1 : 0);
+  });
+  metrics_.add([this](ops::MetricsWriter& out) {
+    const auto& kafka = producer_.counters();
+    out.counter("intake_records_produced_total", "Records handed to the Kafka producer",
+                static_cast<double>(kafka.enqueued.load()));
+    out.counter("intake_records_delivered_total", "Records Kafka acknowledged", static_cast<double>(kafka.delivered.load()));
+    for (std::size_t i = 0; i < kafka.failed_by_reason.size(); ++i) {
+      const auto reason = kafka::failure_reason_name(static_cast<kafka::FailureReason>(i));
+      out.counter("intake_records_failed_total", "Deliveries that failed after librdkafka's retries, by reason",
+                  static_cast<double>(kafka.failed_by_reason[i].load()), "reason=\"" + std::string(reason) + "\"");
+    }
+    out.counter("intake_records_handed_over_total", "Records moved to a new producer after a broker-set change",
+                static_cast<double>(kafka.handed_over.load()));
+    const auto& sink = sink_.counters();
+    out.counter("intake_records_spooled_total", "Accepted records the disk spool took instead of Kafka",
+                static_cast<double>(sink.spooled.load()));
+    out.counter("intake_records_replayed_total", "Spooled records handed to Kafka", static_cast<double>(sink.replayed.load()));
+    out.counter("intake_records_respooled_total", "Failed deliveries spooled again", static_cast<double>(sink.respooled.load()));
+    out.counter("intake_records_quarantined_total", "Records Kafka will never take, kept in the spool's rejected/",
+                static_cast<double>(sink.quarantined.load()));
+    out.counter("intake_records_lost_total", "Accepted async records neither delivered nor kept (0 with a spool)",
+                static_cast<double>(sink.lost.load()));
+    if (spool_) {
+      const auto stats = spool_->stats();
+      out.gauge("intake_spool_bytes", "Bytes in the disk spool", static_cast<double>(stats.bytes));
+      out.gauge("intake_spool_max_bytes", "spool.max_bytes", static_cast<double>(file_.spool.max_bytes));
+      out.gauge("intake_spool_waiting_records", "Spooled records not yet handed to Kafka",
+                static_cast<double>(stats.waiting_records));
+      out.gauge("intake_spool_segments", "Segment files in the spool", static_cast<double>(stats.segments));
+      out.counter("intake_spool_recovered_records_total", "Records found in the spool at start that still needed Kafka",
+                  static_cast<double>(stats.recovered));
+      out.counter("intake_spool_torn_bytes_total", "Bytes of torn records cut off at start",
+                  static_cast<double>(stats.torn_bytes));
+      out.counter("intake_spool_unreadable_records_total", "Spooled records that no longer read back (corruption)",
+                  static_cast<double>(stats.unreadable));
+    }
+  });
+}
 
 void Gateway::start_config_sources() {
   for (auto& source : sources_) {
@@ -147,8 +199,14 @@ std::uint64_t Gateway::shutdown() {
   const auto started = std::chrono::steady_clock::now();
   draining_.store(true);  // /readyz fails from now on
   server_.stop_accepting();
+  const auto watchers_from = std::chrono::steady_clock::now();
   control_->stop();  // cancels the registry long polls at once
   for (auto& source : sources_) source->stop();
+  if (!sources_.empty()) {
+    spdlog::info("config: {} watchers stopped in {} ms", sources_.size(),
+                 std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - watchers_from)
+                     .count());
+  }
   // Requests already read are answered (sync ones once Kafka acknowledges), each closing its
   // connection; then idle keep-alive connections are dropped with the threads.
   if (!server_.wait_idle(std::chrono::milliseconds(file_.kafka.shutdown_flush_ms))) {
@@ -161,6 +219,8 @@ std::uint64_t Gateway::shutdown() {
   const auto purged = producer_.stop();  // purged records' reports reach sink_, which spools them
   const auto lost = sink_.counters().lost.load() - lost_before;
   if (spool_) {
+    // The feeder has stopped, so this thread may tidy up: delivered segments go now.
+    spool_->maintain(std::chrono::milliseconds(0), true);
     if (auto synced = spool_->sync(); !synced) spdlog::error("{}", synced.error().message);
   }
   const auto& counters = producer_.counters();
@@ -173,8 +233,8 @@ std::uint64_t Gateway::shutdown() {
                sink.quarantined.load(), lost);
   if (spool_) {
     const auto stats = spool_->stats();
-    if (stats.waiting_records > 0 || stats.segments > 0) {
-      spdlog::info("spool: {} records in {} segments ({} bytes) wait in {} for the next start", stats.waiting_records,
+    if (stats.segments > 0) {
+      spdlog::info("spool: {} segments ({} bytes) stay in {}; the next start sends what Kafka has not acknowledged",
                    stats.segments, stats.bytes, file_.spool.dir);
     }
   }

@@ -20,6 +20,7 @@
 #include "kafka/producer.h"
 #include "ops/admin_handler.h"
 #include "ops/health_handler.h"
+#include "ops/metrics.h"
 #include "sources/source.h"
 #include "spool/spool.h"
 #include "spool/spooling_sink.h"
@@ -46,6 +47,7 @@ class Gateway {
 
  private:
   struct Control;
+  void register_metrics();
   config::StaticConfig file_;
   config::ConfigStore store_;
   config::ConfigPlane plane_{store_};
@@ -59,6 +61,7 @@ class Gateway {
   ops::HealthHandler liveness_;
   ops::HealthHandler readiness_;
   std::unique_ptr<ops::AdminConfigHandler> admin_;
+  ops::MetricsHandler metrics_;
   http::Router router_;
   http::HttpServer server_;
   bool shut_down_ = false;

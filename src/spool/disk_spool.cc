@@ -111,14 +111,14 @@ Result<void> DiskSpool::rotate_locked() {
   return {};
 }
 
-Result<Ticket> DiskSpool::append(const kafka::OutgoingRecord& record) {
+Result<Ticket> DiskSpool::append(const kafka::OutgoingRecord& record, Admission admission) {
   Ticket ticket = 0;
   std::uint64_t serial = 0;
   {
     std::lock_guard lock(append_mutex_);
     const std::uint64_t frame_bytes = kFrameHeaderBytes + encoded_size(record);
     const std::uint64_t in_use = bytes_.load();
-    if (in_use + frame_bytes > settings_.max_bytes) {
+    if (admission == Admission::kNew && in_use + frame_bytes > settings_.max_bytes) {
       return Error{ErrorCode::kSpoolFull,
                    "the gateway's disk spool is full (" + std::to_string(in_use) + " of " +
                        std::to_string(settings_.max_bytes) +
@@ -273,11 +273,9 @@ void DiskSpool::advance() {
   taken_records_.fetch_add(1, std::memory_order_release);
 }
 
-void DiskSpool::maintain(std::chrono::milliseconds seal_after) {
-  // Called by the consumer on every turn; the real work runs every 50 ms or when a segment
-  // has just finished.
+void DiskSpool::maintain(std::chrono::milliseconds seal_after, bool right_now) {
   const auto now = std::chrono::steady_clock::now();
-  if (!finished_segment_.load() && now < next_maintenance_) return;
+  if (!right_now && !finished_segment_.load() && now < next_maintenance_) return;
   next_maintenance_ = now + std::chrono::milliseconds(50);
   // Seal the active segment once everything in it went to Kafka, so it can be deleted when
   // the last delivery report arrives (and a long-idle spool leaves no file behind).

@@ -60,10 +60,15 @@ class DiskSpool {
   DiskSpool(const DiskSpool&) = delete;
   DiskSpool& operator=(const DiskSpool&) = delete;
 
+  // kNew: a record a client is waiting for; max_bytes applies. kAccepted: one that already got
+  // its 2xx (a failed delivery, a shutdown leftover); kept even past max_bytes, as refusing it
+  // would lose it: only a full disk stops it.
+  enum class Admission : std::uint8_t { kNew, kAccepted };
+
   // Appends a record (its listener and ticket are not kept). Errors: spool_full (over
   // max_bytes, or the disk is full), spool_write_failed (an I/O error; with fsync: always the
   // record may or may not be on disk).
-  Result<Ticket> append(const kafka::OutgoingRecord& record);
+  Result<Ticket> append(const kafka::OutgoingRecord& record, Admission admission = Admission::kNew);
 
   // Records that need nothing more (delivered, or spooled again). Idempotent.
   void done(Ticket ticket);
@@ -80,8 +85,9 @@ class DiskSpool {
   void advance();
 
   // Consumer only: seals the active segment once the consumer has caught up with it and it
-  // is `seal_after` old, and deletes finished segments.
-  void maintain(std::chrono::milliseconds seal_after = std::chrono::milliseconds(1000));
+  // is `seal_after` old, and deletes finished segments. Cheap to call often: unless `now`,
+  // it works at most every 50 ms or when a segment has just finished.
+  void maintain(std::chrono::milliseconds seal_after = std::chrono::milliseconds(1000), bool now = false);
 
   // Blocks until a record is appended, a segment finishes, wake() is called, or `timeout`.
   void wait_for_work(std::chrono::milliseconds timeout);

@@ -69,7 +69,7 @@ void SpoolingSink::on_delivery(const kafka::DeliveryReport& report) {
   kafka::OutgoingRecord again = record;
   again.listener = nullptr;
   again.ticket = 0;
-  if (auto respooled = spool_->append(again); respooled) {
+  if (auto respooled = spool_->append(again, DiskSpool::Admission::kAccepted); respooled) {
     counters_.respooled.fetch_add(1, std::memory_order_relaxed);
     if (report.ticket != 0) spool_->done(report.ticket);
     return;

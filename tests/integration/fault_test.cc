@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <set>
@@ -16,11 +17,14 @@
 #include <vector>
 
 #include "crypto/digest.h"
+#include "eventually.h"
 #include "gateway_process.h"
 #include "gateway_yaml.h"
 #include "http_client.h"
 #include "kafka_reader.h"
 #include "peers.h"
+#include "temp_dir.h"
+#include "consul_fixture.h"
 
 namespace intake {
 namespace {
@@ -128,12 +132,32 @@ std::string statuses_text(const std::map<int, int>& statuses) {
   return text;
 }
 
-std::string gateway_yaml(std::uint16_t port, const std::string& bootstrap) {
+testing::GatewayYaml fault_yaml(std::uint16_t port, const std::string& bootstrap) {
   testing::GatewayYaml yaml;
   yaml.port = port;
   yaml.bootstrap = bootstrap;
   yaml.keys.push_back({"fault", kSecret, {"fault.*"}});
-  return yaml.render();
+  return yaml;
+}
+
+std::string gateway_yaml(std::uint16_t port, const std::string& bootstrap) { return fault_yaml(port, bootstrap).render(); }
+
+// Runs scripts/peers/kafka.sh for a broker instance of the test's own; true on exit code 0.
+bool kafka_script(const std::string& instance_env, const std::string& command) {
+  const std::string script = std::string(INTAKE_SOURCE_DIR) + "/scripts/peers/kafka.sh";
+  return std::system((instance_env + " bash " + script + " " + command + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+std::size_t spool_segments(const std::string& dir) {
+  std::size_t count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) count += entry.path().extension() == ".log";
+  return count;
+}
+
+void print_counts(const char* what, int sent, std::size_t accepted, const Counts& counts,
+                  const std::map<int, int>& statuses) {
+  std::printf("%s: sent=%d 2xx=%zu consumed=%zu lost=%zu duplicated=%zu statuses:%s\n", what, sent, accepted,
+              counts.consumed, counts.lost, counts.duplicated, statuses_text(statuses).c_str());
 }
 
 TEST(Faults, GatewaySigtermUnderLoadLosesNoAcceptedRecord) {
@@ -191,6 +215,129 @@ TEST(Faults, BrokerKilledAndRestartedUnderLoadLosesNoAcceptedRecord) {
   EXPECT_GT(accepted.size(), 100u);
   EXPECT_EQ(counts.lost, 0u);
   EXPECT_EQ(counts.duplicated, 0u);
+}
+
+// Write-ahead spool with fsync: always: every 202 means the record is on disk, so a kill -9
+// of the gateway under load loses none of them; the restarted gateway sends what was left.
+TEST(Faults, GatewayKill9UnderLoadWithAWriteAheadSpoolLosesNoAcceptedRecord) {
+  const std::string bootstrap = testing::required_env("INTAKE_KAFKA_BOOTSTRAP");
+  testing::TempDir spool("intake-spool-kill9");
+  auto yaml = fault_yaml(testing::free_port(), bootstrap);
+  yaml.spool_dir = spool.path();
+  yaml.spool_mode = "write_ahead";
+  yaml.spool_fsync = "always";
+  const std::string topic = testing::unique_name("fault.kill9");
+  std::set<std::string> accepted;
+  std::map<int, int> statuses;
+  int sent = 0;
+  {
+    testing::GatewayProcess gateway(yaml.render(), yaml.port);
+    Load load(yaml.port, topic, 4);
+    std::this_thread::sleep_for(2s);
+    EXPECT_EQ(gateway.stop(SIGKILL), 128 + SIGKILL);
+    load.stop();
+    accepted = load.accepted();
+    statuses = load.statuses();
+    sent = load.sent();
+  }
+  const std::size_t left_on_disk = spool_segments(spool.path());
+  yaml.port = testing::free_port();
+  testing::GatewayProcess restarted(yaml.render(), yaml.port);
+  const auto counts = check_delivery(bootstrap, topic, accepted);
+  print_counts("gateway kill -9 under load, write-ahead spool fsync=always", sent, accepted.size(), counts, statuses);
+  std::printf("  segments left on disk by the killed gateway: %zu\n", left_on_disk);
+  EXPECT_GT(accepted.size(), 100u);
+  EXPECT_EQ(counts.lost, 0u) << restarted.log_tail();
+  // Everything delivered: the restarted gateway's spool empties (segments seal after 1 s idle).
+  EXPECT_TRUE(testing::eventually([&] { return spool_segments(spool.path()) == 0; }, 20s)) << restarted.log_tail();
+  EXPECT_EQ(restarted.stop(SIGTERM), 0) << restarted.log_tail();
+}
+
+// Kafka dies under load: with a fallback spool the gateway keeps answering 202 (records go to
+// disk), a SIGTERM while Kafka is still down puts what the producer held into the spool and
+// exits 0, and after Kafka and the gateway are back every accepted record is in Kafka.
+TEST(Faults, KafkaDownUnderLoadWithAFallbackSpoolLosesNothingAcrossAGatewayRestart) {
+  const std::string instance = "KAFKA_INSTANCE=kafka-spool KAFKA_PORT=19100 KAFKA_CONTROLLER_PORT=19101";
+  ASSERT_TRUE(kafka_script(instance, "start"));
+  const std::string bootstrap = "127.0.0.1:19100";
+  testing::TempDir spool("intake-spool-fallback");
+  auto yaml = fault_yaml(testing::free_port(), bootstrap);
+  yaml.spool_dir = spool.path();
+  yaml.shutdown_flush_ms = 2'000;
+  const std::string topic = testing::unique_name("fault.spool");
+  std::set<std::string> accepted;
+  std::map<int, int> statuses;
+  int sent = 0, exit_code = -1;
+  std::size_t accepted_while_down = 0;
+  std::string log;
+  {
+    testing::GatewayProcess gateway(yaml.render(), yaml.port);
+    Load load(yaml.port, topic, 2);
+    std::this_thread::sleep_for(1500ms);
+    ASSERT_TRUE(kafka_script(instance, "kill"));
+    const auto before_outage = load.accepted().size();
+    std::this_thread::sleep_for(4s);
+    accepted_while_down = load.accepted().size() - before_outage;
+    exit_code = gateway.stop(SIGTERM);
+    load.stop();
+    accepted = load.accepted();
+    statuses = load.statuses();
+    sent = load.sent();
+    log = gateway.log_tail();
+  }
+  EXPECT_EQ(exit_code, 0) << log;
+  EXPECT_GT(accepted_while_down, 100u) << "with a spool, records are accepted while Kafka is down\n" << log;
+  EXPECT_GT(spool_segments(spool.path()), 0u);
+  ASSERT_TRUE(kafka_script("KAFKA_KEEP_DATA=1 " + instance, "start"));
+  yaml.port = testing::free_port();
+  testing::GatewayProcess restarted(yaml.render(), yaml.port);
+  const auto counts = check_delivery(bootstrap, topic, accepted);
+  print_counts("kafka kill -9 under load, fallback spool, gateway SIGTERM while Kafka is down, then restart", sent,
+               accepted.size(), counts, statuses);
+  std::printf("  accepted while Kafka was down: %zu\n", accepted_while_down);
+  EXPECT_EQ(counts.lost, 0u) << restarted.log_tail();
+  EXPECT_EQ(counts.duplicated, 0u);
+  EXPECT_TRUE(testing::eventually([&] { return spool_segments(spool.path()) == 0; }, 20s)) << restarted.log_tail();
+  EXPECT_EQ(restarted.stop(SIGTERM), 0) << restarted.log_tail();
+  kafka_script(instance, "stop");
+}
+
+// The broker restarts on another port and Consul announces the new address while records
+// flow: the gateway follows without a restart and every accepted record reaches Kafka.
+TEST_F(ConsulConfigTest, BrokerMovedToANewPortAndAnnouncedThroughConsulUnderLoadLosesNothing) {
+  const std::string old_instance = "KAFKA_INSTANCE=kafka-move KAFKA_PORT=19102 KAFKA_CONTROLLER_PORT=19103";
+  const std::string new_instance = "KAFKA_INSTANCE=kafka-move KAFKA_PORT=19104 KAFKA_CONTROLLER_PORT=19103";
+  ASSERT_TRUE(kafka_script(old_instance, "start"));
+  const std::string service = testing::unique_name("fault-kafka-move");
+  consul->register_service(service + "-a", service, 19102);
+  auto yaml = fault_yaml(testing::free_port(), "127.0.0.1:19102");
+  yaml.consul_address = consul->address();
+  yaml.consul_prefix = prefix;
+  yaml.broker_service = service;
+  yaml.drain_grace_ms = 3'000;
+  consul->put(prefix + "keys/fault", testing::key_json(kSecret, {"fault.*"}));
+  const std::string moved_topic = testing::unique_name("fault.move");
+  gateway = std::make_unique<testing::GatewayProcess>(yaml.render(), yaml.port);
+  Load load(yaml.port, moved_topic, 2);
+  std::this_thread::sleep_for(1500ms);
+  ASSERT_TRUE(kafka_script(old_instance, "kill"));
+  ASSERT_TRUE(kafka_script("KAFKA_KEEP_DATA=1 " + new_instance, "start"));
+  consul->register_service(service + "-b", service, 19104);
+  consul->deregister_service(service + "-a");
+  ASSERT_TRUE(testing::eventually([&] { return admin_config().find(R"("producer":["127.0.0.1:19104"])") != std::string::npos; }, 30s))
+      << gateway->log_tail();
+  const auto before = load.accepted().size();
+  std::this_thread::sleep_for(3s);
+  load.stop();
+  const auto accepted = load.accepted();
+  const auto counts = check_delivery("127.0.0.1:19104", moved_topic, accepted);
+  print_counts("broker moved to a new port, announced through Consul, under load", load.sent(), accepted.size(),
+               counts, load.statuses());
+  EXPECT_GT(accepted.size(), before) << "records are accepted after the move";
+  EXPECT_EQ(counts.lost, 0u) << gateway->log_tail();
+  EXPECT_EQ(gateway->stop(SIGTERM), 0) << gateway->log_tail();
+  consul->deregister_service(service + "-b");
+  kafka_script(new_instance, "stop");
 }
 
 }  // namespace

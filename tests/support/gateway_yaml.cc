@@ -11,8 +11,14 @@ namespace intake::testing {
 
 std::string GatewayYaml::render() const {
   std::string yaml = "server: {listen: \"127.0.0.1:" + std::to_string(port) + "\", threads: 2}\n";
-  yaml += "kafka: {bootstrap_servers: \"" + bootstrap + "\", shutdown_flush_ms: 20000, drain_grace_ms: " +
-          std::to_string(drain_grace_ms) + "}\n";
+  yaml += "kafka: {bootstrap_servers: \"" + bootstrap + "\", shutdown_flush_ms: " + std::to_string(shutdown_flush_ms) +
+          ", drain_grace_ms: " + std::to_string(drain_grace_ms) + "}\n";
+  if (!spool_dir.empty()) {
+    yaml += "spool: {dir: \"" + spool_dir + "\", mode: " + spool_mode + ", fsync: " + spool_fsync;
+    if (spool_max_bytes > 0) yaml += ", max_bytes: " + std::to_string(spool_max_bytes);
+    if (spool_segment_bytes > 0) yaml += ", segment_bytes: " + std::to_string(spool_segment_bytes);
+    yaml += "}\n";
+  }
   yaml += "admin: {token_sha256: " + crypto::to_hex(crypto::sha256(kAdminToken)) + "}\n";
   if (!consul_address.empty()) {
     yaml += "config:\n  source: consul\n";

@@ -74,12 +74,12 @@ TEST(DiskSpool, ASegmentIsDeletedOnlyAfterEveryRecordInItIsDone) {
 
   // Everything but the very first record is delivered: the first segment must stay.
   for (std::size_t i = 1; i < taken.size(); ++i) spool.done(taken[i].first);
-  spool.maintain(0ms);
+  spool.maintain(0ms, true);
   EXPECT_TRUE(fs::exists(Segment::log_path(dir.path(), 1)));
   EXPECT_LT(log_files(dir.path()), segments_before);
 
   spool.done(taken[0].first);
-  spool.maintain(0ms);
+  spool.maintain(0ms, true);
   EXPECT_FALSE(fs::exists(Segment::log_path(dir.path(), 1)));
   EXPECT_EQ(log_files(dir.path()), 0u);
   EXPECT_EQ(spool.stats().bytes, 0u);
@@ -137,9 +137,12 @@ TEST(DiskSpool, RefusesWithSpoolFullPastMaxBytes) {
   EXPECT_NE(last.error().message.find("spool is full"), std::string::npos);
   EXPECT_GT(accepted, 90);
   EXPECT_LE(spool.stats().bytes, settings.max_bytes);
+  // A record that was already accepted (a failed delivery coming back) is kept past the bound.
+  EXPECT_TRUE(spool.append(record(value), DiskSpool::Admission::kAccepted));
+  EXPECT_GT(spool.stats().bytes, settings.max_bytes);
   // Once records are delivered and their segments go, there is room again.
   for (const auto& [ticket, value_taken] : take_all(spool)) spool.done(ticket);
-  spool.maintain(0ms);
+  spool.maintain(0ms, true);
   EXPECT_TRUE(spool.append(record(value)));
 }
 
