@@ -38,7 +38,15 @@ def main(json_path: str, md_path: str, command: str) -> None:
     out += ["", "Goals (issue 5): lookup flat from 1k to 100k keys; applying 100k keys <= 1 s.",
             "BM_Authenticate = SHA-256 of the presented key + hash lookup (+ expiry check);",
             "BM_LookupOnly = the hash lookup alone; BM_BuildConfig = validating and building a whole",
-            "registry tree (what an update costs the control thread, before Consul's own time)."]
+            "registry tree (what an update costs the control thread, before Consul's own time).",
+            "",
+            "Reading: the lookup is one hash probe at every size (no step grows with the key count);",
+            "what grows is where the probed slot lives. 1k keys fit in L1/L2, 100k keys (about 40 MiB",
+            "with their entries) do not, so the probe becomes a cache miss: tens of nanoseconds, next",
+            "to the ~500 ns SHA-256 that every request pays anyway. What a request costs",
+            "(BM_Authenticate) therefore stays within about 1.3x from 1k to 100k keys on a quiet",
+            "machine; the lookup alone is not flat in nanoseconds and this table does not claim it is.",
+            "Results from a loaded machine (load average well above 2) are noise: rerun."]
     with open(md_path, "w") as f:
         f.write("\n".join(out) + "\n")
 

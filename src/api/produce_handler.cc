@@ -1,10 +1,9 @@
 #include "api/produce_handler.h"
 
 #include <absl/strings/string_view.h>
+#include <simdjson.h>
 
-#include <array>
 #include <charconv>
-#include <chrono>
 #include <span>
 #include <string>
 
@@ -13,84 +12,167 @@
 #include "policy/topic_name.h"
 
 namespace intake::api {
+namespace {
+
+constexpr std::string_view kBatchSuffix = "/records";
+
+Error record_too_large(std::size_t size, std::string_view topic, std::size_t limit, std::string_view where) {
+  return {ErrorCode::kPayloadTooLarge, std::string(where) + "the record has " + std::to_string(size) +
+                                           " bytes; topic '" + std::string(topic) + "' accepts at most " +
+                                           std::to_string(limit)};
+}
+
+// One NDJSON line turned into a record. Values are copied: the parser reuses its buffers.
+struct BatchRecord {
+  std::string key;
+  std::string value;
+  std::int32_t partition = -1;
+};
+
+Result<BatchRecord> parse_batch_line(simdjson::dom::parser& parser, std::string_view line, std::size_t line_number) {
+  const std::string where = "line " + std::to_string(line_number) + ": ";
+  simdjson::dom::element root;
+  if (parser.parse(line.data(), line.size()).get(root) != simdjson::SUCCESS) {
+    return Error{ErrorCode::kBadRequest, where + "not valid JSON; each line must be one JSON object"};
+  }
+  simdjson::dom::object object;
+  if (root.get_object().get(object) != simdjson::SUCCESS) {
+    return Error{ErrorCode::kBadRequest, where + R"(expected an object such as {"value":"..."})"};
+  }
+  BatchRecord record;
+  bool has_value = false;
+  for (auto field : object) {
+    const std::string_view name = field.key;
+    if (name == "value") {
+      has_value = true;
+      std::string_view text;
+      if (field.value.get_string().get(text) == simdjson::SUCCESS) {
+        record.value = text;
+      } else {
+        record.value = simdjson::minify(field.value);  // any other JSON value is the record as is
+      }
+    } else if (name == "key") {
+      std::string_view text;
+      if (field.value.get_string().get(text) != simdjson::SUCCESS) {
+        return Error{ErrorCode::kBadRequest, where + "\"key\" must be a string"};
+      }
+      record.key = text;
+    } else if (name == "partition") {
+      std::int64_t partition = -1;
+      if (field.value.get_int64().get(partition) != simdjson::SUCCESS || partition < 0 || partition > INT32_MAX) {
+        return Error{ErrorCode::kBadRequest, where + "\"partition\" must be a partition number (0 or more)"};
+      }
+      record.partition = static_cast<std::int32_t>(partition);
+    } else {
+      return Error{ErrorCode::kBadRequest,
+                   where + "unknown field \"" + std::string(name) + "\" (known: value, key, partition)"};
+    }
+  }
+  if (!has_value) return Error{ErrorCode::kBadRequest, where + "\"value\" is missing"};
+  if (record.value.empty()) return Error{ErrorCode::kEmptyBody, where + "\"value\" is empty"};
+  return record;
+}
+
+// A refusal after some records of a batch were accepted: the error plus how many were.
+http::Response partial_batch_error(const Error& error, std::size_t accepted) {
+  auto response = http::error_response(error);
+  response.body.pop_back();  // the closing brace of {"error":{...}}
+  response.body += R"(,"accepted":)";
+  json::append_int(response.body, static_cast<std::int64_t>(accepted));
+  response.body += '}';
+  return response;
+}
+
+}  // namespace
 
 http::Response ProduceHandler::handle(const http::Request& request, const http::RouteParams& params) {
+  auto admitted = admit(request, params);
+  if (!admitted) return http::error_response(admitted.error());
+  // Topic names cannot hold '/', so the suffix tells the two routes apart.
+  if (request.path.size() > kBatchSuffix.size() &&
+      request.path.substr(request.path.size() - kBatchSuffix.size()) == kBatchSuffix) {
+    return handle_batch(request, std::move(admitted).value());
+  }
+  return handle_one(request, std::move(admitted).value());
+}
+
+Result<ProduceHandler::Admitted> ProduceHandler::admit(const http::Request& request, const http::RouteParams& params) {
   // Authenticate before looking at anything else, so unauthenticated callers learn nothing.
   auto secret = policy::presented_key(request.header("Authorization"), request.header("X-Intake-Key"));
-  if (!secret) return http::error_response(secret.error());
+  if (!secret) return std::move(secret).error();
 
-  // One snapshot for the whole request: the key and its rights come from the same version.
-  const auto config = store_.current();
-  const auto now = std::chrono::system_clock::now();
-  auto key = policy::authenticate(*config, secret.value(), now);
-  if (!key) return http::error_response(key.error());
+  Admitted admitted;
+  admitted.config = store_.current();
+  admitted.now = std::chrono::system_clock::now();
+  auto key = policy::authenticate(*admitted.config, secret.value(), admitted.now);
+  if (!key) return std::move(key).error();
+  admitted.key = key.value();
 
-  const std::string_view topic = params[0];
-  if (auto problem = policy::topic_name_problem(topic); !problem.empty()) {
-    return http::error_response({ErrorCode::kInvalidTopic, std::string(problem)});
+  admitted.topic = params[0];
+  if (auto problem = policy::topic_name_problem(admitted.topic); !problem.empty()) {
+    return Error{ErrorCode::kInvalidTopic, std::string(problem)};
   }
-  if (auto allowed = policy::authorize_topic(*key.value(), topic); !allowed) {
-    return http::error_response(allowed.error());
-  }
-  if (!key.value()->signing_secret.empty()) {
+  if (auto allowed = policy::authorize_topic(*admitted.key, admitted.topic); !allowed) return std::move(allowed).error();
+  if (!admitted.key->signing_secret.empty()) {
     const policy::SignatureCheck check{
         .header = request.header("X-Intake-Signature"),
         .body = request.body,
-        .signing_secret = key.value()->signing_secret,
-        .key_id = key.value()->id,
-        .now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count(),
-        .window_s = config->settings.signature_window_s};
-    if (auto signed_ok = policy::verify_signature(check, replays_); !signed_ok) {
-      return http::error_response(signed_ok.error());
-    }
+        .signing_secret = admitted.key->signing_secret,
+        .key_id = admitted.key->id,
+        .now_s = std::chrono::duration_cast<std::chrono::seconds>(admitted.now.time_since_epoch()).count(),
+        .window_s = admitted.config->settings.signature_window_s};
+    if (auto signed_ok = policy::verify_signature(check, replays_); !signed_ok) return std::move(signed_ok).error();
   }
-  // Record size limits and delivery mode from the same snapshot: the topic's own policy,
-  // else the registry's settings.
-  std::size_t max_record_bytes = config->settings.max_record_bytes;
-  config::DeliveryMode mode = config->settings.default_mode;
-  if (auto policy = config->topics.find(absl::string_view(topic.data(), topic.size())); policy != config->topics.end()) {
-    if (policy->second.max_record_bytes > 0) max_record_bytes = policy->second.max_record_bytes;
-    if (policy->second.mode) mode = *policy->second.mode;
-  }
-  if (max_record_bytes > 0 && request.body.size() > max_record_bytes) {
-    return http::error_response({ErrorCode::kPayloadTooLarge, "the record has " + std::to_string(request.body.size()) +
-                                                                  " bytes; topic '" + std::string(topic) +
-                                                                  "' accepts at most " + std::to_string(max_record_bytes)});
-  }
-  if (request.body.empty()) {
-    return http::error_response({ErrorCode::kEmptyBody, "the request body is empty; send the record value as the body"});
+  // Record size limit and delivery mode from the same snapshot: the topic's own policy, else
+  // the registry's settings; the request may override the mode.
+  admitted.max_record_bytes = admitted.config->settings.max_record_bytes;
+  admitted.mode = admitted.config->settings.default_mode;
+  const auto& topics = admitted.config->topics;
+  if (auto policy = topics.find(absl::string_view(admitted.topic.data(), admitted.topic.size()));
+      policy != topics.end()) {
+    if (policy->second.max_record_bytes > 0) admitted.max_record_bytes = policy->second.max_record_bytes;
+    if (policy->second.mode) admitted.mode = *policy->second.mode;
   }
   auto sync = requested_sync(request);
-  if (!sync) return http::error_response(sync.error());
-  if (sync.value()) mode = *sync.value() ? config::DeliveryMode::kSync : config::DeliveryMode::kAsync;
+  if (!sync) return std::move(sync).error();
+  if (sync.value()) admitted.mode = *sync.value() ? config::DeliveryMode::kSync : config::DeliveryMode::kAsync;
+  if (request.body.empty()) {
+    return Error{ErrorCode::kEmptyBody, "the request body is empty; send the record value as the body"};
+  }
+  return admitted;
+}
+
+void ProduceHandler::fill_headers(const http::Request& request, const Admitted& admitted, Headers& headers) const {
+  // The configured request headers that are present, then who sent it and when.
+  headers.received_at_ms = std::to_string(
+      std::chrono::duration_cast<std::chrono::milliseconds>(admitted.now.time_since_epoch()).count());
+  for (const auto& name : settings_.copy_headers) {
+    if (auto value = request.header(name); !value.empty()) headers.items[headers.count++] = {name, value};
+  }
+  headers.items[headers.count++] = {"intake-key-id", admitted.key->id};
+  headers.items[headers.count++] = {"intake-received-at", headers.received_at_ms};
+}
+
+http::Response ProduceHandler::handle_one(const http::Request& request, Admitted admitted) {
+  if (admitted.max_record_bytes > 0 && request.body.size() > admitted.max_record_bytes) {
+    return http::error_response(record_too_large(request.body.size(), admitted.topic, admitted.max_record_bytes, ""));
+  }
   auto partition = requested_partition(request);
   if (!partition) return http::error_response(partition.error());
-
-  const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          std::chrono::steady_clock::now().time_since_epoch())
-                          .count();
-  if (auto admitted = policy::admit_rate(*key.value(), request.body.size(), now_ns); !admitted) {
-    return http::error_response(admitted.error());
+  const auto now_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  if (auto rate = policy::admit_rate(*admitted.key, 1, request.body.size(), now_ns); !rate) {
+    return http::error_response(rate.error());
   }
-
-  // Record headers: the configured request headers that are present, then who sent it and when.
-  const std::string received_at_ms =
-      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
-  std::array<kafka::RecordHeader, kMaxCopiedHeaders + 2> headers;
-  std::size_t header_count = 0;
-  for (const auto& name : settings_.copy_headers) {
-    if (auto value = request.header(name); !value.empty()) headers[header_count++] = {name, value};
-  }
-  headers[header_count++] = {"intake-key-id", key.value()->id};
-  headers[header_count++] = {"intake-received-at", received_at_ms};
-
-  kafka::OutgoingRecord record{.topic = topic,
+  Headers headers;
+  fill_headers(request, admitted, headers);
+  kafka::OutgoingRecord record{.topic = admitted.topic,
                                .key = request.header("X-Intake-Record-Key"),
                                .value = request.body,
                                .partition = partition.value(),
-                               .headers = std::span<const kafka::RecordHeader>(headers.data(), header_count),
+                               .headers = std::span<const kafka::RecordHeader>(headers.items.data(), headers.count),
                                .listener = nullptr};
-  if (mode == config::DeliveryMode::kAsync) {
+  if (admitted.mode == config::DeliveryMode::kAsync) {
     auto enqueued = sink_.enqueue(record);
     if (!enqueued) return http::error_response(enqueued.error());
     return http::json_response(202, R"({"accepted":1})");
@@ -98,7 +180,7 @@ http::Response ProduceHandler::handle(const http::Request& request, const http::
 
   // Sync: answer once Kafka has acknowledged the record (or refused it).
   auto pending = std::make_shared<http::DeferredResponse>();
-  auto* listener = new SyncDelivery(pending, topic);  // deletes itself after its one report
+  auto* listener = new SyncDelivery(pending, admitted.topic);  // deletes itself after its one report
   record.listener = listener;
   auto enqueued = sink_.enqueue(record);
   if (!enqueued) {
@@ -109,6 +191,74 @@ http::Response ProduceHandler::handle(const http::Request& request, const http::
   response.deferred = std::move(pending);
   response.deferred_timeout_ms = settings_.sync_timeout_ms;
   return response;
+}
+
+http::Response ProduceHandler::handle_batch(const http::Request& request, Admitted admitted) {
+  if (admitted.mode == config::DeliveryMode::kSync) {
+    return http::error_response({ErrorCode::kBadRequest,
+                                 "batches are async only; send records one by one to /v1/topics/" +
+                                     std::string(admitted.topic) + "?sync=true for Kafka's answer per record"});
+  }
+  if (!request.header("X-Intake-Partition").empty() || !request.header("X-Intake-Record-Key").empty()) {
+    return http::error_response({ErrorCode::kBadRequest,
+                                 "a batch sets key and partition per line, not with X-Intake-Record-Key or "
+                                 "X-Intake-Partition"});
+  }
+  // Every line is checked before any record is produced, so a bad line rejects the batch whole.
+  thread_local simdjson::dom::parser parser;
+  std::vector<BatchRecord> records;
+  std::size_t total_bytes = 0, line_number = 0;
+  for (std::string_view rest = request.body; !rest.empty();) {
+    const auto newline = rest.find('\n');
+    std::string_view line = rest.substr(0, newline);
+    rest = newline == std::string_view::npos ? std::string_view{} : rest.substr(newline + 1);
+    ++line_number;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;  // blank lines are allowed
+    if (records.size() == kMaxBatchRecords) {
+      return http::error_response({ErrorCode::kPayloadTooLarge, "a batch holds at most " +
+                                                                    std::to_string(kMaxBatchRecords) +
+                                                                    " records; split it"});
+    }
+    auto parsed = parse_batch_line(parser, line, line_number);
+    if (!parsed) return http::error_response(parsed.error());
+    if (admitted.max_record_bytes > 0 && parsed.value().value.size() > admitted.max_record_bytes) {
+      return http::error_response(record_too_large(parsed.value().value.size(), admitted.topic,
+                                                   admitted.max_record_bytes, "line " + std::to_string(line_number) + ": "));
+    }
+    total_bytes += parsed.value().value.size();
+    records.push_back(std::move(parsed).value());
+  }
+  if (records.empty()) {
+    return http::error_response({ErrorCode::kEmptyBody, R"(the batch holds no record; send one {"value":...} per line)"});
+  }
+  const auto now_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  if (auto rate = policy::admit_rate(*admitted.key, records.size(), total_bytes, now_ns); !rate) {
+    return http::error_response(rate.error());
+  }
+  Headers headers;
+  fill_headers(request, admitted, headers);
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const kafka::OutgoingRecord record{.topic = admitted.topic,
+                                       .key = records[i].key,
+                                       .value = records[i].value,
+                                       .partition = records[i].partition,
+                                       .headers = std::span<const kafka::RecordHeader>(headers.items.data(), headers.count),
+                                       .listener = nullptr};
+    if (auto enqueued = sink_.enqueue(record); !enqueued) {
+      Error error = std::move(enqueued).error();
+      if (i > 0) {
+        error.message += "; the first " + std::to_string(i) + " records were accepted, resend from record " +
+                         std::to_string(i + 1);
+      }
+      return partial_batch_error(error, i);
+    }
+  }
+  std::string body = R"({"accepted":)";
+  json::append_int(body, static_cast<std::int64_t>(records.size()));
+  body += '}';
+  return http::json_response(202, std::move(body));
 }
 
 Result<std::optional<bool>> ProduceHandler::requested_sync(const http::Request& request) {

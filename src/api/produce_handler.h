@@ -1,16 +1,28 @@
-// POST /v1/topics/{topic}: the native endpoint. The raw body is one record's value; the API
-// key comes from `Authorization: Bearer` or `X-Intake-Key`; `X-Intake-Record-Key` sets the
+// The native produce endpoints.
+//
+// POST /v1/topics/{topic}: the raw body is one record's value; `X-Intake-Record-Key` sets the
 // Kafka record key, `X-Intake-Partition` a partition. Async mode answers 202 {"accepted":1}
-// once the producer owns the record; sync mode (topic policy, settings.default_mode, or
-// `?sync=true` / `X-Intake-Sync: true`) answers 200 {"topic","partition","offset"} once Kafka
-// acknowledged it. Records carry the configured request headers plus intake-key-id and
-// intake-received-at (unix ms).
+// once the producer (or the spool) owns the record; sync mode (topic policy,
+// settings.default_mode, or `?sync=true` / `X-Intake-Sync: true`) answers 200
+// {"topic","partition","offset"} once Kafka acknowledged it.
+//
+// POST /v1/topics/{topic}/records: NDJSON, one record per line, each an object
+// {"value": <string, or any JSON written as is>, "key": "...", "partition": N}; key and
+// partition are optional. Every line is checked before any record is produced (an error names
+// the line); then all records are admitted at once against the key's rate. Answers 202
+// {"accepted":N}. Async only. If the producer refuses record k midway (backpressure), records
+// before k stay accepted and the error body says so: {"error":{..},"accepted":k}.
+//
+// The API key comes from `Authorization: Bearer` or `X-Intake-Key`. Records carry the
+// configured request headers plus intake-key-id and intake-received-at (unix ms).
 //
 // Checks, in order, each cheaper than the next and none trusting what it has not verified:
-// key (one SHA-256 + lookup) → topic name and rights → signature (signing keys only) →
-// record size limits → rate limit → hand to the producer.
+// key (one SHA-256 + lookup) → topic name and rights → signature (signing keys only, over the
+// whole body) → record size limits → rate limit → hand to the sink.
 #pragma once
 
+#include <array>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -26,6 +38,8 @@ namespace intake::api {
 
 // At most this many request headers are copied into each Kafka record (kafka.copy_headers).
 inline constexpr std::size_t kMaxCopiedHeaders = 16;
+// NDJSON batches hold at most this many records (the body limit bounds them too).
+inline constexpr std::size_t kMaxBatchRecords = 10'000;
 
 struct ProduceSettings {
   std::vector<std::string> copy_headers;  // request headers copied into record headers
@@ -34,13 +48,29 @@ struct ProduceSettings {
 
 class ProduceHandler final : public http::Handler {
  public:
-  // `store` and `sink` must outlive the handler.
+  // `store` and `sink` must outlive the handler. Serves both routes above (one replay cache).
   ProduceHandler(const config::ConfigStore& store, kafka::RecordSink& sink, ProduceSettings settings = {})
       : store_(store), sink_(sink), settings_(std::move(settings)) {}
 
   http::Response handle(const http::Request& request, const http::RouteParams& params) override;
 
  private:
+  // What the checks every produce request passes established.
+  struct Admitted {
+    std::shared_ptr<const config::Config> config;  // one snapshot for the whole request
+    const config::ApiKey* key = nullptr;
+    std::string_view topic;
+    std::size_t max_record_bytes = 0;  // 0 = no limit
+    config::DeliveryMode mode = config::DeliveryMode::kAsync;
+    std::chrono::system_clock::time_point now;
+  };
+  // Record headers for every record of one request.
+  struct Headers {
+    std::array<kafka::RecordHeader, kMaxCopiedHeaders + 2> items;
+    std::size_t count = 0;
+    std::string received_at_ms;
+  };
+
   // Completes one sync request from the producer's delivery report, then deletes itself.
   class SyncDelivery final : public kafka::DeliveryListener {
    public:
@@ -51,6 +81,11 @@ class ProduceHandler final : public http::Handler {
     std::shared_ptr<http::DeferredResponse> pending_;
     std::string topic_;
   };
+
+  Result<Admitted> admit(const http::Request& request, const http::RouteParams& params);
+  void fill_headers(const http::Request& request, const Admitted& admitted, Headers& headers) const;
+  http::Response handle_one(const http::Request& request, Admitted admitted);
+  http::Response handle_batch(const http::Request& request, Admitted admitted);
 
   // `?sync=true|false` or `X-Intake-Sync: true|false`; nullopt when the request does not say.
   static Result<std::optional<bool>> requested_sync(const http::Request& request);

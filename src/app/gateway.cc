@@ -110,6 +110,7 @@ Gateway::Gateway(config::StaticConfig file)
   admin_ = std::make_unique<ops::AdminConfigHandler>(file_.admin_token_sha256, store_, views(sources_),
                                                      [this] { return producer_.brokers(); });
   router_.add(http::Method::kPost, "/v1/topics/{topic}", produce_);
+  router_.add(http::Method::kPost, "/v1/topics/{topic}/records", produce_);
   router_.add(http::Method::kGet, "/healthz", liveness_);
   router_.add(http::Method::kGet, "/readyz", readiness_);
   router_.add(http::Method::kGet, "/admin/config", *admin_);

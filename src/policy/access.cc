@@ -58,14 +58,15 @@ Result<const config::ApiKey*> authenticate(const config::Config& config, std::st
   return key;
 }
 
-Result<void> admit_rate(const config::ApiKey& key, std::size_t record_bytes, std::int64_t now_ns) {
+Result<void> admit_rate(const config::ApiKey& key, std::size_t records, std::size_t bytes, std::int64_t now_ns) {
   if (!key.rate || !key.rate_state) return {};
   const auto& rate = *key.rate;
   auto& state = *key.rate_state;
   auto refuse = [&](std::int64_t wait_ns, std::string_view what) -> Result<void> {
     if (wait_ns == policy::TokenBucket::kNever) {
-      return make_error(ErrorCode::kPayloadTooLarge, "the record is larger than API key '" + key.id +
-                                                         "' may send at once (rate.bytes_burst)");
+      return make_error(ErrorCode::kPayloadTooLarge,
+                        "the request holds more than API key '" + key.id + "' may send at once (rate." +
+                            (what == "records per second" ? "burst" : "bytes_burst") + "); send less per request");
     }
     const auto retry_after_s = static_cast<std::uint32_t>((wait_ns + 999'999'999) / 1'000'000'000);
     return Error{ErrorCode::kRateLimited,
@@ -73,13 +74,14 @@ Result<void> admit_rate(const config::ApiKey& key, std::size_t record_bytes, std
                      std::to_string(retry_after_s) + " s",
                  retry_after_s};
   };
-  if (auto wait = state.records.try_take(1, rate.records_per_sec, rate.burst, now_ns); wait != 0) {
+  const auto record_cost = static_cast<double>(records);
+  if (auto wait = state.records.try_take(record_cost, rate.records_per_sec, rate.burst, now_ns); wait != 0) {
     return refuse(wait, "records per second");
   }
   if (rate.bytes_per_sec > 0) {
-    const auto bytes = static_cast<double>(record_bytes);
-    if (auto wait = state.bytes.try_take(bytes, rate.bytes_per_sec, rate.bytes_burst, now_ns); wait != 0) {
-      state.records.give_back(1, rate.records_per_sec);  // the record was not admitted after all
+    const auto byte_cost = static_cast<double>(bytes);
+    if (auto wait = state.bytes.try_take(byte_cost, rate.bytes_per_sec, rate.bytes_burst, now_ns); wait != 0) {
+      state.records.give_back(record_cost, rate.records_per_sec);  // not admitted after all
       return refuse(wait, "bytes per second");
     }
   }

@@ -25,9 +25,10 @@ Result<const config::ApiKey*> authenticate(const config::Config& config, std::st
 // Deny by default: the topic must match one of the key's globs, else topic_not_allowed.
 Result<void> authorize_topic(const config::ApiKey& key, std::string_view topic);
 
-// Takes one record of `record_bytes` from the key's buckets (records, and bytes when
-// limited). rate_limited with Retry-After when empty; payload_too_large when the record alone
-// exceeds the key's byte burst (no retry could ever pass). Keys without a rate always pass.
-Result<void> admit_rate(const config::ApiKey& key, std::size_t record_bytes, std::int64_t now_ns);
+// Takes `records` records of `bytes` bytes in all from the key's buckets (records, and bytes
+// when limited), all or nothing. rate_limited with Retry-After when empty; payload_too_large
+// when the request alone exceeds the key's burst (no retry could ever pass). Keys without a
+// rate always pass.
+Result<void> admit_rate(const config::ApiKey& key, std::size_t records, std::size_t bytes, std::int64_t now_ns);
 
 }  // namespace intake::policy

@@ -147,6 +147,45 @@ TEST(KafkaRoundTrip, SyncModeAnswersWithThePartitionAndOffsetKafkaAssigned) {
   EXPECT_EQ(gateway.stop(SIGTERM), 0) << gateway.log_tail();
 }
 
+// NDJSON batches: every line becomes one record with its own key (and partition, when given).
+TEST(KafkaRoundTrip, BatchRecordsArriveWithTheirOwnKeysAndPartitions) {
+  const std::string bootstrap = testing::required_env("INTAKE_KAFKA_BOOTSTRAP");
+  const std::uint16_t port = testing::free_port();
+  testing::GatewayProcess gateway(gateway_config(port, bootstrap, crypto::to_hex(crypto::sha256(kKeySecret))), port);
+  const std::string topic = unique_topic("it.batch");
+  testing::HttpConnection connection("127.0.0.1", port);
+  constexpr int kBatches = 3, kPerBatch = 100;
+  for (int b = 0; b < kBatches; ++b) {
+    std::string body;
+    for (int i = 0; i < kPerBatch; ++i) {
+      const int id = b * kPerBatch + i;
+      body += R"({"key":"batch-key-)" + std::to_string(id) + R"(","value":{"id":)" + std::to_string(id) + "}";
+      if (id % 10 == 0) body += R"(,"partition":2)";
+      body += "}\n";
+    }
+    const auto reply = connection.request("POST", "/v1/topics/" + topic + "/records", body,
+                                          {{"Authorization", std::string("Bearer ") + kKeySecret}});
+    ASSERT_EQ(reply.status, 202) << reply.body;
+    EXPECT_EQ(reply.body, R"({"accepted":100})");
+  }
+  const auto records = testing::consume_topic(
+      bootstrap, topic, [](const auto& so_far) { return so_far.size() >= kBatches * kPerBatch; },
+      std::chrono::seconds(60));
+  ASSERT_EQ(records.size(), static_cast<std::size_t>(kBatches * kPerBatch));
+  std::map<std::string, const testing::ConsumedRecord*> by_key;
+  for (const auto& record : records) by_key[record.key] = &record;
+  ASSERT_EQ(by_key.size(), records.size());  // every key once
+  for (int id = 0; id < kBatches * kPerBatch; ++id) {
+    const auto* record = by_key["batch-key-" + std::to_string(id)];
+    ASSERT_NE(record, nullptr) << id;
+    EXPECT_EQ(record->value, R"({"id":)" + std::to_string(id) + "}");
+    if (id % 10 == 0) {
+      EXPECT_EQ(record->partition, 2) << id;
+    }
+  }
+  EXPECT_EQ(gateway.stop(SIGTERM), 0) << gateway.log_tail();
+}
+
 TEST(KafkaRoundTrip, UnreachableKafkaIsReportedNotSwallowed) {
   const std::string digest = crypto::to_hex(crypto::sha256(kKeySecret));
   const std::uint16_t port = testing::free_port();

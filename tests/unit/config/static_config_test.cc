@@ -70,6 +70,44 @@ TEST(StaticConfig, ErrorsNameTheFieldAndSayWhatToFix) {
   EXPECT_NE(message_of("kafka: [").find("not valid YAML"), std::string::npos);
 }
 
+TEST(StaticConfig, ParsesProducerTunablesAndTheSpool) {
+  const auto config = parse_static_config(R"(
+kafka: {bootstrap_servers: "a:1", compression: zstd, linger_ms: 20, batch_bytes: 65536, max_queued_records: 5000,
+        max_queued_bytes: 1048576, delivery_timeout_ms: 60000}
+spool: {dir: /var/spool/intake, mode: write_ahead, fsync: always, max_bytes: 2097152, segment_bytes: 1048576}
+)",
+                                          "test.yaml");
+  EXPECT_EQ(config.kafka.compression, "zstd");
+  EXPECT_EQ(config.kafka.linger_ms, 20u);
+  EXPECT_EQ(config.kafka.batch_bytes, 65536u);
+  EXPECT_EQ(config.kafka.max_queued_records, 5000u);
+  EXPECT_EQ(config.kafka.max_queued_bytes, 1048576u);
+  EXPECT_EQ(config.kafka.delivery_timeout_ms, 60000u);
+  EXPECT_EQ(config.spool.dir, "/var/spool/intake");
+  EXPECT_EQ(config.spool.mode, SpoolSettings::Mode::kWriteAhead);
+  EXPECT_EQ(config.spool.fsync, SpoolSettings::Fsync::kAlways);
+  EXPECT_EQ(config.spool.max_bytes, 2097152u);
+  EXPECT_EQ(config.spool.segment_bytes, 1048576u);
+  // Without a spool section there is no spool.
+  EXPECT_TRUE(parse_static_config("kafka: {bootstrap_servers: x}", "test.yaml").spool.dir.empty());
+}
+
+TEST(StaticConfig, SpoolAndTunableErrorsNameTheField) {
+  EXPECT_NE(message_of("kafka: {bootstrap_servers: x, compression: brotli}").find("kafka.compression: expected none"),
+            std::string::npos);
+  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nspool: {mode: fallback}").find("spool.dir: required"),
+            std::string::npos);
+  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nspool: {dir: /s, fsync: sometimes}").find("spool.fsync"),
+            std::string::npos);
+  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nspool: {dir: /s, mode: eager}").find("spool.mode"),
+            std::string::npos);
+  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nspool: {dir: /s, max_bytes: 2000000, segment_bytes: 4000000}")
+                .find("spool.max_bytes: must be at least spool.segment_bytes"),
+            std::string::npos);
+  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nspool: {dir: /s, segmnt_bytes: 1}").find("spool.segmnt_bytes: unknown field"),
+            std::string::npos);
+}
+
 TEST(StaticConfig, MissingFileSaysSo) {
   EXPECT_THROW(load_static_config("/nonexistent/intake.yaml"), StaticConfigError);
 }

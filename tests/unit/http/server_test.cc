@@ -23,7 +23,8 @@ using testing::HttpConnection;
 class FakeSink final : public kafka::RecordSink {
  public:
   Result<void> enqueue(const kafka::OutgoingRecord& record) override {
-    if (next_error) return *next_error;
+    if (next_error && fail_after == 0) return *next_error;
+    if (fail_after > 0) --fail_after;
     std::lock_guard lock(mutex);
     Stored stored{std::string(record.topic), std::string(record.key), std::string(record.value), record.partition, {}};
     for (const auto& header : record.headers) stored.headers.emplace_back(header.name, header.value);
@@ -53,6 +54,7 @@ class FakeSink final : public kafka::RecordSink {
   std::mutex mutex;
   std::vector<Stored> records;
   std::optional<Error> next_error;
+  int fail_after = 0;  // with next_error: accept this many records first
   std::atomic<bool> is_ready{true};
 };
 
@@ -67,6 +69,7 @@ class ServerTest : public ::testing::Test {
     config->keys.emplace(key.secret_sha256, key);
     store.publish(config);
     router.add(http::Method::kPost, "/v1/topics/{topic}", produce);
+    router.add(http::Method::kPost, "/v1/topics/{topic}/records", produce);
     router.add(http::Method::kGet, "/healthz", liveness);
     router.add(http::Method::kGet, "/readyz", readiness);
     settings.address = "127.0.0.1";
@@ -322,6 +325,64 @@ TEST_F(ServerTest, StopAcceptingRefusesNewConnections) {
     }
   }
   EXPECT_TRUE(refused);
+}
+
+TEST_F(ServerTest, ABatchProducesEveryLineWithItsOwnKeyAndPartition) {
+  auto connection = connect();
+  const std::string body = "{\"value\":\"a\",\"key\":\"user-1\"}\n"
+                           "{\"value\":{\"x\":1, \"y\":[true]},\"partition\":2}\r\n"
+                           "\n"
+                           "{\"key\":\"user-3\",\"value\":\"c\"}";
+  const auto reply = connection.request("POST", "/v1/topics/events.batch/records", body, auth());
+  EXPECT_EQ(reply.status, 202) << reply.body;
+  EXPECT_EQ(reply.body, R"({"accepted":3})");
+  std::lock_guard lock(sink.mutex);
+  ASSERT_EQ(sink.records.size(), 3u);
+  EXPECT_EQ(sink.records[0].value, "a");
+  EXPECT_EQ(sink.records[0].key, "user-1");
+  EXPECT_EQ(sink.records[0].partition, -1);
+  EXPECT_EQ(sink.records[1].value, R"({"x":1,"y":[true]})");  // a JSON value is the record, minified
+  EXPECT_EQ(sink.records[1].key, "");
+  EXPECT_EQ(sink.records[1].partition, 2);
+  EXPECT_EQ(sink.records[2].key, "user-3");
+  EXPECT_EQ(sink.records[2].topic, "events.batch");
+}
+
+TEST_F(ServerTest, ABadLineRejectsTheWholeBatchAndNamesTheLine) {
+  auto connection = connect();
+  for (const auto& [body, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"{\"value\":\"ok\"}\n{\"value\":", "line 2: not valid JSON"},
+           {"{\"value\":\"ok\"}\n{\"valeu\":\"x\"}", "line 2: unknown field"},
+           {"[1,2]", "line 1: expected an object"},
+           {"{\"key\":\"k\"}", "value\\\" is missing"},
+           {"{\"value\":\"v\",\"partition\":-1}", "line 1: \\\"partition\\\" must be"},
+           {"\n\n", "the batch holds no record"}}) {
+    const auto reply = connection.request("POST", "/v1/topics/events.batch/records", body, auth());
+    EXPECT_EQ(reply.status, 400) << body;
+    EXPECT_NE(reply.body.find(expected), std::string::npos) << reply.body;
+  }
+  std::lock_guard lock(sink.mutex);
+  EXPECT_TRUE(sink.records.empty());
+}
+
+TEST_F(ServerTest, ABatchRefusedMidwaySaysHowManyRecordsWereAccepted) {
+  sink.next_error = Error{ErrorCode::kBackpressure, "the gateway's Kafka queue is full"};
+  sink.fail_after = 2;
+  auto connection = connect();
+  const auto reply = connection.request("POST", "/v1/topics/events.batch/records",
+                                        "{\"value\":\"1\"}\n{\"value\":\"2\"}\n{\"value\":\"3\"}", auth());
+  EXPECT_EQ(reply.status, 429);
+  EXPECT_NE(reply.body.find(R"("code":"backpressure")"), std::string::npos) << reply.body;
+  EXPECT_NE(reply.body.find(R"("accepted":2})"), std::string::npos) << reply.body;
+  EXPECT_NE(reply.body.find("resend from record 3"), std::string::npos) << reply.body;
+}
+
+TEST_F(ServerTest, ABatchIsAsyncOnly) {
+  auto connection = connect();
+  const auto reply =
+      connection.request("POST", "/v1/topics/events.batch/records?sync=true", "{\"value\":\"1\"}", auth());
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_NE(reply.body.find("batches are async only"), std::string::npos) << reply.body;
 }
 
 }  // namespace

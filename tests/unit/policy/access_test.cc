@@ -77,32 +77,46 @@ config::ApiKey limited_key(double per_sec, double burst, double bytes_per_sec = 
 TEST(AdmitRate, AllowsTheBurstThenRefusesWithRetryAfterUntilRefilled) {
   const auto key = limited_key(/*per_sec=*/2, /*burst=*/3);
   const std::int64_t t0 = 1'000'000'000'000;
-  for (int i = 0; i < 3; ++i) EXPECT_TRUE(admit_rate(key, 10, t0)) << i;
-  auto refused = admit_rate(key, 10, t0);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(admit_rate(key, 1, 10, t0)) << i;
+  auto refused = admit_rate(key, 1, 10, t0);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::kRateLimited);
   EXPECT_EQ(refused.error().retry_after_s, 1u);
   EXPECT_EQ(http_status_of(refused.error()), 429);
-  EXPECT_TRUE(admit_rate(key, 10, t0 + 500'000'000));  // one token back after 1/2 s
-  EXPECT_FALSE(admit_rate(key, 10, t0 + 500'000'000));
+  EXPECT_TRUE(admit_rate(key, 1, 10, t0 + 500'000'000));  // one token back after 1/2 s
+  EXPECT_FALSE(admit_rate(key, 1, 10, t0 + 500'000'000));
 }
 
 TEST(AdmitRate, ByteLimitRefusesAndGivesTheRecordTokenBack) {
   const auto key = limited_key(/*per_sec=*/1000, /*burst=*/1000, /*bytes_per_sec=*/100, /*bytes_burst=*/150);
   const std::int64_t t0 = 1'000'000'000'000;
-  EXPECT_TRUE(admit_rate(key, 100, t0));
-  auto refused = admit_rate(key, 100, t0);
+  EXPECT_TRUE(admit_rate(key, 1, 100, t0));
+  auto refused = admit_rate(key, 1, 100, t0);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::kRateLimited);
-  auto never = admit_rate(key, 151, t0 + 10'000'000'000);
+  auto never = admit_rate(key, 1, 151, t0 + 10'000'000'000);
   ASSERT_FALSE(never);
   EXPECT_EQ(never.error().code, ErrorCode::kPayloadTooLarge);
+}
+
+TEST(AdmitRate, ABatchTakesAllItsRecordsOrNone) {
+  const auto key = limited_key(/*per_sec=*/1, /*burst=*/10);
+  const std::int64_t t0 = 1'000'000'000'000;
+  EXPECT_TRUE(admit_rate(key, 6, 60, t0));
+  auto refused = admit_rate(key, 5, 50, t0);  // only 4 left: nothing is taken
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kRateLimited);
+  EXPECT_TRUE(admit_rate(key, 4, 40, t0));
+  auto never = admit_rate(key, 11, 110, t0 + 100'000'000'000);  // larger than the burst itself
+  ASSERT_FALSE(never);
+  EXPECT_EQ(never.error().code, ErrorCode::kPayloadTooLarge);
+  EXPECT_NE(never.error().message.find("rate.burst"), std::string::npos);
 }
 
 TEST(AdmitRate, KeysWithoutARateAlwaysPass) {
   config::ApiKey key;
   key.id = "free";
-  for (int i = 0; i < 1000; ++i) EXPECT_TRUE(admit_rate(key, 1'000'000, 0));
+  for (int i = 0; i < 1000; ++i) EXPECT_TRUE(admit_rate(key, 1, 1'000'000, 0));
 }
 
 TEST(AuthorizeTopic, DeniesByDefaultAndNamesTheTopic) {
