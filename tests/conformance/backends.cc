@@ -56,6 +56,10 @@ class ConsulBackend final : public Backend {
     }
   }
   std::string name() const override { return "consul"; }
+  std::string gateway_config_yaml() const override {
+    return "config: {source: consul, on_unreachable_at_start: wait, consul: {address: \"" + consul_.address() +
+           "\", prefix: \"" + prefix_ + "\"}}\n";
+  }
   std::unique_ptr<sources::Source> make_source() override {
     return std::make_unique<sources::ConsulKvSource>(sources::ConsulKvSettings{
         sources::parse_consul_address(consul_.address(), ""), prefix_, std::chrono::milliseconds(60'000)});
@@ -93,6 +97,10 @@ class EtcdBackend final : public Backend {
     }
   }
   std::string name() const override { return "etcd"; }
+  std::string gateway_config_yaml() const override {
+    return "config: {source: etcd, on_unreachable_at_start: wait, etcd: {address: \"" + address_ + "\", prefix: \"" +
+           prefix_ + "\"}}\n";
+  }
   std::unique_ptr<sources::Source> make_source() override {
     sources::EtcdSettings settings;
     settings.endpoint = sources::parse_http_address(address_, "etcd");
@@ -144,6 +152,10 @@ class ZooKeeperBackend final : public Backend {
     }
   }
   std::string name() const override { return "zookeeper"; }
+  std::string gateway_config_yaml() const override {
+    return "config: {source: zookeeper, on_unreachable_at_start: wait, zookeeper: {hosts: \"" + hosts_ +
+           "\", root: \"" + root_ + "\"}}\n";
+  }
   std::unique_ptr<sources::Source> make_source() override {
     sources::ZooKeeperSettings settings;
     settings.hosts = hosts_;
@@ -241,6 +253,9 @@ class FileBackend final : public Backend {
   }
   ~FileBackend() override { std::filesystem::remove_all(dir_); }
   std::string name() const override { return "file"; }
+  std::string gateway_config_yaml() const override {
+    return "config: {source: file, on_unreachable_at_start: wait, file: {path: \"" + path() + "\"}}\n";
+  }
   std::unique_ptr<sources::Source> make_source() override {
     sources::FileSettings settings;
     settings.path = path();

@@ -18,6 +18,8 @@ class Backend {
   virtual std::string name() const = 0;
   // A source watching this test's own subtree.
   virtual std::unique_ptr<sources::Source> make_source() = 0;
+  // The `config:` section of a gateway YAML that watches the same subtree (config.source).
+  virtual std::string gateway_config_yaml() const = 0;
 
   // `entries` are relative keys ("keys/a") → values; all of them change in one atomic step.
   virtual void put_all(const std::map<std::string, std::string>& entries) = 0;

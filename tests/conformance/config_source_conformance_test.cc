@@ -4,6 +4,7 @@
 // control path, without HTTP) publishes. Backends are stopped and restarted here, so ctest runs
 // this suite alone (RUN_SERIAL).
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <utility>  // before Boost 1.74's asio headers
 
@@ -22,7 +23,11 @@
 #include "config/plane.h"
 #include "config/store.h"
 #include "eventually.h"
+#include "gateway_process.h"
 #include "gateway_yaml.h"
+#include "http_client.h"
+#include "kafka_reader.h"
+#include "peers.h"
 
 namespace intake::conformance {
 namespace {
@@ -177,6 +182,34 @@ TEST_P(ConfigSourceConformance, BackendStoppedAndRestartedConvergesWithoutATight
   EXPECT_TRUE(eventually([&] { return path.key("a") == nullptr; }, 60s));
   backend->put("keys/a", key_json("secret-a", {"after-restart"}));
   EXPECT_TRUE(eventually([&] { auto* k = path.key("a"); return k && k->topic_patterns == std::vector<std::string>{"after-restart"}; }, 60s));
+}
+
+// The same registry through the real gateway binary, selected by config.source: a key put
+// with the backend's own API is served, a changed right is enforced, a deleted key gets 401,
+// and the records it was allowed to send are in Kafka.
+TEST_P(ConfigSourceConformance, TheGatewaySelectedByConfigSourceServesWhatTheRegistryHolds) {
+  const std::string bootstrap = testing::required_env("INTAKE_KAFKA_BOOTSTRAP");
+  const std::uint16_t port = testing::free_port();
+  const std::string topic = testing::unique_name("conf.gateway");
+  backend->put("keys/gw", key_json("gw-secret", {topic}));
+  const std::string yaml = "server: {listen: \"127.0.0.1:" + std::to_string(port) + "\", threads: 2}\n" +
+                           "kafka: {bootstrap_servers: \"" + bootstrap + "\"}\n" + backend->gateway_config_yaml();
+  testing::GatewayProcess gateway(yaml, port);
+  auto post = [&](const std::string& to_topic, const std::string& value) {
+    return testing::http_request("127.0.0.1", port, "POST", "/v1/topics/" + to_topic, value,
+                                 {{"Authorization", "Bearer gw-secret"}})
+        .status;
+  };
+  ASSERT_TRUE(eventually([&] { return post(topic, "first") == 202; }, 30s)) << gateway.log_tail();
+  backend->put("keys/gw", key_json("gw-secret", {topic, topic + "-more"}));
+  EXPECT_TRUE(eventually([&] { return post(topic + "-more", "more") == 202; }, 30s)) << gateway.log_tail();
+  backend->remove("keys/gw");
+  EXPECT_TRUE(eventually([&] { return post(topic, "gone") == 401; }, 30s)) << gateway.log_tail();
+  const auto records = testing::consume_topic(
+      bootstrap, topic, [](const auto& so_far) { return !so_far.empty(); }, 60s);
+  ASSERT_FALSE(records.empty());
+  EXPECT_EQ(records.front().value, "first");
+  EXPECT_EQ(gateway.stop(SIGTERM), 0) << gateway.log_tail();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ConfigSourceConformance,

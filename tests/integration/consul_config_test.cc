@@ -98,14 +98,8 @@ TEST_F(ConsulConfigTest, SigtermDuringALongPollExitsPromptly) {
   const std::string service = testing::unique_name("it-sigterm-kafka");
   consul->register_service(service + "-1", service,
                            testing::parse_host_port(testing::required_env("INTAKE_KAFKA_BOOTSTRAP")).second);
-  testing::GatewayYaml yaml;
-  yaml.port = testing::free_port();
-  yaml.bootstrap = testing::required_env("INTAKE_KAFKA_BOOTSTRAP");
-  yaml.consul_address = consul->address();
-  yaml.consul_prefix = prefix;
-  yaml.broker_service = service;
   consul->put(prefix + "keys/team", key_json("team-secret", {topic}));
-  gateway = std::make_unique<testing::GatewayProcess>(yaml.render(), yaml.port);
+  start_gateway(/*wait_ms=*/300'000, service);
   ASSERT_TRUE(eventually([&] { return post("team-secret", topic) == 202; }));
   std::this_thread::sleep_for(300ms);
   const auto before = std::chrono::steady_clock::now();
@@ -181,6 +175,30 @@ TEST_F(ConsulConfigTest, ConfigFlippedThousandsOfTimesIsNeverSeenTorn) {
   EXPECT_EQ(other.load(), 0);
   EXPECT_GT(accepted.load(), 0);
   EXPECT_GT(forbidden.load(), 0);  // the flips did reach the request path
+}
+
+// on_unreachable_at_start: use_file — Consul cannot be reached at start, so the YAML's own
+// keys serve until it can; the source keeps retrying meanwhile.
+TEST(ConsulStartup, UnreachableConsulAtStartServesTheYamlKeysWithUseFile) {
+  testing::GatewayYaml yaml;
+  yaml.port = testing::free_port();
+  yaml.bootstrap = testing::required_env("INTAKE_KAFKA_BOOTSTRAP");
+  yaml.consul_address = "http://127.0.0.1:" + std::to_string(testing::free_port());  // nothing listens there
+  yaml.wait_for_registry = false;
+  yaml.keys.push_back({"bootstrap", "yaml-secret", {"it.yaml.*"}});
+  testing::GatewayProcess gateway(yaml.render(), yaml.port);
+  const auto reply = testing::http_request("127.0.0.1", yaml.port, "POST", "/v1/topics/it.yaml.a", "from-yaml",
+                                           {{"Authorization", "Bearer yaml-secret"}});
+  EXPECT_EQ(reply.status, 202) << reply.body;
+  const auto admin = testing::http_request("127.0.0.1", yaml.port, "GET", "/admin/config", "",
+                                           {{"Authorization", std::string("Bearer ") + testing::kAdminToken}});
+  EXPECT_NE(admin.body.find(R"("source":"file:)"), std::string::npos) << admin.body;
+  EXPECT_TRUE(eventually([&] {
+    return testing::http_request("127.0.0.1", yaml.port, "GET", "/admin/config", "",
+                                 {{"Authorization", std::string("Bearer ") + testing::kAdminToken}})
+               .body.find(R"("errors":0)") == std::string::npos;
+  })) << "the Consul watcher reports its failed attempts";
+  EXPECT_EQ(gateway.stop(SIGTERM), 0) << gateway.log_tail();
 }
 
 }  // namespace

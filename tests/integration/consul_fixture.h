@@ -30,13 +30,15 @@ class ConsulConfigTest : public ::testing::Test {
     }
   }
 
-  void start_gateway(std::uint32_t wait_ms = 300'000) {
+  // `broker_service` non-empty: brokers also from that Consul service's passing instances.
+  void start_gateway(std::uint32_t wait_ms = 300'000, const std::string& broker_service = "") {
     testing::GatewayYaml yaml;
     yaml.port = testing::free_port();
     yaml.bootstrap = testing::required_env("INTAKE_KAFKA_BOOTSTRAP");
     yaml.consul_address = consul->address();
     yaml.consul_prefix = prefix;
     yaml.consul_wait_ms = wait_ms;
+    yaml.broker_service = broker_service;
     gateway = std::make_unique<testing::GatewayProcess>(yaml.render(), yaml.port);
   }
 

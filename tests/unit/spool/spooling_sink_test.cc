@@ -155,7 +155,8 @@ TEST_F(SpoolingSinkTest, AFailedDeliveryIsSpooledAgainAndSentLater) {
 TEST_F(SpoolingSinkTest, ARecordKafkaWillNeverTakeIsQuarantinedNotRetried) {
   DiskSpool spool(settings());
   SpoolingSink sink(kafka, &spool, Mode::kFallback);
-  const auto too_large = record(std::string(5000, 'x'));
+  const std::string large_value(5000, 'x');
+  const auto too_large = record(large_value);
   sink.on_delivery(kafka::DeliveryReport{false, -1, -1, {ErrorCode::kDeliveryFailed, "too large"},
                                          kafka::FailureReason::kTooLarge, 0, &too_large});
   EXPECT_EQ(sink.counters().quarantined.load(), 1u);
