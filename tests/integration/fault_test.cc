@@ -296,7 +296,9 @@ TEST(Faults, KafkaDownUnderLoadWithAFallbackSpoolLosesNothingAcrossAGatewayResta
                accepted.size(), counts, statuses);
   std::printf("  accepted while Kafka was down: %zu\n", accepted_while_down);
   EXPECT_EQ(counts.lost, 0u) << restarted.log_tail();
-  EXPECT_EQ(counts.duplicated, 0u);
+  // Not asserted: a batch in flight when the broker died may have reached its log; purged at
+  // the SIGTERM and sent again by the next producer id, it is a duplicate idempotence cannot
+  // see (docs/delivery.md). Printed above; 0 in the runs so far.
   EXPECT_TRUE(testing::eventually([&] { return spool_segments(spool.path()) == 0; }, 20s)) << restarted.log_tail();
   EXPECT_EQ(restarted.stop(SIGTERM), 0) << restarted.log_tail();
   kafka_script(instance, "stop");
