@@ -181,8 +181,12 @@ cmd_start() {
                        -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent)
   local -a tool_jvm=(-Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC)
   # A cluster id is 16 random bytes in unpadded base64url; saves a JVM start of `random-uuid`.
-  local cluster_id
-  cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+  # One starting with '-' would be read by the formatter's argument parser as an option
+  # ("--cluster-id: expected one argument", 1 start in 64): draw again.
+  local cluster_id="-"
+  while [[ "$cluster_id" == -* ]]; do
+    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+  done
   if ((!keep_data)); then
     java "${tool_jvm[@]}" "${jvm[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$RUN_DIR/server.properties" \
         >>"$LOGFILE" 2>&1 || fail_with_log "$LOGFILE" "formatting KRaft storage failed"
