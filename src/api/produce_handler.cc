@@ -89,8 +89,7 @@ http::Response ProduceHandler::handle(const http::Request& request, const http::
   auto admitted = admit(request, params);
   if (!admitted) return http::error_response(admitted.error());
   // Topic names cannot hold '/', so the suffix tells the two routes apart.
-  if (request.path.size() > kBatchSuffix.size() &&
-      request.path.substr(request.path.size() - kBatchSuffix.size()) == kBatchSuffix) {
+  if (request.path.ends_with(kBatchSuffix)) {
     return handle_batch(request, std::move(admitted).value());
   }
   return handle_one(request, std::move(admitted).value());

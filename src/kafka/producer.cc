@@ -290,11 +290,9 @@ class ProducerInstance {
     if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       owner.counters_.delivered.fetch_add(1, std::memory_order_relaxed);
       self->brokers_up_.store(true, std::memory_order_relaxed);
-      DeliveryReport report{true, message->partition, message->offset, {}, FailureReason::kOther, ticket, nullptr};
-      if (listener != nullptr) {
-        listener->on_delivery(report);
-      } else if (ticket != 0 && owner.async_listener_ != nullptr) {
-        owner.async_listener_->on_delivery(report);
+      // Plain async deliveries need no report: only sync listeners and spool tickets wait.
+      if (listener != nullptr || ticket != 0) {
+        owner.report(listener, {true, message->partition, message->offset, {}, FailureReason::kOther, ticket, nullptr});
       }
       return;
     }
@@ -313,19 +311,14 @@ class ProducerInstance {
     }
     std::vector<RecordHeader> headers;
     const OutgoingRecord record = record_of(message, headers);
-    const DeliveryReport report{false,
-                                -1,
-                                -1,
-                                Error{ErrorCode::kDeliveryFailed,
-                                      std::string("Kafka did not take the record: ") + rd_kafka_err2str(message->err)},
-                                reason,
-                                ticket,
-                                &record};
-    if (listener != nullptr) {
-      listener->on_delivery(report);
-    } else if (owner.async_listener_ != nullptr) {
-      owner.async_listener_->on_delivery(report);
-    }
+    owner.report(listener, {false,
+                            -1,
+                            -1,
+                            Error{ErrorCode::kDeliveryFailed,
+                                  std::string("Kafka did not take the record: ") + rd_kafka_err2str(message->err)},
+                            reason,
+                            ticket,
+                            &record});
   }
 
   static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
@@ -411,11 +404,14 @@ void KafkaProducer::hand_over(const void* given_back) {
   counters_.failed_by_reason[static_cast<std::size_t>(FailureReason::kPurged)].fetch_add(1, std::memory_order_relaxed);
   spdlog::error("kafka: could not hand a record for '{}' over to the new producer: {} ({} failed so far)", record.topic,
                 produced.error().message, failed);
-  const DeliveryReport report{false, -1, -1, produced.error(), FailureReason::kPurged, record.ticket, &record};
-  if (record.listener != nullptr) {
-    record.listener->on_delivery(report);
+  report(record.listener, {false, -1, -1, produced.error(), FailureReason::kPurged, record.ticket, &record});
+}
+
+void KafkaProducer::report(DeliveryListener* listener, const DeliveryReport& outcome) {
+  if (listener != nullptr) {
+    listener->on_delivery(outcome);
   } else if (async_listener_ != nullptr) {
-    async_listener_->on_delivery(report);
+    async_listener_->on_delivery(outcome);
   }
 }
 

@@ -74,6 +74,8 @@ class KafkaProducer final : public RecordSink {
   // Re-produces a record (an rd_kafka_message_t) a retired instance gave back, with its key,
   // headers, partition and listener. Called on that instance's thread.
   void hand_over(const void* given_back);
+  // Tells a record's outcome to its sync listener, or else to the async listener.
+  void report(DeliveryListener* listener, const DeliveryReport& outcome);
 
   config::KafkaSettings settings_;
   std::atomic<std::shared_ptr<ProducerInstance>> current_;

@@ -245,10 +245,9 @@ bool DiskSpool::peek(Pending& out) {
       skip_rest_of(segment);
       continue;
     }
+    peeked_next_offset_ = next_offset;
     if (segment->is_done(cursor_ordinal_)) {  // delivered before a restart: not again
-      cursor_offset_ = next_offset;
-      ++cursor_ordinal_;
-      taken_records_.fetch_add(1, std::memory_order_release);
+      advance();
       continue;
     }
     if (auto decoded = decode(payload.value(), out.record); !decoded) {
@@ -256,13 +255,10 @@ bool DiskSpool::peek(Pending& out) {
                     cursor_ordinal_, decoded.error().message);
       unreadable_.fetch_add(1);
       segment->mark_done(cursor_ordinal_);
-      cursor_offset_ = next_offset;
-      ++cursor_ordinal_;
-      taken_records_.fetch_add(1, std::memory_order_release);
+      advance();
       continue;
     }
     out.ticket = make_ticket(segment->seq(), cursor_ordinal_);
-    peeked_next_offset_ = next_offset;
     return true;
   }
 }
