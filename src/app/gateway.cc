@@ -147,8 +147,12 @@ void Gateway::register_metrics() {
       out.counter("intake_records_failed_total", "Deliveries that failed after librdkafka's retries, by reason",
                   static_cast<double>(kafka.failed_by_reason[i].load()), "reason=\"" + std::string(reason) + "\"");
     }
-    out.counter("intake_records_handed_over_total", "Records moved to a new producer after a broker-set change",
+    out.counter("intake_records_handed_over_total",
+                "Records moved to a new producer after a broker-set change or a fatal producer error",
                 static_cast<double>(kafka.handed_over.load()));
+    out.counter("intake_kafka_fatal_recoveries_total",
+                "Fresh Kafka producers started after the idempotent producer hit a fatal error",
+                static_cast<double>(kafka.fatal_recoveries.load()));
     const auto& sink = sink_.counters();
     out.counter("intake_records_spooled_total", "Accepted records the disk spool took instead of Kafka",
                 static_cast<double>(sink.spooled.load()));

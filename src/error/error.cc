@@ -40,6 +40,11 @@ constexpr std::array<ErrorRow, static_cast<std::size_t>(ErrorCode::kCount_)> kEr
     {ErrorCode::kInternal, "internal_error", 500},
     {ErrorCode::kInvalidConfig, "invalid_config", 400},
     {ErrorCode::kUnauthorizedAdmin, "invalid_admin_token", 401},
+    {ErrorCode::kTopicNotFound, "topic_not_found", 404},
+    {ErrorCode::kPartitionNotFound, "partition_not_found", 404},
+    {ErrorCode::kKafkaNotAuthorized, "kafka_not_authorized", 403},
+    {ErrorCode::kRecordTooLarge, "record_too_large", 413},
+    {ErrorCode::kInvalidRecord, "invalid_record", 422},
 }};
 
 // Rows must sit at the index of their code so lookups are a plain index.

@@ -38,6 +38,12 @@ enum class ErrorCode : std::uint8_t {
   kInternal,
   kInvalidConfig,
   kUnauthorizedAdmin,
+  // Kafka refuses the record itself (kafka/error_class.h): resending it as it is cannot help.
+  kTopicNotFound,
+  kPartitionNotFound,
+  kKafkaNotAuthorized,
+  kRecordTooLarge,
+  kInvalidRecord,
   kCount_,  // not a code: the number of codes, keeps the table honest
 };
 

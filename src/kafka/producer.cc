@@ -3,12 +3,15 @@
 #include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
 
+#include <absl/container/flat_hash_map.h>
+
 #include <algorithm>
 #include <cstring>
 #include <set>
 #include <stdexcept>
 #include <thread>
 
+#include "kafka/error_class.h"
 #include "policy/topic_name.h"
 
 namespace intake::kafka {
@@ -44,19 +47,6 @@ void set_property(rd_kafka_conf_t* conf, const std::string& name, const std::str
   }
 }
 
-Error produce_error(rd_kafka_resp_err_t err) {
-  switch (err) {
-    case RD_KAFKA_RESP_ERR__QUEUE_FULL:
-      return make_error(ErrorCode::kBackpressure, "the gateway's Kafka queue is full; retry after a pause");
-    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
-      return make_error(ErrorCode::kPayloadTooLarge, "the record is larger than Kafka accepts");
-    case RD_KAFKA_RESP_ERR__FATAL:
-      return make_error(ErrorCode::kKafkaUnavailable, "the Kafka producer hit a fatal error; retry later");
-    default:
-      return make_error(ErrorCode::kKafkaUnavailable, std::string("Kafka refused the record: ") + rd_kafka_err2str(err));
-  }
-}
-
 // A record's librdkafka opaque: its sync listener, or its ticket tagged with the low bit (a
 // listener pointer is aligned, so its low bit is 0), or nothing.
 void* opaque_for(const OutgoingRecord& record) {
@@ -76,36 +66,16 @@ std::uint64_t ticket_of(void* opaque) {
   return (bits & 1u) != 0 ? static_cast<std::uint64_t>(bits >> 1) : 0;
 }
 
-FailureReason classify(rd_kafka_resp_err_t err) {
-  switch (err) {
-    case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
-    case RD_KAFKA_RESP_ERR__TIMED_OUT:
-    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
-      return FailureReason::kTimedOut;
-    case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
-    case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT:
-      return FailureReason::kPurged;
-    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
-    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
-      return FailureReason::kTooLarge;
-    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
-    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
-    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
-    case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
-      return FailureReason::kUnknownTopic;
-    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
-    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
-    case RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
-      return FailureReason::kNotAuthorized;
-    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
-    case RD_KAFKA_RESP_ERR_INVALID_MSG:
-    case RD_KAFKA_RESP_ERR__BAD_MSG:
-      return FailureReason::kInvalidRecord;
-    case RD_KAFKA_RESP_ERR__FATAL:
-      return FailureReason::kFatal;
-    default:
-      return FailureReason::kOther;
-  }
+// What the cluster's metadata said of the topics this producer uses: partition count, or -1
+// for a topic the cluster says does not exist. Immutable once published.
+using TopicPartitions = absl::flat_hash_map<std::string, std::int32_t>;
+
+constexpr auto kMetadataRefreshEvery = std::chrono::seconds(5);
+
+std::size_t record_bytes(const OutgoingRecord& record) {
+  std::size_t bytes = record.value.size() + record.key.size();
+  for (const auto& header : record.headers) bytes += header.name.size() + header.value.size();
+  return bytes;
 }
 
 // The OutgoingRecord a delivered-or-failed message was made from. `headers` holds the header
@@ -139,6 +109,10 @@ std::string_view failure_reason_name(FailureReason reason) {
   switch (reason) {
     case FailureReason::kTimedOut: return "timed_out";
     case FailureReason::kPurged: return "purged";
+    case FailureReason::kHandOverFailed: return "hand_over_failed";
+    case FailureReason::kBrokerUnavailable: return "broker_unavailable";
+    case FailureReason::kQueueFull: return "queue_full";
+    case FailureReason::kUnknownPartition: return "unknown_partition";
     case FailureReason::kTooLarge: return "too_large";
     case FailureReason::kUnknownTopic: return "unknown_topic";
     case FailureReason::kNotAuthorized: return "not_authorized";
@@ -153,8 +127,10 @@ std::string_view failure_reason_name(FailureReason reason) {
 // One librdkafka producer handle on one broker set, with the thread that serves it.
 class ProducerInstance {
  public:
-  ProducerInstance(KafkaProducer& owner, const config::KafkaSettings& settings, std::vector<std::string> brokers)
-      : owner_(owner), brokers_(std::move(brokers)) {
+  // `recovering`: started after a fatal error; not ready until it has reached a broker.
+  ProducerInstance(KafkaProducer& owner, const config::KafkaSettings& settings, std::vector<std::string> brokers,
+                   bool recovering)
+      : owner_(owner), brokers_(std::move(brokers)), brokers_up_(!recovering) {
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     // Defaults first so the YAML's kafka.properties can override them.
     set_property(conf, "enable.idempotence", "true");  // implies acks=all and in-order retries
@@ -169,6 +145,12 @@ class ProducerInstance {
     set_property(conf, "client.id", "intake");
     for (const auto& [name, value] : settings.properties) set_property(conf, name, value);
     set_property(conf, "bootstrap.servers", join(brokers_));
+    max_record_bytes_ = conf_integer(conf, "message.max.bytes");
+    // librdkafka turns the property's default (false) into true for a producer only later, in
+    // rd_kafka_new: what counts is whether the YAML set it.
+    for (const auto& [name, value] : settings.properties) {
+      if (name == "allow.auto.create.topics") auto_create_topics_ = value == "true";
+    }
     rd_kafka_conf_set_opaque(conf, this);
     rd_kafka_conf_set_dr_msg_cb(conf, &ProducerInstance::on_delivery);
     rd_kafka_conf_set_error_cb(conf, &ProducerInstance::on_error);
@@ -179,6 +161,7 @@ class ProducerInstance {
       rd_kafka_conf_destroy(conf);
       throw std::runtime_error(std::string("cannot create the Kafka producer: ") + errstr);
     }
+    topics_.store(std::make_shared<const TopicPartitions>());
     poller_ = std::thread([this] { poll_loop(); });
   }
 
@@ -189,6 +172,21 @@ class ProducerInstance {
   }
 
   Result<void> produce(const OutgoingRecord& record) {
+    const auto err = produce_raw(record);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return {};
+    return error_for(err, record);
+  }
+
+  // The client-facing error for `err` on `record`, naming the topic's partition count when
+  // metadata knows it.
+  Error error_for(rd_kafka_resp_err_t err, const OutgoingRecord& record) const {
+    if (err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
+      refresh_metadata_.store(true, std::memory_order_relaxed);
+    }
+    return kafka_error(err, {record.topic, record.partition, partition_count(record.topic)});
+  }
+
+  rd_kafka_resp_err_t produce_raw(const OutgoingRecord& record) {
     // librdkafka wants a NUL-terminated topic name; names are short (<= 249), so a stack copy.
     char topic[policy::kMaxTopicNameLength + 1];
     const std::size_t topic_length = std::min(record.topic.size(), policy::kMaxTopicNameLength);
@@ -208,19 +206,48 @@ class ProducerInstance {
         RD_KAFKA_V_KEY(record.key.empty() ? nullptr : record.key.data(), record.key.size()),
         RD_KAFKA_V_PARTITION(record.partition), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(opaque_for(record)),
         RD_KAFKA_V_END);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      if (headers != nullptr) rd_kafka_headers_destroy(headers);  // ours again when produce fails
-      return produce_error(err);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR && headers != nullptr) {
+      rd_kafka_headers_destroy(headers);  // ours again when produce fails
+    }
+    return err;
+  }
+
+  // See KafkaProducer::check.
+  Result<void> check(const OutgoingRecord& record) const {
+    if (max_record_bytes_ > 0 && record_bytes(record) > max_record_bytes_) {
+      return error_for(RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, record);
+    }
+    const auto topics = topics_.load(std::memory_order_acquire);
+    const auto known = topics->find(absl::string_view(record.topic.data(), record.topic.size()));
+    if (known == topics->end()) {
+      // A topic this producer has not asked about yet: learn it soon, for the next record.
+      refresh_metadata_.store(true, std::memory_order_relaxed);
+      return {};
+    }
+    if (known->second < 0) {
+      refresh_metadata_.store(true, std::memory_order_relaxed);  // it may have been created since
+      return kafka_error(RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, {record.topic, record.partition, -1});
+    }
+    if (record.partition >= known->second) {
+      return kafka_error(RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION, {record.topic, record.partition, known->second});
     }
     return {};
   }
 
   bool brokers_up() const { return brokers_up_.load(std::memory_order_relaxed); }
-  const std::vector<std::string>& brokers() const { return brokers_; }
+  bool fatal() const { return rd_kafka_fatal_error(handle_, nullptr, 0) != RD_KAFKA_RESP_ERR_NO_ERROR; }
+  bool retired() const { return retired_.load(); }
+  int outstanding() const { return rd_kafka_outq_len(handle_); }
+
+  std::vector<std::string> brokers() const {
+    std::lock_guard lock(brokers_mutex_);
+    return brokers_;
+  }
 
   // Adds brokers to the running handle. Control thread only.
   void add_brokers(const std::vector<std::string>& added) {
     rd_kafka_brokers_add(handle_, join(added).c_str());
+    std::lock_guard lock(brokers_mutex_);
     std::set<std::string> all(brokers_.begin(), brokers_.end());
     all.insert(added.begin(), added.end());
     brokers_.assign(all.begin(), all.end());
@@ -255,28 +282,88 @@ class ProducerInstance {
     return left;
   }
 
+  void simulate_fatal_error() {
+    rd_kafka_test_fatal_error(handle_, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, "simulated by a fault test");
+  }
+
  private:
+  static std::string conf_text(rd_kafka_conf_t* conf, const char* name) {
+    char value[64];
+    std::size_t size = sizeof(value);
+    if (rd_kafka_conf_get(conf, name, value, &size) != RD_KAFKA_CONF_OK) return {};
+    return value;
+  }
+  static std::size_t conf_integer(rd_kafka_conf_t* conf, const char* name) {
+    return static_cast<std::size_t>(std::strtoull(conf_text(conf, name).c_str(), nullptr, 10));
+  }
+
+  std::int32_t partition_count(std::string_view topic) const {
+    const auto topics = topics_.load(std::memory_order_acquire);
+    const auto known = topics->find(absl::string_view(topic.data(), topic.size()));
+    return known == topics->end() ? -1 : known->second;
+  }
+
+  // Asks the cluster about the topics this producer has used (librdkafka's "locally known"
+  // topics) and publishes their partition counts; a topic the cluster does not have is kept
+  // as -1. Also refreshes librdkafka's own view, so a topic created later is seen.
+  void refresh_topics() {
+    const struct rd_kafka_metadata* metadata = nullptr;
+    if (rd_kafka_metadata(handle_, 0, nullptr, &metadata, 1000) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+    auto topics = std::make_shared<TopicPartitions>();
+    for (int i = 0; i < metadata->topic_cnt; ++i) {
+      const auto& topic = metadata->topics[i];
+      if (topic.err == RD_KAFKA_RESP_ERR_NO_ERROR && topic.partition_cnt > 0) {
+        (*topics)[topic.topic] = topic.partition_cnt;
+      } else if (topic.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART && !auto_create_topics_) {
+        // Only then is "not in the metadata" an answer: this informational request never
+        // creates topics, while the first produce to one does when auto-creation is on.
+        (*topics)[topic.topic] = -1;
+      }
+    }
+    rd_kafka_metadata_destroy(metadata);
+    topics_.store(std::shared_ptr<const TopicPartitions>(std::move(topics)), std::memory_order_release);
+  }
+
   void poll_loop() {
     using Clock = std::chrono::steady_clock;
     auto next_probe = Clock::now();
+    auto next_refresh = Clock::now() + std::chrono::milliseconds(200);
+    auto last_refresh = Clock::now();
     bool inflight_purged = false;
     while (!stop_polling_.load(std::memory_order_relaxed)) {
       rd_kafka_poll(handle_, 100);
-      if (retired_.load() && !inflight_purged && Clock::now() >= retire_deadline_) {
-        // In-flight records had their grace: give them (and anything enqueued during the
-        // swap) to the current producer. They may arrive twice; they are not lost.
-        rd_kafka_purge(handle_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-        inflight_purged = true;
+      if (retired_.load()) {
+        if (!inflight_purged && Clock::now() >= retire_deadline_) {
+          // In-flight records had their grace: give them (and anything enqueued during the
+          // swap) to the current producer. They may arrive twice; they are not lost.
+          rd_kafka_purge(handle_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+          inflight_purged = true;
+        }
+        continue;
+      }
+      if (fatal()) {
+        owner_.replace_after_fatal(this);
+        continue;
       }
       // After "all brokers down" nothing tells us they are back unless we ask: probe metadata.
-      if (!brokers_up_.load(std::memory_order_relaxed) && !retired_.load() && Clock::now() >= next_probe) {
+      if (!brokers_up_.load(std::memory_order_relaxed) && Clock::now() >= next_probe) {
         const struct rd_kafka_metadata* metadata = nullptr;
         if (rd_kafka_metadata(handle_, 0, nullptr, &metadata, 500) == RD_KAFKA_RESP_ERR_NO_ERROR) {
           rd_kafka_metadata_destroy(metadata);
           brokers_up_.store(true, std::memory_order_relaxed);
-          spdlog::info("kafka: brokers reachable again ({})", join(brokers_));
+          spdlog::info("kafka: brokers reachable ({})", join(brokers()));
         }
         next_probe = Clock::now() + std::chrono::seconds(1);
+      }
+      // Every few seconds, or soon after a record named a topic or partition metadata lacks
+      // (at most every 250 ms, so unknown topics cannot turn this into a metadata storm).
+      const auto now = Clock::now();
+      if (brokers_up_.load(std::memory_order_relaxed) &&
+          (now >= next_refresh || (now >= last_refresh + std::chrono::milliseconds(250) &&
+                                   refresh_metadata_.exchange(false, std::memory_order_relaxed)))) {
+        refresh_topics();
+        last_refresh = Clock::now();
+        next_refresh = last_refresh + kMetadataRefreshEvery;
       }
     }
   }
@@ -296,12 +383,17 @@ class ProducerInstance {
       }
       return;
     }
+    // librdkafka may report the records of a fatally failed handle before its error event:
+    // replace it first, so they are handed over rather than reported.
+    if (!self->stopping_.load() && !self->retired_.load() && self->fatal()) owner.replace_after_fatal(self);
     // A retired producer gives its records to the current one; a stopping one reports them.
     if (self->retired_.load() && !self->stopping_.load()) {
       owner.hand_over(message);
       return;
     }
-    const FailureReason reason = classify(message->err);
+    FailureReason reason = classify_kafka_error(message->err).reason;
+    // Only shutdown purges wait on disk for the next start; any other purge is run-time.
+    if (reason == FailureReason::kPurged && !self->stopping_.load()) reason = FailureReason::kHandOverFailed;
     const auto failed = owner.counters_.failed.fetch_add(1, std::memory_order_relaxed) + 1;
     owner.counters_.failed_by_reason[static_cast<std::size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
     // Log the first failures and then a sample, so a broker outage cannot flood the log.
@@ -311,14 +403,7 @@ class ProducerInstance {
     }
     std::vector<RecordHeader> headers;
     const OutgoingRecord record = record_of(message, headers);
-    owner.report(listener, {false,
-                            -1,
-                            -1,
-                            Error{ErrorCode::kDeliveryFailed,
-                                  std::string("Kafka did not take the record: ") + rd_kafka_err2str(message->err)},
-                            reason,
-                            ticket,
-                            &record});
+    owner.report(listener, {false, -1, -1, self->error_for(message->err, record), reason, ticket, &record});
   }
 
   static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
@@ -329,6 +414,7 @@ class ProducerInstance {
       char fatal_reason[512];
       const auto fatal = rd_kafka_fatal_error(rk, fatal_reason, sizeof(fatal_reason));
       spdlog::critical("kafka: fatal producer error {}: {}", rd_kafka_err2name(fatal), fatal_reason);
+      if (!self->stopping_.load()) self->owner_.replace_after_fatal(self);
       return;
     }
     if (!self->retired_.load()) spdlog::warn("kafka: {}: {}", rd_kafka_err2name(code), reason);
@@ -348,8 +434,13 @@ class ProducerInstance {
   }
 
   KafkaProducer& owner_;
-  std::vector<std::string> brokers_;  // control thread only
+  mutable std::mutex brokers_mutex_;  // brokers_: written by the control thread, read anywhere
+  std::vector<std::string> brokers_;
   rd_kafka_t* handle_ = nullptr;
+  std::size_t max_record_bytes_ = 0;  // the producer's message.max.bytes
+  bool auto_create_topics_ = true;    // allow.auto.create.topics: a first write creates a topic
+  std::atomic<std::shared_ptr<const TopicPartitions>> topics_;
+  mutable std::atomic<bool> refresh_metadata_{false};
   std::thread poller_;
   std::atomic<bool> stop_polling_{false};
   std::atomic<bool> brokers_up_{true};
@@ -361,13 +452,14 @@ class ProducerInstance {
 KafkaProducer::KafkaProducer(const config::KafkaSettings& settings) : settings_(settings) {
   auto brokers = split_brokers(settings_.bootstrap_servers);
   if (brokers.empty()) throw std::runtime_error("kafka.bootstrap_servers lists no broker");
-  current_.store(start_instance(brokers));
+  current_.store(start_instance(brokers, false));
 }
 
 KafkaProducer::~KafkaProducer() { stop(); }
 
-std::shared_ptr<ProducerInstance> KafkaProducer::start_instance(const std::vector<std::string>& brokers) {
-  auto instance = std::make_shared<ProducerInstance>(*this, settings_, brokers);
+std::shared_ptr<ProducerInstance> KafkaProducer::start_instance(const std::vector<std::string>& brokers,
+                                                                bool recovering) {
+  auto instance = std::make_shared<ProducerInstance>(*this, settings_, brokers, recovering);
   counters_.producers_started.fetch_add(1, std::memory_order_relaxed);
   return instance;
 }
@@ -385,8 +477,42 @@ Result<void> KafkaProducer::enqueue(const OutgoingRecord& record) {
   return produced;
 }
 
+Result<void> KafkaProducer::check(const OutgoingRecord& record) const {
+  return current_.load(std::memory_order_acquire)->check(record);
+}
+
 bool KafkaProducer::ready() const {
   return !stopping_.load(std::memory_order_relaxed) && current_.load(std::memory_order_acquire)->brokers_up();
+}
+
+void KafkaProducer::simulate_fatal_error() { current_.load(std::memory_order_acquire)->simulate_fatal_error(); }
+
+void KafkaProducer::replace_after_fatal(ProducerInstance* failed) {
+  // stop() holds control_mutex_ while it joins this very thread: never wait for it blindly.
+  std::unique_lock lock(control_mutex_, std::defer_lock);
+  while (!lock.try_lock()) {
+    if (stopping_.load()) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (stopping_.load() || stopped_) return;
+  const auto current = current_.load();
+  if (current.get() != failed || failed->retired()) return;
+  const auto brokers = current->brokers();
+  std::shared_ptr<ProducerInstance> next;
+  try {
+    next = start_instance(brokers, true);
+  } catch (const std::exception& e) {
+    spdlog::error("kafka: cannot start a fresh producer after a fatal error: {}; records wait for the next try",
+                  e.what());
+    return;
+  }
+  counters_.fatal_recoveries.fetch_add(1, std::memory_order_relaxed);
+  spdlog::warn("kafka: the producer had a fatal error; started a fresh one on {} and handing its {} records over "
+               "(not ready until it reaches a broker)",
+               join(brokers), failed->outstanding());
+  current_.store(next, std::memory_order_release);
+  current->retire(std::chrono::milliseconds(0));
+  retired_.push_back(current);
 }
 
 void KafkaProducer::hand_over(const void* given_back) {
@@ -395,16 +521,24 @@ void KafkaProducer::hand_over(const void* given_back) {
   // The partition librdkafka chose (or the client named) is kept, so per-partition order holds
   // when the new producer talks to the same cluster. Listener and ticket travel along.
   const OutgoingRecord record = record_of(message, headers);
-  auto produced = current_.load(std::memory_order_acquire)->produce(record);
-  if (produced) {
+  const auto current = current_.load(std::memory_order_acquire);
+  const auto err = current->produce_raw(record);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     counters_.handed_over.fetch_add(1, std::memory_order_relaxed);
     return;
   }
+  // Not taken now (e.g. the new producer's queue is full): a run-time failure, so a spool
+  // keeps the record at once. Kafka refusing it for good stays a permanent failure.
+  FailureReason reason = classify_kafka_error(err).reason;
+  if (retriable(reason)) reason = FailureReason::kHandOverFailed;
   const auto failed = counters_.failed.fetch_add(1, std::memory_order_relaxed) + 1;
-  counters_.failed_by_reason[static_cast<std::size_t>(FailureReason::kPurged)].fetch_add(1, std::memory_order_relaxed);
-  spdlog::error("kafka: could not hand a record for '{}' over to the new producer: {} ({} failed so far)", record.topic,
-                produced.error().message, failed);
-  report(record.listener, {false, -1, -1, produced.error(), FailureReason::kPurged, record.ticket, &record});
+  counters_.failed_by_reason[static_cast<std::size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
+  const Error error = current->error_for(err, record);
+  if (failed <= 10 || failed % 1000 == 0) {
+    spdlog::error("kafka: could not hand a record for '{}' over to the new producer: {} ({} failed so far)",
+                  record.topic, error.message, failed);
+  }
+  report(record.listener, {false, -1, -1, error, reason, record.ticket, &record});
 }
 
 void KafkaProducer::report(DeliveryListener* listener, const DeliveryReport& outcome) {
@@ -426,7 +560,8 @@ void KafkaProducer::set_brokers(const std::vector<std::string>& wanted_list) {
   }
   const std::set<std::string> wanted(wanted_list.begin(), wanted_list.end());
   const auto current = current_.load();
-  const std::set<std::string> have(current->brokers().begin(), current->brokers().end());
+  const auto current_brokers = current->brokers();
+  const std::set<std::string> have(current_brokers.begin(), current_brokers.end());
   if (wanted == have) return;
   if (std::includes(wanted.begin(), wanted.end(), have.begin(), have.end())) {
     std::vector<std::string> added;
@@ -437,10 +572,10 @@ void KafkaProducer::set_brokers(const std::vector<std::string>& wanted_list) {
   }
   const std::vector<std::string> next_brokers(wanted.begin(), wanted.end());
   spdlog::info("kafka: broker set changed from {} to {}: starting a new producer, draining the old one",
-               join(current->brokers()), join(next_brokers));
+               join(current_brokers), join(next_brokers));
   std::shared_ptr<ProducerInstance> next;
   try {
-    next = start_instance(next_brokers);
+    next = start_instance(next_brokers, false);
   } catch (const std::exception& e) {
     spdlog::error("kafka: cannot start a producer on {}: {}; keeping the current one", join(next_brokers), e.what());
     return;

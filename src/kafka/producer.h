@@ -9,6 +9,11 @@
 //    too (they may then arrive twice: at-least-once, never lost). Retired producers are
 //    destroyed on their own thread once drained.
 //
+// A fatal error of the idempotent producer (a broken sequence, a fenced producer id) cannot be
+// undone on its handle: the producer starts a fresh instance on the same brokers, retires the
+// failed one (its records are handed over as above) and is not ready until the new one has
+// reached a broker. Counted in fatal_recoveries, logged once per recovery.
+//
 // Threads: enqueue() from any thread, lock-free apart from librdkafka's own queue lock.
 // set_brokers() and stop() from one control thread. Each producer instance has one poller
 // thread serving delivery reports; stop() ends them after flushing.
@@ -34,6 +39,7 @@ struct ProducerCounters {
   std::atomic<std::uint64_t> failed{0};       // delivery failed after librdkafka's retries
   std::atomic<std::uint64_t> handed_over{0};  // moved from a retired producer to the current one
   std::atomic<std::uint64_t> producers_started{0};
+  std::atomic<std::uint64_t> fatal_recoveries{0};  // fresh producers started after a fatal error
   std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(FailureReason::kCount_)> failed_by_reason{};
 };
 
@@ -48,7 +54,15 @@ class KafkaProducer final : public RecordSink {
   KafkaProducer& operator=(const KafkaProducer&) = delete;
 
   Result<void> enqueue(const OutgoingRecord& record) override;
+  // Size against the producer's message.max.bytes; an explicit partition against the topic's
+  // partition count, and the topic against the ones the cluster said do not exist, from the
+  // metadata the current producer refreshed last (every few seconds).
+  Result<void> check(const OutgoingRecord& record) const override;
   bool ready() const override;
+
+  // Raises a fatal idempotence error on the current producer, as the broker would (librdkafka's
+  // rd_kafka_test_fatal_error), so fault tests can exercise the recovery. Not used in serving.
+  void simulate_fatal_error();
 
   // Applies a new broker set ("host:port" each). Empty = keep the current set (a registry
   // that momentarily lists no broker must not strand the producer). Never blocks on Kafka.
@@ -70,7 +84,11 @@ class KafkaProducer final : public RecordSink {
 
  private:
   friend class ProducerInstance;
-  std::shared_ptr<ProducerInstance> start_instance(const std::vector<std::string>& brokers);
+  std::shared_ptr<ProducerInstance> start_instance(const std::vector<std::string>& brokers, bool recovering);
+  // Called on a failed instance's own thread once it has a fatal error: starts a fresh instance
+  // on its brokers and retires the failed one. No-op while stopping or once `failed` is no
+  // longer current. Never blocks on stop() (which joins that thread).
+  void replace_after_fatal(ProducerInstance* failed);
   // Re-produces a record (an rd_kafka_message_t) a retired instance gave back, with its key,
   // headers, partition and listener. Called on that instance's thread.
   void hand_over(const void* given_back);
@@ -82,7 +100,8 @@ class KafkaProducer final : public RecordSink {
   std::atomic<bool> stopping_{false};
   DeliveryListener* async_listener_ = nullptr;
   ProducerCounters counters_;
-  mutable std::mutex control_mutex_;  // set_brokers/stop/brokers; never taken by enqueue
+  // set_brokers/stop/brokers/replace_after_fatal; never taken by enqueue.
+  mutable std::mutex control_mutex_;
   std::vector<std::shared_ptr<ProducerInstance>> retired_;
   std::uint64_t undelivered_at_stop_ = 0;
   bool stopped_ = false;

@@ -12,34 +12,31 @@ namespace intake::kafka {
 
 struct OutgoingRecord;
 
-// Why Kafka did not take a record, after librdkafka's own retries. Counted per reason.
+// Why Kafka did not take a record, after librdkafka's own retries. Counted per reason; which
+// librdkafka error becomes which reason is one table in kafka/error_class.cc.
 enum class FailureReason : std::uint8_t {
-  kTimedOut,       // message.timeout.ms passed (typically: no broker for that long)
-  kPurged,         // given up at shutdown or when its producer was replaced
-  kTooLarge,       // the broker's message.max.bytes is smaller
-  kUnknownTopic,   // the topic does not exist and is not auto-created
-  kNotAuthorized,  // the broker's ACLs refuse the producer
-  kInvalidRecord,  // the broker says the record is malformed
-  kFatal,          // the idempotent producer hit a fatal error
-  kOther,
+  // Transient: the same record can succeed later, so it is retried (or spooled).
+  kTimedOut,           // message.timeout.ms passed (typically: no broker for that long)
+  kPurged,             // given up at shutdown: a spooled record stays on disk for the next start
+  kHandOverFailed,     // its producer was replaced and the new one could not take it (queue full)
+  kBrokerUnavailable,  // transport, leader or replica trouble that librdkafka gave up on
+  kQueueFull,          // the producer's queue bound
+  kFatal,              // the idempotent producer hit a fatal error; a fresh producer can take it
+  // Permanent: Kafka refuses the record as it is; it is never retried, only quarantined.
+  kTooLarge,          // the broker's or producer's message.max.bytes is smaller
+  kUnknownTopic,      // the topic does not exist and is not auto-created
+  kUnknownPartition,  // the partition the client named does not exist
+  kNotAuthorized,     // the broker's ACLs refuse the producer
+  kInvalidRecord,     // the broker says the record is malformed, or an argument is invalid
+  kOther,             // an error the table does not know: treated as permanent (see error_class.h)
   kCount_,
 };
 
 // Stable snake_case name for logs and metrics.
 std::string_view failure_reason_name(FailureReason reason);
 
-// True iff producing the same record again later can succeed.
-inline bool retriable(FailureReason reason) {
-  switch (reason) {
-    case FailureReason::kTooLarge:
-    case FailureReason::kUnknownTopic:
-    case FailureReason::kNotAuthorized:
-    case FailureReason::kInvalidRecord:
-      return false;
-    default:
-      return true;
-  }
-}
+// True iff producing the same record again later can succeed (a transient failure).
+inline bool retriable(FailureReason reason) { return reason < FailureReason::kTooLarge; }
 
 // The outcome of one record, reported once it is known.
 struct DeliveryReport {
@@ -85,10 +82,17 @@ class RecordSink {
   virtual ~RecordSink() = default;
 
   // Hands the record to the producer without blocking. Success means the producer owns it and
-  // will deliver it or report the failure (to `listener`, if any). Errors: backpressure (queue
-  // full), kafka_unavailable (no broker reachable), shutting_down; the listener is then not
+  // will deliver it or report the failure (to `listener`, if any). Errors: transient ones
+  // (backpressure, kafka_unavailable, shutting_down) and permanent ones (topic_not_found,
+  // partition_not_found, record_too_large, ...: kafka/error_class.h); the listener is then not
   // called.
   virtual Result<void> enqueue(const OutgoingRecord& record) = 0;
+
+  // What can be known without producing: a permanent refusal Kafka would give this record
+  // (too large for message.max.bytes, a partition or topic the cluster's metadata says does not
+  // exist). Lets a spool refuse a record before its 2xx instead of quarantining it after.
+  // Success means "nothing known against it", not a promise.
+  virtual Result<void> check(const OutgoingRecord& /*record*/) const { return {}; }
 
   // True while at least one broker is reachable (readiness).
   virtual bool ready() const = 0;

@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
+
+#include "kafka/error_class.h"
 
 namespace intake::spool {
 
@@ -24,6 +27,9 @@ void SpoolingSink::stop_feeding() {
 }
 
 Result<void> SpoolingSink::spool_record(const kafka::OutgoingRecord& record) {
+  // A record Kafka is known to refuse is refused now, before its 2xx: spooling it would only
+  // quarantine it later.
+  if (auto refused = kafka_.check(record); !refused) return refused;
   auto ticket = spool_->append(record);
   if (!ticket) return std::move(ticket).error();
   counters_.spooled.fetch_add(1, std::memory_order_relaxed);
@@ -39,6 +45,8 @@ Result<void> SpoolingSink::enqueue(const kafka::OutgoingRecord& record) {
   }
   auto direct = kafka_.enqueue(record);
   if (direct) return direct;
+  // Only "not now" goes to disk; "never" (partition_not_found, record_too_large, ...) and
+  // shutting_down are the client's answer.
   const auto code = direct.error().code;
   if (code != ErrorCode::kBackpressure && code != ErrorCode::kKafkaUnavailable) return direct;
   return spool_record(record);
@@ -63,7 +71,8 @@ void SpoolingSink::on_delivery(const kafka::DeliveryReport& report) {
     return;
   }
   if (report.ticket != 0 && report.reason == kafka::FailureReason::kPurged) {
-    // Shutdown: it is already on disk and not done, so the next start sends it.
+    // Shutdown purge: it is already on disk and not done, so the next start sends it. Any
+    // run-time failure (kHandOverFailed, timed out, ...) is spooled again below, at once.
     return;
   }
   kafka::OutgoingRecord again = record;
@@ -85,6 +94,11 @@ void SpoolingSink::on_delivery(const kafka::DeliveryReport& report) {
 }
 
 void SpoolingSink::feed_loop() {
+  // Transient refusals back off (doubling, reset by the next success); a permanent one is
+  // quarantined at once so the records behind it move on.
+  constexpr auto kFirstBackoff = 100ms;
+  constexpr auto kMaxBackoff = 2000ms;
+  auto backoff = kFirstBackoff;
   DiskSpool::Pending pending;
   while (!stopping_.load()) {
     spool_->maintain();
@@ -106,25 +120,25 @@ void SpoolingSink::feed_loop() {
     if (produced) {
       spool_->advance();
       counters_.replayed.fetch_add(1, std::memory_order_relaxed);
+      backoff = kFirstBackoff;
       continue;
     }
-    switch (produced.error().code) {
-      case ErrorCode::kBackpressure:
-        spool_->pause(5ms);  // the queue drains at Kafka's pace
-        break;
-      case ErrorCode::kKafkaUnavailable:
-        spool_->pause(100ms);
-        break;
-      case ErrorCode::kShuttingDown:
-        return;
-      default:
-        // Kafka refuses this record as it is (e.g. larger than it accepts): keep it aside.
-        spool_->quarantine(record, produced.error().message);
-        counters_.quarantined.fetch_add(1, std::memory_order_relaxed);
-        spool_->advance();
-        spool_->done(pending.ticket);
-        break;
+    const auto code = produced.error().code;
+    if (code == ErrorCode::kShuttingDown) return;
+    if (code == ErrorCode::kBackpressure) {
+      spool_->pause(5ms);  // the queue drains at Kafka's pace
+      continue;
     }
+    if (kafka::transient_code(code)) {
+      spool_->pause(backoff);
+      backoff = std::min(backoff * 2, kMaxBackoff);
+      continue;
+    }
+    // Kafka refuses this record as it is (no such partition, too large, ...): keep it aside.
+    spool_->quarantine(record, produced.error().message);
+    counters_.quarantined.fetch_add(1, std::memory_order_relaxed);
+    spool_->advance();
+    spool_->done(pending.ticket);
   }
 }
 

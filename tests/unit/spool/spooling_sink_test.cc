@@ -31,8 +31,16 @@ class FakeKafka final : public kafka::RecordSink {
   Result<void> enqueue(const kafka::OutgoingRecord& record) override {
     if (!up) return make_error(ErrorCode::kKafkaUnavailable, "down");
     if (full) return make_error(ErrorCode::kBackpressure, "full");
+    if (record.partition >= partitions) return make_error(ErrorCode::kPartitionNotFound, "no such partition");
     std::lock_guard lock(mutex);
     taken.push_back({std::string(record.value), record.ticket});
+    return {};
+  }
+  // Like the producer: knows a partition is missing only once it has the topic's metadata.
+  Result<void> check(const kafka::OutgoingRecord& record) const override {
+    if (metadata_known && record.partition >= partitions) {
+      return make_error(ErrorCode::kPartitionNotFound, "no such partition");
+    }
     return {};
   }
   bool ready() const override { return up; }
@@ -42,6 +50,8 @@ class FakeKafka final : public kafka::RecordSink {
   }
   std::atomic<bool> up{true};
   std::atomic<bool> full{false};
+  std::atomic<int> partitions{3};
+  std::atomic<bool> metadata_known{false};
   mutable std::mutex mutex;
   std::vector<Taken> taken;
 };
@@ -55,8 +65,8 @@ class SpoolingSinkTest : public ::testing::Test {
     settings.segment_bytes = 64 * 1024;
     return settings;
   }
-  static kafka::OutgoingRecord record(std::string_view value) {
-    return kafka::OutgoingRecord{.topic = "t", .key = {}, .value = value, .partition = -1, .headers = {},
+  static kafka::OutgoingRecord record(std::string_view value, std::int32_t partition = -1) {
+    return kafka::OutgoingRecord{.topic = "t", .key = {}, .value = value, .partition = partition, .headers = {},
                                  .listener = nullptr};
   }
   static std::vector<std::string> values(const std::vector<FakeKafka::Taken>& taken) {
@@ -185,6 +195,84 @@ TEST_F(SpoolingSinkTest, ASpooledRecordPurgedAtShutdownIsSentAfterTheRestart) {
   sink.start();
   ASSERT_TRUE(eventually([&] { return kafka.snapshot().size() == 1; }, 5s));
   EXPECT_EQ(kafka.snapshot()[0].value, "in-flight");
+}
+
+TEST_F(SpoolingSinkTest, FallbackAnswersAPermanentRefusalAndSpoolsNothing) {
+  DiskSpool spool(settings());
+  SpoolingSink sink(kafka, &spool, Mode::kFallback);
+  sink.start();
+  auto refused = sink.enqueue(record("poison", 9999));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kPartitionNotFound);
+  EXPECT_EQ(spool.stats().appended, 0u);
+  ASSERT_TRUE(sink.enqueue(record("fine", 1)));
+  EXPECT_EQ(values(kafka.snapshot()), (std::vector<std::string>{"fine"}));
+}
+
+TEST_F(SpoolingSinkTest, ARecordKafkaIsKnownToRefuseIsRefusedBeforeItIsSpooled) {
+  DiskSpool spool(settings());
+  SpoolingSink sink(kafka, &spool, Mode::kWriteAhead);
+  kafka.metadata_known = true;
+  auto refused = sink.enqueue(record("poison", 3));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kPartitionNotFound);
+  EXPECT_EQ(spool.stats().appended, 0u);
+  // Fallback while Kafka is down checks too: the record would only be quarantined later.
+  SpoolingSink fallback(kafka, &spool, Mode::kFallback);
+  kafka.up = false;
+  refused = fallback.enqueue(record("poison", 3));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kPartitionNotFound);
+  EXPECT_EQ(spool.stats().appended, 0u);
+}
+
+TEST_F(SpoolingSinkTest, APoisonRecordInTheSpoolIsQuarantinedAndTheRecordsBehindItFlow) {
+  DiskSpool spool(settings());
+  SpoolingSink sink(kafka, &spool, Mode::kWriteAhead);
+  // Spooled before metadata said the partition is missing, so only the feeder finds out.
+  ASSERT_TRUE(sink.enqueue(record("before", 0)));
+  ASSERT_TRUE(sink.enqueue(record("poison", 9999)));
+  for (const char* value : {"after-1", "after-2", "after-3"}) ASSERT_TRUE(sink.enqueue(record(value)));
+  sink.start();
+  ASSERT_TRUE(eventually([&] { return kafka.snapshot().size() == 4; }, 5s));
+  EXPECT_EQ(values(kafka.snapshot()), (std::vector<std::string>{"before", "after-1", "after-2", "after-3"}));
+  EXPECT_EQ(sink.counters().quarantined.load(), 1u);
+  EXPECT_EQ(spool.stats().quarantined, 1u);
+  EXPECT_TRUE(fs::exists(dir.path() + "/rejected/0000000001.log"));
+}
+
+TEST_F(SpoolingSinkTest, APoisonRecordAlreadyOnDiskAtStartDoesNotBlockTheRest) {
+  {
+    DiskSpool spool(settings());
+    SpoolingSink sink(kafka, &spool, Mode::kWriteAhead);  // not started: nothing is fed
+    ASSERT_TRUE(sink.enqueue(record("poison", 9999)));
+    ASSERT_TRUE(sink.enqueue(record("next")));
+  }
+  DiskSpool spool(settings());
+  EXPECT_EQ(spool.stats().recovered, 2u);
+  SpoolingSink sink(kafka, &spool, Mode::kWriteAhead);
+  sink.start();
+  ASSERT_TRUE(eventually([&] { return kafka.snapshot().size() == 1; }, 5s));
+  EXPECT_EQ(kafka.snapshot()[0].value, "next");
+  EXPECT_EQ(sink.counters().quarantined.load(), 1u);
+}
+
+TEST_F(SpoolingSinkTest, ARecordAHandOverCouldNotPlaceIsSpooledAgainAtOnce) {
+  DiskSpool spool(settings());
+  SpoolingSink sink(kafka, &spool, Mode::kWriteAhead);
+  ASSERT_TRUE(sink.enqueue(record("handed")));
+  sink.start();
+  ASSERT_TRUE(eventually([&] { return kafka.snapshot().size() == 1; }, 5s));
+  const auto ticket = kafka.snapshot()[0].ticket;
+  const auto failed = record("handed");
+  // A run-time purge (the new producer's queue was full), not a shutdown: sent again now,
+  // not at the next start.
+  sink.on_delivery(kafka::DeliveryReport{false, -1, -1, {ErrorCode::kKafkaUnavailable, "hand-over failed"},
+                                         kafka::FailureReason::kHandOverFailed, ticket, &failed});
+  EXPECT_EQ(sink.counters().respooled.load(), 1u);
+  ASSERT_TRUE(eventually([&] { return kafka.snapshot().size() == 2; }, 5s));
+  EXPECT_EQ(kafka.snapshot()[1].value, "handed");
+  EXPECT_NE(kafka.snapshot()[1].ticket, ticket);
 }
 
 TEST_F(SpoolingSinkTest, WithoutASpoolFailedAsyncRecordsAreCountedAsLost) {
