@@ -8,6 +8,7 @@
 #include "gateway_process.h"
 #include "gateway_yaml.h"
 #include "http_client.h"
+#include "metrics_text.h"
 #include "temp_dir.h"
 
 namespace intake {
@@ -15,11 +16,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-double metric(const std::string& exposition, const std::string& name) {
-  const auto at = exposition.find("\n" + name + " ");
-  if (at == std::string::npos) return -1;
-  return std::stod(exposition.substr(at + name.size() + 2));
-}
+using testing::metric_value;
 
 TEST(Spool, AcceptsWhileKafkaIsUnreachableUntilFullThenAnswers507) {
   testing::TempDir spool("intake-spool-full");
@@ -57,11 +54,11 @@ TEST(Spool, AcceptsWhileKafkaIsUnreachableUntilFullThenAnswers507) {
   const auto metrics = testing::http_request("127.0.0.1", yaml.port, "GET", "/metrics");
   EXPECT_EQ(metrics.status, 200);
   EXPECT_NE(metrics.header("content-type").find("text/plain"), std::string::npos);
-  EXPECT_GE(metric(metrics.body, "intake_records_spooled_total"), 50);
-  EXPECT_GT(metric(metrics.body, "intake_spool_bytes"), 900 * 1024);
-  EXPECT_LE(metric(metrics.body, "intake_spool_bytes"), 1024 * 1024);
-  EXPECT_EQ(metric(metrics.body, "intake_ready"), 0);
-  EXPECT_EQ(metric(metrics.body, "intake_records_lost_total"), 0);
+  EXPECT_GE(metric_value(metrics.body, "intake_records_spooled_total"), 50);
+  EXPECT_GT(metric_value(metrics.body, "intake_spool_bytes"), 900 * 1024);
+  EXPECT_LE(metric_value(metrics.body, "intake_spool_bytes"), 1024 * 1024);
+  EXPECT_EQ(metric_value(metrics.body, "intake_ready"), 0);
+  EXPECT_EQ(metric_value(metrics.body, "intake_records_lost_total"), 0);
   // Kafka never came: on SIGTERM what the producer held goes to the spool too, nothing is lost.
   EXPECT_EQ(gateway.stop(SIGTERM), 0) << gateway.log_tail();
 }

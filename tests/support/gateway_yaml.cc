@@ -12,7 +12,15 @@ namespace intake::testing {
 std::string GatewayYaml::render() const {
   std::string yaml = "server: {listen: \"127.0.0.1:" + std::to_string(port) + "\", threads: 2}\n";
   yaml += "kafka: {bootstrap_servers: \"" + bootstrap + "\", shutdown_flush_ms: " + std::to_string(shutdown_flush_ms) +
-          ", drain_grace_ms: " + std::to_string(drain_grace_ms) + "}\n";
+          ", drain_grace_ms: " + std::to_string(drain_grace_ms);
+  if (!kafka_properties.empty()) {
+    yaml += ", properties: {";
+    for (std::size_t i = 0; i < kafka_properties.size(); ++i) {
+      yaml += (i ? ", \"" : "\"") + kafka_properties[i].first + "\": \"" + kafka_properties[i].second + "\"";
+    }
+    yaml += "}";
+  }
+  yaml += "}\n";
   if (!spool_dir.empty()) {
     yaml += "spool: {dir: \"" + spool_dir + "\", mode: " + spool_mode + ", fsync: " + spool_fsync;
     if (spool_max_bytes > 0) yaml += ", max_bytes: " + std::to_string(spool_max_bytes);

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace intake::testing {
@@ -31,6 +32,8 @@ struct GatewayYaml {
   std::uint64_t spool_max_bytes = 0;    // 0 = the default
   std::uint64_t spool_segment_bytes = 0;
   std::vector<YamlKey> keys;
+  // kafka.properties: passed to librdkafka as they are.
+  std::vector<std::pair<std::string, std::string>> kafka_properties;
 
   std::string render() const;
 };
