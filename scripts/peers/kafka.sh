@@ -6,6 +6,7 @@
 #   kafka.sh start     fresh storage, start, wait until a metadata request answers, write the env file
 #   kafka.sh stop      stop exactly the pid we started, remove the env file
 #   kafka.sh kill      SIGKILL it, as a crash would; KAFKA_KEEP_DATA=1 kafka.sh start restarts on its data
+#   kafka.sh pause     SIGSTOP it (a hung broker); kafka.sh resume sends SIGCONT
 #   kafka.sh status    exit 0 iff our broker runs and answers metadata requests
 #   kafka.sh env       print the env file (INTAKE_KAFKA_BOOTSTRAP=127.0.0.1:<port>)
 #
@@ -231,6 +232,20 @@ cmd_kill() {
     while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
   fi
   rm -f "$PIDFILE" "$ENV_FILE"
+}
+
+# pause/resume: SIGSTOP/SIGCONT, a broker that hangs with its connections open (nothing is
+# refused, nothing is answered) — the fault that only timeouts reveal.
+cmd_pause() {
+  pid_alive "$PIDFILE" || die "$KAFKA_INSTANCE is not running"
+  log "pausing $KAFKA_INSTANCE (pid $(cat "$PIDFILE")) with SIGSTOP"
+  kill -STOP "$(cat "$PIDFILE")"
+}
+
+cmd_resume() {
+  pid_alive "$PIDFILE" || die "$KAFKA_INSTANCE is not running"
+  log "resuming $KAFKA_INSTANCE (pid $(cat "$PIDFILE")) with SIGCONT"
+  kill -CONT "$(cat "$PIDFILE")"
 }
 
 cmd_status() {

@@ -9,6 +9,7 @@
 #include "gateway_yaml.h"
 #include "http_client.h"
 #include "metrics_text.h"
+#include "spool/spool.h"
 #include "temp_dir.h"
 
 namespace intake {
@@ -59,8 +60,14 @@ TEST(Spool, AcceptsWhileKafkaIsUnreachableUntilFullThenAnswers507) {
   EXPECT_LE(metric_value(metrics.body, "intake_spool_bytes"), 1024 * 1024);
   EXPECT_EQ(metric_value(metrics.body, "intake_ready"), 0);
   EXPECT_EQ(metric_value(metrics.body, "intake_records_lost_total"), 0);
-  // Kafka never came: on SIGTERM what the producer held goes to the spool too, nothing is lost.
+  // Kafka never came: on SIGTERM what the producer held goes to the spool too, nothing is lost:
+  // reopened, the spool holds every record that got its 202.
   EXPECT_EQ(gateway.stop(SIGTERM), 0) << gateway.log_tail();
+  config::SpoolSettings settings;
+  settings.dir = spool.path();
+  spool::DiskSpool reopened(settings);
+  EXPECT_EQ(reopened.stats().recovered, static_cast<std::uint64_t>(accepted));
+  EXPECT_EQ(reopened.stats().unreadable, 0u);
 }
 
 }  // namespace

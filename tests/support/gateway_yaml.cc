@@ -10,9 +10,12 @@
 namespace intake::testing {
 
 std::string GatewayYaml::render() const {
-  std::string yaml = "server: {listen: \"127.0.0.1:" + std::to_string(port) + "\", threads: 2}\n";
+  std::string yaml = "server: {listen: \"127.0.0.1:" + std::to_string(port) + "\", threads: 2";
+  for (const auto& [name, value] : server_fields) yaml += ", " + name + ": " + value;
+  yaml += "}\n";
   yaml += "kafka: {bootstrap_servers: \"" + bootstrap + "\", shutdown_flush_ms: " + std::to_string(shutdown_flush_ms) +
           ", drain_grace_ms: " + std::to_string(drain_grace_ms);
+  for (const auto& [name, value] : kafka_fields) yaml += ", " + name + ": " + value;
   if (!kafka_properties.empty()) {
     yaml += ", properties: {";
     for (std::size_t i = 0; i < kafka_properties.size(); ++i) {

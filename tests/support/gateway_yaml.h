@@ -34,6 +34,9 @@ struct GatewayYaml {
   std::vector<YamlKey> keys;
   // kafka.properties: passed to librdkafka as they are.
   std::vector<std::pair<std::string, std::string>> kafka_properties;
+  // More fields of the server: and kafka: sections, as YAML scalars (e.g. {"max_queued_records", "5"}).
+  std::vector<std::pair<std::string, std::string>> server_fields;
+  std::vector<std::pair<std::string, std::string>> kafka_fields;
 
   std::string render() const;
 };

@@ -115,9 +115,9 @@ std::string HttpConnection::read_until_close(int timeout_ms) {
 }
 
 HttpReply HttpConnection::request(std::string_view method, std::string_view target, std::string_view body,
-                                  const std::vector<std::pair<std::string, std::string>>& headers) {
+                                  const std::vector<std::pair<std::string, std::string>>& headers, int timeout_ms) {
   send_raw(build_request(method, target, body, headers, host_));
-  return read_reply();
+  return read_reply(timeout_ms);
 }
 
 std::string build_request(std::string_view method, std::string_view target, std::string_view body,

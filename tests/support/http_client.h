@@ -37,7 +37,7 @@ class HttpConnection {
   std::string read_until_close(int timeout_ms = 5'000);
 
   HttpReply request(std::string_view method, std::string_view target, std::string_view body = {},
-                    const std::vector<std::pair<std::string, std::string>>& headers = {});
+                    const std::vector<std::pair<std::string, std::string>>& headers = {}, int timeout_ms = 10'000);
 
  private:
   bool fill(int timeout_ms);

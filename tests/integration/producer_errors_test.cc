@@ -1,0 +1,111 @@
+// What the client is told when the producer itself refuses, against the real broker (not a
+// fake sink): a full producer queue while the broker does not answer (429 with Retry-After), and
+// a sync record over the broker's own message.max.bytes (413 record_too_large).
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <stdexcept>
+#include <string>
+
+#include "gateway_process.h"
+#include "gateway_yaml.h"
+#include "http_client.h"
+#include "kafka_reader.h"
+#include "peers.h"
+
+namespace intake {
+namespace {
+
+constexpr const char* kSecret = "producer-errors-secret";
+const std::vector<std::pair<std::string, std::string>> kAuth{{"Authorization", std::string("Bearer ") + kSecret}};
+
+// A "broker" that completes TCP handshakes (the kernel does, from the backlog) and never
+// answers: librdkafka neither connects fully nor concludes that the broker is down.
+class SilentListener {
+ public:
+  SilentListener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+        ::listen(fd_, 64) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+      throw std::runtime_error("cannot listen on 127.0.0.1");
+    }
+    port_ = ntohs(address.sin_port);
+  }
+  ~SilentListener() { ::close(fd_); }
+  std::uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+testing::GatewayYaml errors_yaml(const std::string& bootstrap) {
+  testing::GatewayYaml yaml;
+  yaml.port = testing::free_port();
+  yaml.bootstrap = bootstrap;
+  yaml.shutdown_flush_ms = 500;
+  yaml.keys.push_back({"errors", kSecret, {"errors.*"}});
+  return yaml;
+}
+
+TEST(ProducerErrors, AFullQueueWhileTheBrokerDoesNotAnswerIs429WithRetryAfter) {
+  SilentListener silent;
+  auto yaml = errors_yaml("127.0.0.1:" + std::to_string(silent.port()));
+  yaml.kafka_fields = {{"max_queued_records", "5"}};
+  testing::GatewayProcess gateway(yaml.render(), yaml.port);
+  testing::HttpConnection connection("127.0.0.1", yaml.port);
+  int accepted = 0;
+  testing::HttpReply refused;
+  for (int i = 0; i < 20; ++i) {
+    auto reply = connection.request("POST", "/v1/topics/errors.queue", "r" + std::to_string(i), kAuth);
+    if (reply.status != 202) {
+      refused = std::move(reply);
+      break;
+    }
+    ++accepted;
+  }
+  EXPECT_EQ(accepted, 5);
+  EXPECT_EQ(refused.status, 429) << refused.body << gateway.log_tail();
+  EXPECT_NE(refused.body.find(R"("code":"backpressure")"), std::string::npos) << refused.body;
+  EXPECT_EQ(refused.header("retry-after"), "1");
+  // Without a spool the five accepted records can only be lost at shutdown: the exit code
+  // says so (1), and the log counts them.
+  EXPECT_EQ(gateway.stop(SIGTERM), 1) << gateway.log_tail();
+  EXPECT_NE(gateway.log_tail().find("5 lost at shutdown"), std::string::npos) << gateway.log_tail();
+}
+
+TEST(ProducerErrors, ASyncRecordOverTheBrokersMessageMaxBytesIs413) {
+  const std::string bootstrap = testing::required_env("INTAKE_KAFKA_BOOTSTRAP");
+  auto yaml = errors_yaml(bootstrap);
+  // The gateway and the producer would take 3 MB; the broker (message.max.bytes ~1 MiB) will not.
+  yaml.server_fields = {{"max_body_bytes", "4194304"}};
+  yaml.kafka_properties = {{"message.max.bytes", "5000000"}};
+  testing::GatewayProcess gateway(yaml.render(), yaml.port);
+  const std::string topic = testing::unique_name("errors.large");
+  testing::HttpConnection connection("127.0.0.1", yaml.port);
+  const auto fits = connection.request("POST", "/v1/topics/" + topic + "?sync=true", "small", kAuth);
+  ASSERT_EQ(fits.status, 200) << fits.body;
+  // Random letters: compression (lz4 by default) must not shrink it under the broker's limit.
+  std::string large(3'000'000, 'a');
+  std::uint64_t state = 88172645463325252ull;
+  for (char& c : large) {
+    state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+    c = static_cast<char>('A' + state % 58);
+  }
+  const auto refused = connection.request("POST", "/v1/topics/" + topic + "?sync=true", large, kAuth);
+  EXPECT_EQ(refused.status, 413) << refused.body << gateway.log_tail();
+  EXPECT_NE(refused.body.find(R"("code":"record_too_large")"), std::string::npos) << refused.body;
+  EXPECT_NE(refused.body.find("MSG_SIZE_TOO_LARGE"), std::string::npos) << refused.body;
+  EXPECT_EQ(gateway.stop(SIGTERM), 0) << gateway.log_tail();
+  EXPECT_EQ(testing::consume_to_end(bootstrap, topic).size(), 1u);  // only the small one
+}
+
+}  // namespace
+}  // namespace intake
