@@ -11,6 +11,7 @@
 #include <set>
 #include <string_view>
 
+#include "config/broker_address.h"
 #include "config/names.h"
 #include "crypto/digest.h"
 #include "policy/glob.h"
@@ -245,20 +246,6 @@ bool parse_settings(simdjson::dom::parser& parser, const std::string& text, Sett
 
 }  // namespace
 
-bool is_broker_address(const std::string& text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return false;
-  for (std::size_t i = 0; i < colon; ++i) {
-    const char c = text[i];
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                    c == '-' || c == '_';
-    if (!ok) return false;
-  }
-  unsigned port = 0;
-  auto [end, ec] = std::from_chars(text.data() + colon + 1, text.data() + text.size(), port);
-  return ec == std::errc() && end == text.data() + text.size() && port >= 1 && port <= 65535;
-}
-
 Result<std::shared_ptr<Config>> build_config(const RawTree& tree) {
   auto config = std::make_shared<Config>();
   config->source = tree.source + ":" + tree.prefix;
@@ -287,7 +274,7 @@ Result<std::shared_ptr<Config>> build_config(const RawTree& tree) {
       parse_settings(parser, value, config->settings, problem);
     } else if (name.rfind("brokers/", 0) == 0) {
       const std::string address(name.substr(8));
-      if (!is_broker_address(address)) problem.set("broker must be named host:port");
+      if (!is_broker_address(address)) problem.set("broker must be named host:port (an IPv6 address as [addr]:port)");
       brokers.insert(address);
     } else {
       problem.set("unknown entry; expected keys/<key-id>, topics/<topic>, settings or brokers/<host:port>");

@@ -7,6 +7,8 @@
 #include <set>
 #include <string_view>
 
+#include "config/broker_address.h"
+
 namespace intake::sources {
 
 namespace {
@@ -54,7 +56,13 @@ std::string decode_health_answer(const std::string& body, HealthInstances& out) 
         continue;
       }
     }
-    unique.insert(std::string(address) + ":" + std::to_string(port));
+    auto broker = config::make_broker_address(address, port);
+    if (!broker) {
+      out.skipped.push_back(describe(entry) + " has address '" + printable(address) +
+                            "', which is no host name or IP address");
+      continue;
+    }
+    unique.insert(std::move(*broker));
   }
   out.brokers.assign(unique.begin(), unique.end());
   return {};

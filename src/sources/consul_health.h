@@ -1,8 +1,9 @@
 // ConsulHealthSource: the Kafka broker set from Consul's health API — every instance of one
 // service whose checks pass — watched with a blocking query. Address from Service.Address,
 // or Node.Address when the service did not register one; port from Service.Port. An instance
-// that gives no usable broker (no port, no address) is left out and logged; the others still
-// count.
+// that gives no usable broker (no port, an address that is no host name or IP address) is
+// left out and logged; the others still count. Addresses pass the same rule as registry
+// `brokers/` keys (config/broker_address.h), IPv6 literals come out as [addr]:port.
 #pragma once
 
 #include <chrono>

@@ -57,6 +57,13 @@ TEST(BuildConfig, BuildsKeysTopicsSettingsAndBrokers) {
   EXPECT_EQ(config.content_hash.size(), 64u);
 }
 
+TEST(BuildConfig, BrokerKeysMayNameBracketedIpv6Addresses) {
+  auto built = build_config(tree({{"brokers/[::1]:9092", ""}, {"brokers/kafka-1:9092", ""}}));
+  ASSERT_TRUE(built) << built.error().message;
+  EXPECT_EQ(built.value()->brokers, (std::vector<std::string>{"[::1]:9092", "kafka-1:9092"}));
+  EXPECT_NE(error_of(tree({{"brokers/::1:9092", ""}})).find("[addr]:port"), std::string::npos);
+}
+
 TEST(BuildConfig, EmptyTreeIsAnEmptyConfigNotAnError) {
   auto built = build_config(tree({}));
   ASSERT_TRUE(built);
@@ -92,6 +99,8 @@ TEST(BuildConfig, RejectionsNameTheRegistryKeyAndTheProblem) {
   EXPECT_NE(error_of(tree({{"brokers/nope", ""}})).find("intake/brokers/nope: broker must be named host:port"),
             std::string::npos);
   EXPECT_NE(error_of(tree({{"brokers/h:99999", ""}})).find("host:port"), std::string::npos);
+  EXPECT_NE(error_of(tree({{"brokers/a:1,b:2", ""}})).find("intake/brokers/a:1,b:2: broker must be named host:port"),
+            std::string::npos);
   EXPECT_NE(error_of(tree({{"stuff", "{}"}})).find("intake/stuff: unknown entry"), std::string::npos);
 }
 
