@@ -14,8 +14,6 @@
 namespace intake::api {
 namespace {
 
-constexpr std::string_view kBatchSuffix = "/records";
-
 Error record_too_large(std::size_t size, std::string_view topic, std::size_t limit, std::string_view where) {
   return {ErrorCode::kPayloadTooLarge, std::string(where) + "the record has " + std::to_string(size) +
                                            " bytes; topic '" + std::string(topic) + "' accepts at most " +
@@ -86,12 +84,13 @@ http::Response partial_batch_error(const Error& error, std::size_t accepted) {
 }  // namespace
 
 http::Response ProduceHandler::handle(const http::Request& request, const http::RouteParams& params) {
+  const bool batch = params.pattern == kBatchRoute;
+  if (!batch && params.pattern != kRecordRoute) {
+    return http::error_response({ErrorCode::kInternal, "no produce endpoint is wired at " + std::string(params.pattern)});
+  }
   auto admitted = admit(request, params);
   if (!admitted) return http::error_response(admitted.error());
-  // Topic names cannot hold '/', so the suffix tells the two routes apart.
-  if (request.path.ends_with(kBatchSuffix)) {
-    return handle_batch(request, std::move(admitted).value());
-  }
+  if (batch) return handle_batch(request, std::move(admitted).value());
   return handle_one(request, std::move(admitted).value());
 }
 

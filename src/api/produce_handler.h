@@ -27,6 +27,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/store.h"
@@ -35,6 +36,12 @@
 #include "policy/signature.h"
 
 namespace intake::api {
+
+// The two routes ProduceHandler serves, exactly as they are registered with the router: the
+// handler tells them apart by the route that matched (RouteParams::pattern), so a topic may be
+// named `records` (POST /v1/topics/records is one record to topic `records`).
+inline constexpr std::string_view kRecordRoute = "/v1/topics/{topic}";
+inline constexpr std::string_view kBatchRoute = "/v1/topics/{topic}/records";
 
 // At most this many request headers are copied into each Kafka record (kafka.copy_headers).
 inline constexpr std::size_t kMaxCopiedHeaders = 16;
@@ -48,7 +55,8 @@ struct ProduceSettings {
 
 class ProduceHandler final : public http::Handler {
  public:
-  // `store` and `sink` must outlive the handler. Serves both routes above (one replay cache).
+  // `store` and `sink` must outlive the handler. Serves both routes above (one replay cache);
+  // registered for any other pattern it answers 500.
   ProduceHandler(const config::ConfigStore& store, kafka::RecordSink& sink, ProduceSettings settings = {})
       : store_(store), sink_(sink), settings_(std::move(settings)) {}
 

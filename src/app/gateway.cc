@@ -69,8 +69,8 @@ std::vector<std::unique_ptr<sources::Source>> make_sources(const config::Registr
       break;
     }
   }
-  // Brokers from Consul's health API, beside whichever source holds the keys.
-  if (!consul.broker_service.empty()) {
+  // Brokers from Consul's health API, beside whichever source holds the keys (or none).
+  if (config::plan_watches(registry).consul_health) {
     made.push_back(std::make_unique<sources::ConsulHealthSource>(sources::ConsulHealthSettings{
         sources::parse_consul_address(consul.address, consul.token), consul.broker_service,
         std::chrono::milliseconds(consul.wait_ms)}));
@@ -118,9 +118,10 @@ Gateway::Gateway(config::StaticConfig file)
   register_metrics();
   // Every published config's broker set goes to the producer (empty = keep the YAML's).
   store_.on_publish([this](const config::Config& config) { producer_.set_brokers(config.brokers); });
-  if (sources_.empty() || !file_.registry.wait_at_start) {
-    store_.publish(config::config_from_static(file_));
-  }
+  const auto plan = config::plan_watches(file_.registry);
+  // Without a registry the YAML's keys stay in force, and health brokers apply to them.
+  if (!plan.registry) plane_.set_static_base(config::config_from_static(file_));
+  if (!plan.wait_for_registry) store_.publish(config::config_from_static(file_));
 }
 
 Gateway::~Gateway() { shutdown(); }
@@ -188,7 +189,7 @@ void Gateway::start_config_sources() {
 }
 
 bool Gateway::ready_to_serve() const {
-  return sources_.empty() || !file_.registry.wait_at_start || plane_.registry_applied();
+  return !config::plan_watches(file_.registry).wait_for_registry || plane_.registry_applied();
 }
 
 void Gateway::start_serving() {

@@ -11,6 +11,7 @@
 #include <set>
 #include <string_view>
 
+#include "config/broker_address.h"
 #include "config/names.h"
 #include "crypto/digest.h"
 #include "policy/glob.h"
@@ -23,10 +24,18 @@ using simdjson::dom::element;
 using simdjson::dom::element_type;
 using simdjson::dom::object;
 
-// Upper bounds that catch typos (an extra zero digit) without limiting real deployments.
+// Bounds that catch typos (an extra zero digit, a missing one) without limiting real
+// deployments. The token bucket saturates its own arithmetic, so these are about meaning, not
+// safety: a limit under one record per 1000 s is no rate limit an HTTP client can work with.
+constexpr double kMinRatePerSec = 0.001;
 constexpr double kMaxRatePerSec = 10'000'000;
-constexpr std::uint64_t kMaxRecordBytes = 64ull * 1024 * 1024;
+constexpr double kMinBurst = 1;  // a smaller bucket could never hold one record
+constexpr double kMaxBurst = kMaxRatePerSec * 60;
+constexpr double kMinBytesPerSec = 1;
 constexpr double kMaxBytesPerSec = 10.0 * 1024 * 1024 * 1024;
+constexpr double kMinBytesBurst = 1;
+constexpr double kMaxBytesBurst = kMaxBytesPerSec * 60;
+constexpr std::uint64_t kMaxRecordBytes = 64ull * 1024 * 1024;
 
 // Collects the first problem; every check names the full registry key.
 class Problem {
@@ -66,14 +75,19 @@ bool known_fields(const object& fields, std::initializer_list<std::string_view> 
   return true;
 }
 
-bool positive_number(element value, std::string_view field, double max, double& out, Problem& problem) {
-  if (value.get_double().get(out) != simdjson::SUCCESS || !std::isfinite(out)) {
-    return problem.set("'" + std::string(field) + "' must be a number");
-  }
-  if (out <= 0 || out > max) {
-    return problem.set("'" + std::string(field) + "' must be greater than 0 and at most " +
-                       std::to_string(static_cast<long long>(max)));
-  }
+// "0.001", "10000000": whole numbers without an exponent, others as %g.
+std::string number_text(double value) {
+  if (value == std::floor(value) && std::fabs(value) < 1e15) return std::to_string(static_cast<long long>(value));
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
+}
+
+bool number_in_range(element value, std::string_view field, double min, double max, double& out, Problem& problem) {
+  const std::string range = "'" + std::string(field) + "' must be a number from " + number_text(min) + " to " +
+                            number_text(max);
+  if (value.get_double().get(out) != simdjson::SUCCESS || !std::isfinite(out)) return problem.set(range);
+  if (out < min || out > max) return problem.set(range + ", got " + number_text(out));
   return true;
 }
 
@@ -101,17 +115,22 @@ bool parse_rate(element value, RateLimit& rate, Problem& problem) {
   if (!known_fields(fields, {"per_sec", "burst", "bytes_per_sec", "bytes_burst"}, problem)) return false;
   element per_sec, burst, bytes_per_sec, bytes_burst;
   if (fields["per_sec"].get(per_sec) != simdjson::SUCCESS) return problem.set("'rate.per_sec' is required");
-  if (!positive_number(per_sec, "rate.per_sec", kMaxRatePerSec, rate.records_per_sec, problem)) return false;
-  rate.burst = rate.records_per_sec;  // default: one second's worth
+  if (!number_in_range(per_sec, "rate.per_sec", kMinRatePerSec, kMaxRatePerSec, rate.records_per_sec, problem)) {
+    return false;
+  }
+  rate.burst = std::max(rate.records_per_sec, kMinBurst);  // default: one second's worth
   if (fields["burst"].get(burst) == simdjson::SUCCESS &&
-      !positive_number(burst, "rate.burst", kMaxRatePerSec * 60, rate.burst, problem)) {
+      !number_in_range(burst, "rate.burst", kMinBurst, kMaxBurst, rate.burst, problem)) {
     return false;
   }
   if (fields["bytes_per_sec"].get(bytes_per_sec) == simdjson::SUCCESS) {
-    if (!positive_number(bytes_per_sec, "rate.bytes_per_sec", kMaxBytesPerSec, rate.bytes_per_sec, problem)) return false;
+    if (!number_in_range(bytes_per_sec, "rate.bytes_per_sec", kMinBytesPerSec, kMaxBytesPerSec, rate.bytes_per_sec,
+                         problem)) {
+      return false;
+    }
     rate.bytes_burst = std::max(rate.bytes_per_sec, static_cast<double>(kMaxRecordBytes));
     if (fields["bytes_burst"].get(bytes_burst) == simdjson::SUCCESS &&
-        !positive_number(bytes_burst, "rate.bytes_burst", kMaxBytesPerSec * 60, rate.bytes_burst, problem)) {
+        !number_in_range(bytes_burst, "rate.bytes_burst", kMinBytesBurst, kMaxBytesBurst, rate.bytes_burst, problem)) {
       return false;
     }
   } else if (fields["bytes_burst"].get(bytes_burst) == simdjson::SUCCESS) {
@@ -245,20 +264,6 @@ bool parse_settings(simdjson::dom::parser& parser, const std::string& text, Sett
 
 }  // namespace
 
-bool is_broker_address(const std::string& text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return false;
-  for (std::size_t i = 0; i < colon; ++i) {
-    const char c = text[i];
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                    c == '-' || c == '_';
-    if (!ok) return false;
-  }
-  unsigned port = 0;
-  auto [end, ec] = std::from_chars(text.data() + colon + 1, text.data() + text.size(), port);
-  return ec == std::errc() && end == text.data() + text.size() && port >= 1 && port <= 65535;
-}
-
 Result<std::shared_ptr<Config>> build_config(const RawTree& tree) {
   auto config = std::make_shared<Config>();
   config->source = tree.source + ":" + tree.prefix;
@@ -287,7 +292,7 @@ Result<std::shared_ptr<Config>> build_config(const RawTree& tree) {
       parse_settings(parser, value, config->settings, problem);
     } else if (name.rfind("brokers/", 0) == 0) {
       const std::string address(name.substr(8));
-      if (!is_broker_address(address)) problem.set("broker must be named host:port");
+      if (!is_broker_address(address)) problem.set("broker must be named host:port (an IPv6 address as [addr]:port)");
       brokers.insert(address);
     } else {
       problem.set("unknown entry; expected keys/<key-id>, topics/<topic>, settings or brokers/<host:port>");

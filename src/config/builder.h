@@ -8,7 +8,7 @@
 //                         "expires_at":"2027-01-31T23:59:59Z","signing_secret":"<16+ chars>"}
 //   topics/<topic>       {"max_record_bytes":1048576,"mode":"async"|"sync"}
 //   settings             {"default_mode":"async","max_record_bytes":1048576,"signature_window_s":300}
-//   brokers/<host:port>  any value (the seed's layout)
+//   brokers/<host:port>  any value (the seed's layout); host:port as config/broker_address.h allows
 #pragma once
 
 #include <memory>
@@ -31,8 +31,5 @@ void attach_rate_states(Config& next, const Config* previous);
 
 // Hex SHA-256 over the tree's entries in key order: equal content, equal hash.
 std::string content_hash(const RawTree& tree);
-
-// "host:port" with a non-empty host and a port 1..65535.
-bool is_broker_address(const std::string& text);
 
 }  // namespace intake::config

@@ -26,7 +26,14 @@ void ConfigPlane::on_brokers(std::string_view source, std::vector<std::string> b
     rebuild_locked(*good_tree_);
   } else if (tree_) {
     if (rebuild_locked(*tree_)) good_tree_ = tree_;
+  } else if (static_base_) {
+    publish_locked(std::make_shared<Config>(*static_base_), std::chrono::steady_clock::now());
   }
+}
+
+void ConfigPlane::set_static_base(std::shared_ptr<const Config> base) {
+  std::lock_guard lock(mutex_);
+  static_base_ = std::move(base);
 }
 
 void ConfigPlane::on_source_error(std::string_view source, std::string_view message) {
@@ -47,7 +54,12 @@ bool ConfigPlane::rebuild_locked(const RawTree& tree) {
     store_.reject({tree.source, tree.revision, built.error().message, {}});
     return false;
   }
-  std::shared_ptr<Config> next = std::move(built).value();
+  publish_locked(std::move(built).value(), started);
+  registry_applied_ = true;
+  return true;
+}
+
+void ConfigPlane::publish_locked(std::shared_ptr<Config> next, std::chrono::steady_clock::time_point started) {
   if (health_brokers_) {
     std::set<std::string> merged(next->brokers.begin(), next->brokers.end());
     merged.insert(health_brokers_->begin(), health_brokers_->end());
@@ -58,20 +70,19 @@ bool ConfigPlane::rebuild_locked(const RawTree& tree) {
     next->content_hash = crypto::to_hex(crypto::sha256(material));
   }
   const auto current = store_.current();
-  if (registry_applied_ && current->content_hash == next->content_hash) {
+  if (published_ && current->content_hash == next->content_hash) {
     store_.note_unchanged();
-    return true;
+    return;
   }
   attach_rate_states(*next, current.get());
   const auto build_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   const auto version = store_.publish(next);
-  registry_applied_ = true;
+  published_ = true;
   spdlog::info("config: applied version {} from {} at revision {}: {} keys, {} topic policies, {} brokers "
                "(was {} keys, {} brokers; built in {:.1f} ms)",
                version, next->source, next->revision, next->keys.size(), next->topics.size(), next->brokers.size(),
                current->keys.size(), current->brokers.size(), build_ms);
-  return true;
 }
 
 }  // namespace intake::config

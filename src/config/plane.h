@@ -1,11 +1,13 @@
 // ConfigPlane: turns what sources report into published Configs. Builds and validates the
 // whole config from the latest registry tree plus the latest healthy-broker list, publishes
 // only when content changed, and records a rejection (keeping the last good config) when
-// validation fails.
+// validation fails. Without a registry (config.source: none) the healthy-broker list applies
+// to a fixed base config instead: the YAML's keys.
 //
 // Thread-safety: the callbacks may be called from any thread; they serialize on a mutex.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -28,9 +30,16 @@ class ConfigPlane final : public UpdateCallbacks {
   // True once a registry tree has been published (used by `start: wait`).
   bool registry_applied() const;
 
+  // The config health brokers apply to while no registry tree has arrived; set it when no
+  // registry is watched, so service discovery works with config.source: none. A registry
+  // tree, once there, is the base instead. REQUIRES: called before any source starts.
+  void set_static_base(std::shared_ptr<const Config> base);
+
  private:
   // Builds from `tree` plus the health brokers and publishes; returns false if rejected.
   bool rebuild_locked(const RawTree& tree);
+  // Adds the health brokers to `next` and publishes it unless its content is in force.
+  void publish_locked(std::shared_ptr<Config> next, std::chrono::steady_clock::time_point started);
 
   ConfigStore& store_;
   mutable std::mutex mutex_;
@@ -39,7 +48,9 @@ class ConfigPlane final : public UpdateCallbacks {
                                               // to it while a bad edit in the registry is rejected
   std::optional<std::vector<std::string>> health_brokers_;  // latest from service discovery
   std::string health_source_;
+  std::shared_ptr<const Config> static_base_;  // see set_static_base; null with a registry
   bool registry_applied_ = false;
+  bool published_ = false;  // this plane has published (so the config in force is its own)
 };
 
 }  // namespace intake::config

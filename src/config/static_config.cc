@@ -342,6 +342,14 @@ StaticConfig load_static_config(const std::string& path) {
   return parse_static_config(text.str(), path);
 }
 
+WatchPlan plan_watches(const RegistrySettings& registry) {
+  WatchPlan plan;
+  plan.registry = registry.source != RegistrySettings::Kind::kNone;
+  plan.consul_health = !registry.consul.broker_service.empty();
+  plan.wait_for_registry = plan.registry && registry.wait_at_start;
+  return plan;
+}
+
 std::shared_ptr<Config> config_from_static(const StaticConfig& file) {
   auto config = std::make_shared<Config>();
   config->source = "file:" + file.path;

@@ -99,6 +99,17 @@ struct RegistrySettings {
   FileSourceSettings file;
 };
 
+// What `intake run` watches for these settings, and whether serving waits for it.
+struct WatchPlan {
+  bool registry = false;       // a registry holds the keys (config.source is not none)
+  bool consul_health = false;  // brokers also from Consul health (config.consul.broker_service),
+                               // beside any source, `none` included
+  // on_unreachable_at_start: wait with a registry to wait for: serve only once its first tree
+  // is applied. Health discovery alone never holds serving back (the YAML's keys apply).
+  bool wait_for_registry = false;
+};
+WatchPlan plan_watches(const RegistrySettings& registry);
+
 struct StaticConfig {
   std::string path;
   ServerSettings server;

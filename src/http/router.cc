@@ -52,7 +52,7 @@ Method parse_method(std::string_view text) {
 }
 
 void Router::add(Method method, std::string_view pattern, Handler& handler) {
-  Route route{method, split_pattern(pattern), std::string(method_name(method)), &handler};
+  Route route{method, std::string(pattern), split_pattern(pattern), std::string(method_name(method)), &handler};
   std::size_t captures = 0;
   for (const auto& segment : route.segments) captures += is_capture(segment) ? 1 : 0;
   if (captures > kMaxRouteParams) throw std::invalid_argument("too many captures in " + std::string(pattern));
@@ -97,6 +97,7 @@ Response Router::dispatch(const Request& request) const {
     if (!match(route, request.path, params)) continue;
     // HEAD is answered like GET by convention; the server drops the body.
     if (route.method == request.method || (request.method == Method::kHead && route.method == Method::kGet)) {
+      params.pattern = route.pattern;
       return route.handler->handle(request, params);
     }
     path_match = &route;

@@ -15,10 +15,13 @@ namespace intake::http {
 
 inline constexpr std::size_t kMaxRouteParams = 4;
 
-// Captured `{name}` segments, in pattern order.
+// Captured `{name}` segments, in pattern order, and which route matched.
 struct RouteParams {
   std::array<std::string_view, kMaxRouteParams> values{};
   std::size_t count = 0;
+  // The pattern of the route that matched, exactly as given to Router::add: a handler that
+  // serves several routes tells them apart by this, never by looking at the path again.
+  std::string_view pattern;
   std::string_view operator[](std::size_t i) const { return values[i]; }
 };
 
@@ -41,6 +44,7 @@ class Router {
  private:
   struct Route {
     Method method;
+    std::string pattern;                // as given to add()
     std::vector<std::string> segments;  // "{...}" = capture
     std::string allow;                   // every method registered for this pattern
     Handler* handler;

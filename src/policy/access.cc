@@ -1,5 +1,7 @@
 #include "policy/access.h"
 
+#include <algorithm>
+#include <limits>
 #include <string>
 
 #include "crypto/digest.h"
@@ -68,7 +70,11 @@ Result<void> admit_rate(const config::ApiKey& key, std::size_t records, std::siz
                         "the request holds more than API key '" + key.id + "' may send at once (rate." +
                             (what == "records per second" ? "burst" : "bytes_burst") + "); send less per request");
     }
-    const auto retry_after_s = static_cast<std::uint32_t>((wait_ns + 999'999'999) / 1'000'000'000);
+    // Whole seconds, rounded up, at most what Retry-After can carry (wait_ns may be INT64_MAX).
+    constexpr std::int64_t kSecond = 1'000'000'000;
+    const std::int64_t seconds = wait_ns / kSecond + (wait_ns % kSecond != 0 ? 1 : 0);
+    const auto retry_after_s =
+        static_cast<std::uint32_t>(std::min<std::int64_t>(seconds, std::numeric_limits<std::uint32_t>::max()));
     return Error{ErrorCode::kRateLimited,
                  "API key '" + key.id + "' is over its rate limit (" + std::string(what) + "); retry after " +
                      std::to_string(retry_after_s) + " s",

@@ -19,11 +19,15 @@ class TokenBucket {
   static constexpr std::int64_t kNever = -1;
 
   // Takes `cost` tokens if the bucket holds them. Returns 0 when taken; otherwise the
-  // nanoseconds until it would be, or kNever when `cost` exceeds `burst` (it never fits).
-  // REQUIRES: rate_per_sec > 0, burst > 0, cost >= 0.
+  // nanoseconds until it would be (1..INT64_MAX), or kNever when `cost` exceeds `burst` (it
+  // never fits) or the rate or burst is not above 0. Meant for rate_per_sec > 0, burst > 0,
+  // cost >= 0, but no input overflows: times saturate at the int64 range (~292 years of
+  // nanoseconds), and where the exact times do not fit the bucket admits less than exact
+  // GCRA would, never more (for now_ns >= 0; a refusal then waits INT64_MAX).
   std::int64_t try_take(double cost, double rate_per_sec, double burst, std::int64_t now_ns);
 
-  // Gives back tokens taken by try_take (when a later check refuses the request).
+  // Gives back tokens taken by try_take (when a later check refuses the request). Saturates
+  // like try_take.
   void give_back(double cost, double rate_per_sec);
 
  private:

@@ -10,10 +10,17 @@ namespace intake::sources {
 namespace asio = boost::asio;
 
 ConsulEndpoint parse_consul_address(const std::string& address, std::string token) {
-  return ConsulEndpoint{parse_http_address(address, "config.consul.address"), std::move(token)};
+  ConsulEndpoint endpoint;
+  endpoint.http = parse_http_address(address, "config.consul.address");
+  endpoint.token = std::move(token);
+  return endpoint;
 }
 
 std::uint64_t next_index(std::uint64_t header_index) { return std::max<std::uint64_t>(header_index, 1); }
+
+std::uint64_t index_after_unusable_answer(std::uint64_t sent, std::uint64_t header_index) {
+  return header_index < sent ? 0 : sent;
+}
 
 namespace {
 
@@ -33,6 +40,11 @@ asio::awaitable<void> run_blocking_query(ConsulEndpoint endpoint, BlockingQuery 
   const char separator = query.path.find('?') == std::string::npos ? '?' : '&';
   HttpCall call;
   if (!endpoint.token.empty()) call.headers.emplace_back("X-Consul-Token", endpoint.token);
+  if (!endpoint.transport) {
+    endpoint.transport = [http = endpoint.http](const HttpCall& request, std::chrono::milliseconds limit) {
+      return http_call(http, request, limit);
+    };
+  }
   std::uint64_t index = 0;  // 0: the first request does not block and returns the current state
   Backoff backoff;
   for (;;) {
@@ -42,7 +54,7 @@ asio::awaitable<void> run_blocking_query(ConsulEndpoint endpoint, BlockingQuery 
       call.target += "index=" + std::to_string(index) + "&wait=" + std::to_string(query.wait.count()) + "ms";
     }
     stats.count_request();
-    Result<HttpAnswer> answer = co_await http_call(endpoint.http, call, timeout);
+    Result<HttpAnswer> answer = co_await endpoint.transport(call, timeout);
 
     std::string failure;
     std::uint64_t header_index = 0;
@@ -55,7 +67,9 @@ asio::awaitable<void> run_blocking_query(ConsulEndpoint endpoint, BlockingQuery 
       failure = "Consul's answer has no valid X-Consul-Index header";
     } else {
       if (index == 0 || header_index != index) failure = on_answer(answer.value(), header_index);
-      index = next_index(header_index);
+      // An answer that could not be used keeps the index it was asked with: moving on would
+      // block until the next change and never show us this content again.
+      index = failure.empty() ? next_index(header_index) : index_after_unusable_answer(index, header_index);
     }
     if (failure.empty()) {
       backoff.reset();

@@ -8,7 +8,10 @@
 //    taken as is — the answer is current — and an index below 1 is sent as 1, so a
 //    misbehaving server cannot make us spin on non-blocking answers;
 //  - the client timeout is wait * 17/16 plus a margin, since Consul adds up to wait/16 jitter;
-//  - any failure backs off with jitter, 250 ms doubling to 30 s, reset after a success.
+//  - any failure backs off with jitter, 250 ms doubling to 30 s, reset after a success;
+//  - an answer its owner could not decode does not move the index: the next request (after
+//    the backoff) sends the old index again, so Consul answers at once with that same
+//    snapshot instead of blocking until the content changes (it would never be seen again).
 #pragma once
 
 #include <chrono>
@@ -21,9 +24,14 @@
 
 namespace intake::sources {
 
+// Sends one request to the agent and returns the whole answer.
+using ConsulTransport =
+    std::function<boost::asio::awaitable<Result<HttpAnswer>>(const HttpCall& call, std::chrono::milliseconds timeout)>;
+
 struct ConsulEndpoint {
   HttpEndpoint http{"127.0.0.1", 8500};
-  std::string token;  // X-Consul-Token; empty = none
+  std::string token;          // X-Consul-Token; empty = none
+  ConsulTransport transport;  // empty = http_call to `http`; tests put a fake agent here
 };
 
 // Parses "http://host:port" (or "host:port"). Throws std::invalid_argument (start-up only).
@@ -35,7 +43,7 @@ struct BlockingQuery {
 };
 
 // What the loop hands to its owner for each answer that moved the index (and the first).
-// Returning an error string counts as a failed request (backoff); empty = fine.
+// Returning an error string counts as a failed request (backoff, index kept); empty = fine.
 using AnswerHandler = std::function<std::string(const HttpAnswer& answer, std::uint64_t index)>;
 
 // Runs until the context stops. Reports transport failures through `on_error`.
@@ -45,5 +53,11 @@ boost::asio::awaitable<void> run_blocking_query(ConsulEndpoint endpoint, Blockin
 
 // The index to send after an answer carrying `header_index` (see the rules above).
 std::uint64_t next_index(std::uint64_t header_index);
+
+// The index to send after an answer carrying `header_index` to a request that sent `sent`
+// (0 = none), when its owner could not use the answer: `sent` again, so the same snapshot is
+// read again at once; or 0 when the index went backwards, since blocking on an index the agent
+// has not reached would wait a whole `wait` for nothing.
+std::uint64_t index_after_unusable_answer(std::uint64_t sent, std::uint64_t header_index);
 
 }  // namespace intake::sources

@@ -2,30 +2,69 @@
 
 #include <boost/asio.hpp>
 #include <simdjson.h>
+#include <spdlog/spdlog.h>
 
 #include <set>
+#include <string_view>
+
+#include "config/broker_address.h"
 
 namespace intake::sources {
 
-std::string decode_health_answer(const std::string& body, std::vector<std::string>& brokers) {
+namespace {
+
+// Registry text for a log line: at most 64 bytes, control characters replaced.
+std::string printable(std::string_view text) {
+  std::string out(text.substr(0, 64));
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  if (text.size() > 64) out += "...";
+  return out;
+}
+
+// "instance '<Service.ID>' on node '<Node.Node>'", with what the entry has of both.
+std::string describe(simdjson::dom::element entry) {
+  std::string_view id, node;
+  const bool has_id = entry["Service"]["ID"].get_string().get(id) == simdjson::SUCCESS;
+  const bool has_node = entry["Node"]["Node"].get_string().get(node) == simdjson::SUCCESS;
+  std::string out = "instance";
+  if (has_id) out += " '" + printable(id) + "'";
+  if (has_node) out += " on node '" + printable(node) + "'";
+  return out;
+}
+
+}  // namespace
+
+std::string decode_health_answer(const std::string& body, HealthInstances& out) {
+  out.brokers.clear();
+  out.skipped.clear();
   simdjson::dom::parser parser;
   simdjson::dom::array entries;
   if (parser.parse(body).get_array().get(entries) != simdjson::SUCCESS) return "Consul's health answer is not a JSON array";
   std::set<std::string> unique;
   for (auto entry : entries) {
-    std::string_view address;
     std::uint64_t port = 0;
     if (entry["Service"]["Port"].get_uint64().get(port) != simdjson::SUCCESS || port == 0 || port > 65535) {
-      return "a health entry has no valid Service.Port";
+      out.skipped.push_back(describe(entry) + " has no valid Service.Port (registered without a port?)");
+      continue;
     }
+    std::string_view address;
     if (entry["Service"]["Address"].get_string().get(address) != simdjson::SUCCESS || address.empty()) {
       if (entry["Node"]["Address"].get_string().get(address) != simdjson::SUCCESS || address.empty()) {
-        return "a health entry has neither Service.Address nor Node.Address";
+        out.skipped.push_back(describe(entry) + " has neither Service.Address nor Node.Address");
+        continue;
       }
     }
-    unique.insert(std::string(address) + ":" + std::to_string(port));
+    auto broker = config::make_broker_address(address, port);
+    if (!broker) {
+      out.skipped.push_back(describe(entry) + " has address '" + printable(address) +
+                            "', which is no host name or IP address");
+      continue;
+    }
+    unique.insert(std::move(*broker));
   }
-  brokers.assign(unique.begin(), unique.end());
+  out.brokers.assign(unique.begin(), unique.end());
   return {};
 }
 
@@ -33,12 +72,14 @@ void ConsulHealthSource::start(boost::asio::io_context& control, config::UpdateC
   BlockingQuery query{"/v1/health/service/" + settings_.service + "?passing=1", settings_.wait};
   const std::string source = "consul_health:" + settings_.service;
   auto on_answer = [this, &callbacks, source](const HttpAnswer& answer, std::uint64_t index) -> std::string {
-    std::vector<std::string> brokers;
+    HealthInstances instances;
     if (answer.status == 200) {
-      if (auto problem = decode_health_answer(answer.body, brokers); !problem.empty()) return problem;
+      if (auto problem = decode_health_answer(answer.body, instances); !problem.empty()) return problem;
     }
+    // Logged once per answer that moved the index, so a bad registration is not repeated.
+    for (const auto& reason : instances.skipped) spdlog::warn("config: {}: left out {}", source, reason);
     stats_.count_snapshot(std::to_string(index));
-    callbacks.on_brokers(source, std::move(brokers));
+    callbacks.on_brokers(source, std::move(instances.brokers));
     return {};
   };
   auto on_error = [&callbacks, source](const std::string& message) { callbacks.on_source_error(source, message); };

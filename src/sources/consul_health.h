@@ -1,6 +1,9 @@
 // ConsulHealthSource: the Kafka broker set from Consul's health API — every instance of one
 // service whose checks pass — watched with a blocking query. Address from Service.Address,
-// or Node.Address when the service did not register one; port from Service.Port.
+// or Node.Address when the service did not register one; port from Service.Port. An instance
+// that gives no usable broker (no port, an address that is no host name or IP address) is
+// left out and logged; the others still count. Addresses pass the same rule as registry
+// `brokers/` keys (config/broker_address.h), IPv6 literals come out as [addr]:port.
 #pragma once
 
 #include <chrono>
@@ -31,7 +34,13 @@ class ConsulHealthSource final : public Source {
   WatchStats stats_;
 };
 
-// Decodes a /v1/health/service answer into sorted unique "host:port". Error message or empty.
-std::string decode_health_answer(const std::string& body, std::vector<std::string>& brokers);
+struct HealthInstances {
+  std::vector<std::string> brokers;  // sorted unique broker addresses of the usable instances
+  std::vector<std::string> skipped;  // for each instance left out: which one, and why
+};
+
+// Decodes a /v1/health/service answer. Returns an error message when the answer as a whole
+// cannot be read (not a JSON array), else empty; unusable instances go to `out.skipped`.
+std::string decode_health_answer(const std::string& body, HealthInstances& out);
 
 }  // namespace intake::sources

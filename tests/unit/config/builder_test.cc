@@ -57,6 +57,13 @@ TEST(BuildConfig, BuildsKeysTopicsSettingsAndBrokers) {
   EXPECT_EQ(config.content_hash.size(), 64u);
 }
 
+TEST(BuildConfig, BrokerKeysMayNameBracketedIpv6Addresses) {
+  auto built = build_config(tree({{"brokers/[::1]:9092", ""}, {"brokers/kafka-1:9092", ""}}));
+  ASSERT_TRUE(built) << built.error().message;
+  EXPECT_EQ(built.value()->brokers, (std::vector<std::string>{"[::1]:9092", "kafka-1:9092"}));
+  EXPECT_NE(error_of(tree({{"brokers/::1:9092", ""}})).find("[addr]:port"), std::string::npos);
+}
+
 TEST(BuildConfig, EmptyTreeIsAnEmptyConfigNotAnError) {
   auto built = build_config(tree({}));
   ASSERT_TRUE(built);
@@ -74,9 +81,10 @@ TEST(BuildConfig, RejectionsNameTheRegistryKeyAndTheProblem) {
   EXPECT_NE(error_of(tree({{"keys/a", R"({"secret_sha256":")" + kDigestA + R"(","topics":["bad/glob"]})"}}))
                 .find("topic glob 'bad/glob'"),
             std::string::npos);
-  EXPECT_NE(error_of(tree({{"keys/a", key_json(kDigestA, R"(,"rate":{"per_sec":-5})")}})).find("'rate.per_sec' must be greater than 0"),
+  EXPECT_NE(error_of(tree({{"keys/a", key_json(kDigestA, R"(,"rate":{"per_sec":-5})")}})).find("'rate.per_sec' must be a number from"),
             std::string::npos);
-  EXPECT_NE(error_of(tree({{"keys/a", key_json(kDigestA, R"(,"rate":{"per_sec":1e12})")}})).find("at most"),
+  EXPECT_NE(error_of(tree({{"keys/a", key_json(kDigestA, R"(,"rate":{"per_sec":1e12})")}}))
+                .find("'rate.per_sec' must be a number from 0.001 to 10000000, got 1000000000000"),
             std::string::npos);
   EXPECT_NE(error_of(tree({{"keys/a", key_json(kDigestA, R"(,"enabled":"yes")")}})).find("'enabled' must be true or false"),
             std::string::npos);
@@ -92,7 +100,43 @@ TEST(BuildConfig, RejectionsNameTheRegistryKeyAndTheProblem) {
   EXPECT_NE(error_of(tree({{"brokers/nope", ""}})).find("intake/brokers/nope: broker must be named host:port"),
             std::string::npos);
   EXPECT_NE(error_of(tree({{"brokers/h:99999", ""}})).find("host:port"), std::string::npos);
+  EXPECT_NE(error_of(tree({{"brokers/a:1,b:2", ""}})).find("intake/brokers/a:1,b:2: broker must be named host:port"),
+            std::string::npos);
   EXPECT_NE(error_of(tree({{"stuff", "{}"}})).find("intake/stuff: unknown entry"), std::string::npos);
+}
+
+// Rates the token bucket could not represent exactly (a tiny rate, a huge burst) are typos,
+// refused with the field and its range.
+TEST(BuildConfig, RateValuesOutsideTheirRangeAreRejectedNamingFieldAndRange) {
+  const auto rate_error = [](const std::string& rate) {
+    return error_of(tree({{"keys/a", key_json(kDigestA, R"(,"rate":)" + rate)}}));
+  };
+  EXPECT_EQ(rate_error(R"({"per_sec":1e-9})"),
+            "intake/keys/a: 'rate.per_sec' must be a number from 0.001 to 10000000, got 1e-09");
+  EXPECT_EQ(rate_error(R"({"per_sec":0})"), "intake/keys/a: 'rate.per_sec' must be a number from 0.001 to 10000000, got 0");
+  EXPECT_EQ(rate_error(R"({"per_sec":10,"burst":1e300})"),
+            "intake/keys/a: 'rate.burst' must be a number from 1 to 600000000, got 1e+300");
+  EXPECT_EQ(rate_error(R"({"per_sec":10,"burst":0.5})"),
+            "intake/keys/a: 'rate.burst' must be a number from 1 to 600000000, got 0.5");
+  EXPECT_EQ(rate_error(R"({"per_sec":10,"bytes_per_sec":0.5})"),
+            "intake/keys/a: 'rate.bytes_per_sec' must be a number from 1 to 10737418240, got 0.5");
+  EXPECT_EQ(rate_error(R"({"per_sec":10,"bytes_per_sec":100,"bytes_burst":1e19})"),
+            "intake/keys/a: 'rate.bytes_burst' must be a number from 1 to 644245094400, got 1e+19");
+  EXPECT_EQ(rate_error(R"({"per_sec":"fast"})"), "intake/keys/a: 'rate.per_sec' must be a number from 0.001 to 10000000");
+}
+
+TEST(BuildConfig, RateValuesAtTheirBoundsAreAccepted) {
+  auto built = build_config(tree({{"keys/a", key_json(kDigestA, R"(,"rate":{"per_sec":0.001,"burst":600000000})")},
+                                  {"keys/b", key_json(kDigestB, R"(,"rate":{"per_sec":0.5})")}}));
+  ASSERT_TRUE(built) << built.error().message;
+  const ApiKey* a = built.value()->find_key(crypto::sha256("secret-a"));
+  ASSERT_TRUE(a && a->rate);
+  EXPECT_EQ(a->rate->records_per_sec, 0.001);
+  EXPECT_EQ(a->rate->burst, 6e8);
+  // The default burst (one second's worth) is at least one record, or no request could pass.
+  const ApiKey* b = built.value()->find_key(crypto::sha256("secret-b"));
+  ASSERT_TRUE(b && b->rate);
+  EXPECT_EQ(b->rate->burst, 1);
 }
 
 TEST(BuildConfig, OneBadEntryRejectsTheWholeTree) {

@@ -80,5 +80,48 @@ TEST(ConfigPlane, BrokerChangesApplyWhileABadRegistryEditIsRejected) {
   EXPECT_EQ(store.current()->revision, "10");
 }
 
+
+// config.source: none with broker_service: no tree ever arrives, so the health brokers apply
+// to the YAML's keys (the static base) instead of waiting for one.
+TEST(ConfigPlane, HealthBrokersApplyToTheStaticBaseWhenNoRegistryIsWatched) {
+  ConfigStore store;
+  std::vector<std::vector<std::string>> seen;
+  store.on_publish([&](const Config& config) { seen.push_back(config.brokers); });
+  auto yaml_keys = [] {
+    auto config = std::make_shared<Config>();
+    ApiKey key;
+    key.id = "team";
+    key.secret_sha256 = crypto::sha256("s-team");
+    key.topic_patterns = {"events.*"};
+    key.rate = RateLimit{10, 10, 0, 0};
+    key.rate_state = std::make_shared<policy::KeyRateState>();
+    config->keys.emplace(key.secret_sha256, key);
+    config->source = "file:intake.yaml";
+    return config;
+  };
+  store.publish(yaml_keys());  // what the gateway publishes at start
+  const auto at_start = store.current();
+  ConfigPlane plane(store);
+  plane.set_static_base(yaml_keys());
+
+  plane.on_brokers("consul_health:kafka", {"127.0.0.1:9093"});
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen.back(), (std::vector<std::string>{"127.0.0.1:9093"}));
+  const auto applied = store.current();
+  EXPECT_GT(applied->version, at_start->version);
+  ASSERT_EQ(applied->keys.size(), 1u);
+  const ApiKey* key = applied->find_key(crypto::sha256("s-team"));
+  ASSERT_NE(key, nullptr);
+  EXPECT_EQ(key->rate_state, at_start->find_key(crypto::sha256("s-team"))->rate_state);  // its bucket carries over
+  EXPECT_EQ(applied->source, "file:intake.yaml");
+  EXPECT_FALSE(plane.registry_applied());  // no registry tree was applied
+
+  plane.on_brokers("consul_health:kafka", {"127.0.0.1:9093"});  // same answer again
+  EXPECT_EQ(seen.size(), 2u);
+  plane.on_brokers("consul_health:kafka", {"127.0.0.1:9094", "127.0.0.1:9093"});
+  EXPECT_EQ(seen.back(), (std::vector<std::string>{"127.0.0.1:9093", "127.0.0.1:9094"}));
+  EXPECT_EQ(store.current()->keys.size(), 1u);
+}
+
 }  // namespace
 }  // namespace intake::config

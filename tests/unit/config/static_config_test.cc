@@ -112,5 +112,34 @@ TEST(StaticConfig, MissingFileSaysSo) {
   EXPECT_THROW(load_static_config("/nonexistent/intake.yaml"), StaticConfigError);
 }
 
+WatchPlan plan_of(const std::string& config_yaml) {
+  return plan_watches(parse_static_config("kafka: {bootstrap_servers: \"a:1\"}\n" + config_yaml, "test.yaml").registry);
+}
+
+// Service discovery needs no registry: with source none the health watcher still starts, and
+// `wait` has no registry to wait for, so serving is never held back by it.
+TEST(WatchPlan, BrokerServiceWorksWithSourceNone) {
+  const auto plan = plan_of("config: {source: none, on_unreachable_at_start: wait, consul: {broker_service: kafka}}\n");
+  EXPECT_FALSE(plan.registry);
+  EXPECT_TRUE(plan.consul_health);
+  EXPECT_FALSE(plan.wait_for_registry);
+  const auto defaulted = plan_of("config: {consul: {broker_service: kafka}}\n");  // source defaults to none
+  EXPECT_FALSE(defaulted.registry);
+  EXPECT_TRUE(defaulted.consul_health);
+}
+
+TEST(WatchPlan, BrokerServiceRunsBesideAnyRegistryAndWaitWaitsOnlyForTheRegistry) {
+  const auto consul = plan_of("config: {source: consul, on_unreachable_at_start: wait, consul: {broker_service: kafka}}\n");
+  EXPECT_TRUE(consul.registry);
+  EXPECT_TRUE(consul.consul_health);
+  EXPECT_TRUE(consul.wait_for_registry);
+  const auto etcd = plan_of("config: {source: etcd, consul: {broker_service: kafka}}\n");
+  EXPECT_TRUE(etcd.registry);
+  EXPECT_TRUE(etcd.consul_health);
+  EXPECT_FALSE(etcd.wait_for_registry);
+  const auto none = plan_of("");
+  EXPECT_FALSE(none.registry || none.consul_health || none.wait_for_registry);
+}
+
 }  // namespace
 }  // namespace intake::config

@@ -44,6 +44,22 @@ TEST_F(RouterTest, CapturesPathParameters) {
   EXPECT_EQ(router.dispatch(request(Method::kPost, "/v3/clusters/c1/topics/t/records")).body, "two:c1:t");
 }
 
+TEST_F(RouterTest, TellsTheHandlerWhichRouteMatched) {
+  class PatternHandler final : public Handler {
+   public:
+    Response handle(const Request&, const RouteParams& params) override {
+      return json_response(200, std::string(params.pattern) + " " + std::string(params[0]));
+    }
+  } handler;
+  Router both;
+  both.add(Method::kPost, "/v1/topics/{topic}", handler);
+  both.add(Method::kPost, "/v1/topics/{topic}/records", handler);
+  EXPECT_EQ(both.dispatch(request(Method::kPost, "/v1/topics/records")).body, "/v1/topics/{topic} records");
+  EXPECT_EQ(both.dispatch(request(Method::kPost, "/v1/topics/records/records")).body,
+            "/v1/topics/{topic}/records records");
+  EXPECT_EQ(both.dispatch(request(Method::kPost, "/v1/topics/a/records")).body, "/v1/topics/{topic}/records a");
+}
+
 TEST_F(RouterTest, UnknownPathIsNotFound) {
   for (auto path : {"/v1/topics", "/v1/topics/", "/v1/topics/a/b", "/", "/healthz/x", "healthz"}) {
     const auto response = router.dispatch(request(Method::kPost, path));

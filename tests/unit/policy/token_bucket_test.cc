@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cmath>
+#include <cstdint>
 #include <thread>
 #include <vector>
 
@@ -60,6 +62,52 @@ TEST(TokenBucket, ConcurrentTakersNeverExceedTheBurst) {
   }
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(taken.load(), 1000);
+}
+
+// The registry's bounds (config/builder.cc): per_sec 0.001..1e7, burst 1..6e8. Where the exact
+// times fit in int64 the bucket is exact; where they do not (0.001/s with a burst of 6e8 is
+// 6e20 ns) it saturates, admitting less rather than more, and nothing overflows (UBSan).
+TEST(TokenBucket, IsExactAtTheConfigBoundsWhereTimesFitAndSaturatesWhereTheyDoNot) {
+  const std::int64_t t0 = 100 * kSecond;
+  TokenBucket fastest;  // 1e7/s, burst 6e8: 60 s of tokens, 100 ns each
+  EXPECT_EQ(fastest.try_take(6e8, 1e7, 6e8, t0), 0);
+  EXPECT_EQ(fastest.try_take(1, 1e7, 6e8, t0), 100);
+  EXPECT_EQ(fastest.try_take(1, 1e7, 6e8, t0 + 100), 0);
+
+  TokenBucket slowest;  // 0.001/s, burst 1: one token per 1000 s
+  EXPECT_EQ(slowest.try_take(1, 0.001, 1, t0), 0);
+  EXPECT_EQ(slowest.try_take(1, 0.001, 1, t0), 1000 * kSecond);
+  EXPECT_EQ(slowest.try_take(1, 0.001, 1, t0 + 1000 * kSecond), 0);
+
+  TokenBucket widest;  // 0.001/s, burst 6e8: a 6e11 s bucket, beyond int64 nanoseconds
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(widest.try_take(1, 0.001, 6e8, t0), 0) << i;
+  EXPECT_EQ(widest.try_take(6e8, 0.001, 6e8, t0), INT64_MAX);  // would overflow: refused, not wrapped
+  EXPECT_EQ(widest.try_take(6e8 + 1, 0.001, 6e8, t0), TokenBucket::kNever);
+  widest.give_back(6e8, 0.001);
+  EXPECT_EQ(widest.try_take(1, 0.001, 6e8, t0), 0);
+}
+
+TEST(TokenBucket, NoInputOverflows) {
+  const double rates[] = {5e-324, 1e-300, 1e-9, 0.001, 1, 1e7, 1e300, INFINITY};
+  const double amounts[] = {0, 1e-300, 1, 6e8, 1e300, INFINITY};
+  const std::int64_t times[] = {INT64_MIN, -1, 0, 100 * kSecond, INT64_MAX - 1, INT64_MAX};
+  for (double rate : rates) {
+    for (double burst : amounts) {
+      TokenBucket bucket;
+      for (double cost : amounts) {
+        for (std::int64_t now : times) {
+          const auto wait = bucket.try_take(cost, rate, burst, now);
+          EXPECT_TRUE(wait == TokenBucket::kNever || wait >= 0) << rate << " " << burst << " " << cost << " " << now;
+        }
+        bucket.give_back(cost, rate);
+      }
+    }
+  }
+  TokenBucket bucket;
+  EXPECT_EQ(bucket.try_take(1, 0, 1, 0), TokenBucket::kNever);
+  EXPECT_EQ(bucket.try_take(1, NAN, 1, 0), TokenBucket::kNever);
+  EXPECT_EQ(bucket.try_take(1, 1, NAN, 0), TokenBucket::kNever);
+  EXPECT_EQ(bucket.try_take(NAN, 1, 1, 0), TokenBucket::kNever);
 }
 
 }  // namespace

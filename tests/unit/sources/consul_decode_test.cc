@@ -41,15 +41,67 @@ TEST(DecodeKvAnswer, ReportsGarbage) {
 }
 
 TEST(DecodeHealthAnswer, PrefersServiceAddressAndFallsBackToNodeAddress) {
-  std::vector<std::string> brokers;
+  HealthInstances instances;
   ASSERT_EQ(decode_health_answer(R"([
       {"Node":{"Address":"10.0.0.1"},"Service":{"Address":"","Port":9092}},
       {"Node":{"Address":"10.0.0.2"},"Service":{"Address":"kafka-b.local","Port":9093}},
       {"Node":{"Address":"10.0.0.1"},"Service":{"Address":"","Port":9092}}])",
-                                 brokers),
+                                 instances),
             "");
-  EXPECT_EQ(brokers, (std::vector<std::string>{"10.0.0.1:9092", "kafka-b.local:9093"}));
-  EXPECT_NE(decode_health_answer(R"([{"Node":{},"Service":{"Port":1}}])", brokers), "");
+  EXPECT_EQ(instances.brokers, (std::vector<std::string>{"10.0.0.1:9092", "kafka-b.local:9093"}));
+  EXPECT_TRUE(instances.skipped.empty());
+  EXPECT_NE(decode_health_answer(R"({"Node":{}})", instances), "");  // not an array: the answer fails whole
+}
+
+// One instance registered without a port must not freeze discovery of all the others.
+TEST(DecodeHealthAnswer, AnInstanceWithoutAPortIsLeftOutAndTheOthersKept) {
+  HealthInstances instances;
+  ASSERT_EQ(decode_health_answer(R"([
+      {"Node":{"Node":"n1","Address":"10.0.0.1"},"Service":{"ID":"kafka-1","Address":"","Port":0}},
+      {"Node":{"Node":"n2","Address":"10.0.0.2"},"Service":{"ID":"kafka-2","Address":""}},
+      {"Node":{"Node":"n3","Address":"10.0.0.3"},"Service":{"ID":"kafka-3","Address":"","Port":9092}},
+      {"Node":{"Node":"n4"},"Service":{"ID":"kafka-4","Port":9092}}])",
+                                 instances),
+            "");
+  EXPECT_EQ(instances.brokers, (std::vector<std::string>{"10.0.0.3:9092"}));
+  ASSERT_EQ(instances.skipped.size(), 3u);
+  EXPECT_NE(instances.skipped[0].find("'kafka-1' on node 'n1'"), std::string::npos) << instances.skipped[0];
+  EXPECT_NE(instances.skipped[0].find("Service.Port"), std::string::npos);
+  EXPECT_NE(instances.skipped[1].find("'kafka-2'"), std::string::npos);
+  EXPECT_NE(instances.skipped[2].find("neither Service.Address nor Node.Address"), std::string::npos);
+}
+
+// Addresses go into librdkafka's comma-separated bootstrap list: one that is no host name or
+// IP address is left out, so it cannot add brokers nobody registered.
+TEST(DecodeHealthAnswer, AnAddressThatIsNoHostIsLeftOutAndCannotAddBrokers) {
+  HealthInstances instances;
+  ASSERT_EQ(decode_health_answer(R"([
+      {"Node":{"Address":"10.0.0.1"},"Service":{"ID":"comma","Address":"10.0.0.9:9092,evil.example","Port":9092}},
+      {"Node":{"Address":"10.0.0.1"},"Service":{"ID":"space","Address":"a b","Port":9092}},
+      {"Node":{"Address":"10.0.0.1"},"Service":{"ID":"newline","Address":"h\nevil","Port":9092}},
+      {"Node":{"Address":"10.0.0.1,evil.example"},"Service":{"ID":"node-comma","Address":"","Port":9092}},
+      {"Node":{"Address":"10.0.0.1"},"Service":{"ID":"colon","Address":"h:1","Port":9092}},
+      {"Node":{"Address":"10.0.0.1"},"Service":{"ID":"ok","Address":"kafka-1.internal","Port":9092}}])",
+                                 instances),
+            "");
+  EXPECT_EQ(instances.brokers, (std::vector<std::string>{"kafka-1.internal:9092"}));
+  ASSERT_EQ(instances.skipped.size(), 5u);
+  EXPECT_NE(instances.skipped[0].find("'10.0.0.9:9092,evil.example', which is no host name or IP address"),
+            std::string::npos)
+      << instances.skipped[0];
+  EXPECT_NE(instances.skipped[2].find("'h?evil'"), std::string::npos) << instances.skipped[2];  // no raw newline in logs
+}
+
+TEST(DecodeHealthAnswer, Ipv6AddressesComeOutInBrackets) {
+  HealthInstances instances;
+  ASSERT_EQ(decode_health_answer(R"([
+      {"Node":{"Address":"10.0.0.1"},"Service":{"Address":"::1","Port":9092}},
+      {"Node":{"Address":"10.0.0.1"},"Service":{"Address":"[2001:db8::7]","Port":9093}},
+      {"Node":{"Address":"fe80::1"},"Service":{"Address":"","Port":9094}}])",
+                                 instances),
+            "");
+  EXPECT_EQ(instances.brokers, (std::vector<std::string>{"[2001:db8::7]:9093", "[::1]:9092", "[fe80::1]:9094"}));
+  EXPECT_TRUE(instances.skipped.empty());
 }
 
 TEST(BlockingQueryRules, IndexNeverDropsBelowOne) {
