@@ -109,8 +109,8 @@ Gateway::Gateway(config::StaticConfig file)
   }
   admin_ = std::make_unique<ops::AdminConfigHandler>(file_.admin_token_sha256, store_, views(sources_),
                                                      [this] { return producer_.brokers(); });
-  router_.add(http::Method::kPost, "/v1/topics/{topic}", produce_);
-  router_.add(http::Method::kPost, "/v1/topics/{topic}/records", produce_);
+  router_.add(http::Method::kPost, api::kRecordRoute, produce_);
+  router_.add(http::Method::kPost, api::kBatchRoute, produce_);
   router_.add(http::Method::kGet, "/healthz", liveness_);
   router_.add(http::Method::kGet, "/readyz", readiness_);
   router_.add(http::Method::kGet, "/admin/config", *admin_);
@@ -204,6 +204,7 @@ std::uint64_t Gateway::shutdown() {
   shut_down_ = true;
   const auto started = std::chrono::steady_clock::now();
   draining_.store(true);  // /readyz fails from now on
+  sink_.stop_accepting();  // records sent from now on get 503 shutting_down
   server_.stop_accepting();
   const auto watchers_from = std::chrono::steady_clock::now();
   control_->stop();  // cancels the registry long polls at once

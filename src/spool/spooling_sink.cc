@@ -37,6 +37,9 @@ Result<void> SpoolingSink::spool_record(const kafka::OutgoingRecord& record) {
 }
 
 Result<void> SpoolingSink::enqueue(const kafka::OutgoingRecord& record) {
+  if (refusing_.load(std::memory_order_relaxed)) {
+    return make_error(ErrorCode::kShuttingDown, "the gateway is shutting down; send the record to another instance");
+  }
   // Sync requests want Kafka's own answer; without a spool there is nothing else to do.
   if (spool_ == nullptr || record.listener != nullptr) return kafka_.enqueue(record);
   if (mode_ == config::SpoolSettings::Mode::kWriteAhead || spool_->has_backlog()) {

@@ -45,6 +45,10 @@ class SpoolingSink final : public kafka::RecordSink, public kafka::DeliveryListe
   // Stops the feeder within ~100 ms; spooled records not handed over yet stay on disk.
   void stop_feeding();
 
+  // Drain: from now on enqueue() answers 503 shutting_down, so a client that sends while the
+  // gateway drains is told to go elsewhere instead of extending the drain. Idempotent.
+  void stop_accepting() { refusing_.store(true, std::memory_order_relaxed); }
+
   Result<void> enqueue(const kafka::OutgoingRecord& record) override;
   bool ready() const override { return kafka_.ready(); }
 
@@ -63,6 +67,7 @@ class SpoolingSink final : public kafka::RecordSink, public kafka::DeliveryListe
   config::SpoolSettings::Mode mode_;
   SinkCounters counters_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> refusing_{false};
   std::thread feeder_;
 };
 

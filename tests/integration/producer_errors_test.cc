@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "eventually.h"
 #include "gateway_process.h"
 #include "gateway_yaml.h"
 #include "http_client.h"
@@ -18,6 +19,8 @@
 
 namespace intake {
 namespace {
+
+using namespace std::chrono_literals;
 
 constexpr const char* kSecret = "producer-errors-secret";
 const std::vector<std::pair<std::string, std::string>> kAuth{{"Authorization", std::string("Bearer ") + kSecret}};
@@ -105,6 +108,38 @@ TEST(ProducerErrors, ASyncRecordOverTheBrokersMessageMaxBytesIs413) {
   EXPECT_NE(refused.body.find("MSG_SIZE_TOO_LARGE"), std::string::npos) << refused.body;
   EXPECT_EQ(gateway.stop(SIGTERM), 0) << gateway.log_tail();
   EXPECT_EQ(testing::consume_to_end(bootstrap, topic).size(), 1u);  // only the small one
+}
+
+TEST(ProducerErrors, ARecordSentWhileTheGatewayDrainsIs503ShuttingDown) {
+  // A silent broker keeps a sync request, and so the drain, open long enough to send into it.
+  SilentListener silent;
+  auto yaml = errors_yaml("127.0.0.1:" + std::to_string(silent.port()));
+  yaml.shutdown_flush_ms = 5000;
+  yaml.server_fields = {{"sync_timeout_ms", "2000"}};  // answered (504) before the drain gives up
+  testing::GatewayProcess gateway(yaml.render(), yaml.port);
+  testing::HttpConnection pending("127.0.0.1", yaml.port);
+  testing::HttpConnection idle("127.0.0.1", yaml.port);
+  testing::HttpConnection probe("127.0.0.1", yaml.port);
+  ASSERT_EQ(idle.request("POST", "/v1/topics/errors.drain", "before", kAuth).status, 202);
+  ASSERT_EQ(probe.request("GET", "/healthz").status, 200);
+  pending.send_raw(testing::build_request("POST", "/v1/topics/errors.drain?sync=true", "waits", kAuth));
+  gateway.send_signal(SIGTERM);
+  // Draining once /readyz says so (its answer closes the probe's connection).
+  testing::HttpReply ready;
+  ASSERT_TRUE(testing::eventually([&] {
+    ready = probe.request("GET", "/readyz");
+    return ready.status == 503;
+  }, 10s, 5ms)) << ready.status;
+  EXPECT_NE(ready.body.find(R"("code":"shutting_down")"), std::string::npos) << ready.body;
+  const auto refused = idle.request("POST", "/v1/topics/errors.drain", "during-drain", kAuth);
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_NE(refused.body.find(R"("code":"shutting_down")"), std::string::npos) << refused.body;
+  EXPECT_FALSE(refused.header("retry-after").empty());
+  EXPECT_EQ(refused.header("connection"), "close");
+  // The pending sync request is answered too (no broker: not delivered), then the gateway exits.
+  const auto answered = pending.read_reply(15'000);
+  EXPECT_EQ(answered.status, 504) << answered.body;
+  EXPECT_GE(gateway.wait_exit(), 0) << gateway.log_tail();
 }
 
 }  // namespace

@@ -59,9 +59,18 @@ GatewayProcess::~GatewayProcess() {
   std::remove(config_path_.c_str());
 }
 
+void GatewayProcess::send_signal(int signal) {
+  if (pid_ > 0) ::kill(pid_, signal);
+}
+
 int GatewayProcess::stop(int signal, int timeout_ms) {
   if (pid_ <= 0) return -1;
-  ::kill(pid_, signal);
+  send_signal(signal);
+  return wait_exit(timeout_ms);
+}
+
+int GatewayProcess::wait_exit(int timeout_ms) {
+  if (pid_ <= 0) return -1;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;

@@ -21,6 +21,9 @@ class GatewayProcess {
   std::uint16_t port() const { return port_; }
   // Sends `signal` and waits up to timeout_ms; returns the exit code, or -1 on timeout.
   int stop(int signal, int timeout_ms = 30'000);
+  // The two halves of stop(), for tests that act while the gateway drains.
+  void send_signal(int signal);
+  int wait_exit(int timeout_ms = 30'000);
   std::string log_tail(std::size_t bytes = 4000) const;
 
  private:
