@@ -20,7 +20,8 @@ Response error_response(const Error& error) {
     response.retry_after_s = error.retry_after_s;
   } else if (error.code == ErrorCode::kBackpressure || error.code == ErrorCode::kRateLimited) {
     response.retry_after_s = 1;
-  } else if (error.code == ErrorCode::kKafkaUnavailable || error.code == ErrorCode::kShuttingDown) {
+  } else if (error.code == ErrorCode::kKafkaUnavailable || error.code == ErrorCode::kShuttingDown ||
+             error.code == ErrorCode::kSpoolFull) {
     response.retry_after_s = 5;
   }
   return response;

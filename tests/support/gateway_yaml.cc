@@ -44,7 +44,7 @@ std::string GatewayYaml::render() const {
     for (const auto& key : keys) {
       yaml += "  " + key.id + ": {secret_sha256: " + crypto::to_hex(crypto::sha256(key.secret)) + ", topics: [";
       for (std::size_t i = 0; i < key.topics.size(); ++i) yaml += (i ? ", \"" : "\"") + key.topics[i] + "\"";
-      yaml += "]}\n";
+      yaml += "]" + (key.extra.empty() ? std::string() : ", " + key.extra) + "}\n";
     }
   }
   return yaml;

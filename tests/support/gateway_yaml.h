@@ -11,9 +11,12 @@ namespace intake::testing {
 inline constexpr const char* kAdminToken = "it-admin-token";
 
 struct YamlKey {
+  YamlKey(std::string id_, std::string secret_, std::vector<std::string> topics_, std::string extra_ = {})
+      : id(std::move(id_)), secret(std::move(secret_)), topics(std::move(topics_)), extra(std::move(extra_)) {}
   std::string id;
   std::string secret;
   std::vector<std::string> topics;
+  std::string extra;  // more fields of the key's mapping, as YAML (e.g. "enabled: false")
 };
 
 struct GatewayYaml {

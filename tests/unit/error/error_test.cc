@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <map>
 #include <set>
 #include <string>
 
@@ -46,7 +48,55 @@ TEST(ErrorResponse, IsJsonWithCodeAndEscapedMessage) {
 TEST(ErrorResponse, TellsClientsWhenToRetry) {
   EXPECT_EQ(http::error_response({ErrorCode::kBackpressure, "x"}).retry_after_s, 1u);
   EXPECT_GT(http::error_response({ErrorCode::kKafkaUnavailable, "x"}).retry_after_s, 0u);
+  EXPECT_GT(http::error_response({ErrorCode::kSpoolFull, "the disk is full"}).retry_after_s, 0u);
   EXPECT_EQ(http::error_response({ErrorCode::kInvalidApiKey, "x"}).retry_after_s, 0u);
+}
+
+// The README's error table is the public list of codes: every code the gateway has is in it,
+// with the status it really sends, and it names no code the gateway does not have.
+TEST(ErrorTable, MatchesTheReadmesTableBothWays) {
+  std::ifstream readme(std::string(INTAKE_SOURCE_DIR) + "/README.md");
+  ASSERT_TRUE(readme.good());
+  std::map<std::string, std::string> documented;  // code -> the status column as written
+  std::string line;
+  bool in_table = false;
+  while (std::getline(readme, line)) {
+    if (line.rfind("| status | code |", 0) == 0) {
+      in_table = true;
+      continue;
+    }
+    if (!in_table) continue;
+    if (line.empty() || line[0] != '|') break;
+    const auto second_bar = line.find('|', 1);
+    const auto third_bar = line.find('|', second_bar + 1);
+    const std::string status = line.substr(1, second_bar - 1);
+    const std::string codes = line.substr(second_bar + 1, third_bar - second_bar - 1);
+    for (auto open = codes.find('`'); open != std::string::npos; open = codes.find('`', open + 1)) {
+      const auto close = codes.find('`', open + 1);
+      documented[codes.substr(open + 1, close - open - 1)] = status;
+      open = close;
+    }
+  }
+  ASSERT_FALSE(documented.empty()) << "no error table found in README.md";
+  std::set<std::string> known;
+  for (int i = 0; i < static_cast<int>(ErrorCode::kCount_); ++i) {
+    const auto code = static_cast<ErrorCode>(i);
+    const std::string name(error_name(code));
+    known.insert(name);
+    const auto row = documented.find(name);
+    if (row == documented.end()) {
+      ADD_FAILURE() << "README.md's error table lacks '" << name << "'";
+      continue;
+    }
+    // A row may list two statuses ("502 / 504") or none ("—", never sent to a client).
+    if (code != ErrorCode::kInvalidConfig) {
+      EXPECT_NE(row->second.find(std::to_string(error_http_status(code))), std::string::npos)
+          << name << ": README says '" << row->second << "', the gateway sends " << error_http_status(code);
+    }
+  }
+  for (const auto& [name, status] : documented) {
+    EXPECT_TRUE(known.count(name)) << "README.md documents '" << name << "', which the gateway does not have";
+  }
 }
 
 }  // namespace

@@ -1,0 +1,168 @@
+// Error codes and request options no other test provokes over HTTP, against the real binary:
+// the admin token, a disabled key, oversized headers, an oversized body announced with
+// `Expect: 100-continue`, the X-Intake-Key header, a full disk under the spool, and the
+// registry's default_mode: sync against ?sync=false.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/mount.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "consul_fixture.h"
+#include "eventually.h"
+#include "gateway_process.h"
+#include "gateway_yaml.h"
+#include "http_client.h"
+#include "kafka_reader.h"
+#include "peers.h"
+#include "temp_dir.h"
+
+namespace intake {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kSecret = "codes-secret";
+
+testing::GatewayYaml codes_yaml(const std::string& bootstrap) {
+  testing::GatewayYaml yaml;
+  yaml.port = testing::free_port();
+  yaml.bootstrap = bootstrap;
+  yaml.keys.push_back({"codes", kSecret, {"codes.*"}});
+  yaml.keys.push_back({"off", "disabled-secret", {"codes.*"}, "enabled: false"});
+  return yaml;
+}
+
+bool has_code(const testing::HttpReply& reply, const std::string& code) {
+  return reply.body.find(R"("code":")" + code + "\"") != std::string::npos;
+}
+
+class ErrorCodes : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    bootstrap = testing::required_env("INTAKE_KAFKA_BOOTSTRAP");
+    yaml = codes_yaml(bootstrap);
+    yaml.server_fields = {{"max_header_bytes", "2048"}, {"max_body_bytes", "65536"}};
+    gateway = std::make_unique<testing::GatewayProcess>(yaml.render(), yaml.port);
+  }
+  std::string bootstrap;
+  testing::GatewayYaml yaml;
+  std::unique_ptr<testing::GatewayProcess> gateway;
+};
+
+TEST_F(ErrorCodes, AdminEndpointsRefuseAWrongTokenWith401) {
+  const auto wrong = testing::http_request("127.0.0.1", yaml.port, "GET", "/admin/config", "",
+                                           {{"Authorization", "Bearer not-the-admin-token"}});
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_TRUE(has_code(wrong, "invalid_admin_token")) << wrong.body;
+  const auto none = testing::http_request("127.0.0.1", yaml.port, "GET", "/admin/config");
+  EXPECT_EQ(none.status, 401);
+  EXPECT_TRUE(has_code(none, "invalid_admin_token")) << none.body;
+  const auto right = testing::http_request("127.0.0.1", yaml.port, "GET", "/admin/config", "",
+                                           {{"Authorization", std::string("Bearer ") + testing::kAdminToken}});
+  EXPECT_EQ(right.status, 200) << right.body;
+}
+
+TEST_F(ErrorCodes, ADisabledKeyIs403KeyDisabled) {
+  const auto reply = testing::http_request("127.0.0.1", yaml.port, "POST", "/v1/topics/codes.off", "x",
+                                           {{"Authorization", "Bearer disabled-secret"}});
+  EXPECT_EQ(reply.status, 403);
+  EXPECT_TRUE(has_code(reply, "key_disabled")) << reply.body;
+}
+
+TEST_F(ErrorCodes, HeadersOverMaxHeaderBytesAre431) {
+  const auto reply = testing::http_request("127.0.0.1", yaml.port, "POST", "/v1/topics/codes.h", "x",
+                                           {{"Authorization", std::string("Bearer ") + kSecret},
+                                            {"X-Padding", std::string(4096, 'p')}});
+  EXPECT_EQ(reply.status, 431);
+  EXPECT_TRUE(has_code(reply, "request_header_too_large")) << reply.body;
+}
+
+TEST_F(ErrorCodes, AnOversizedBodyAnnouncedWithExpectContinueGets413NotContinue) {
+  testing::HttpConnection connection("127.0.0.1", yaml.port);
+  connection.send_raw("POST /v1/topics/codes.big HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                      std::string(kSecret) + "\r\nExpect: 100-continue\r\nContent-Length: 1000000\r\n\r\n");
+  // The first answer is the refusal: a "100 Continue" here would invite the client to send
+  // the megabyte the gateway will not take.
+  const auto reply = connection.read_reply();
+  EXPECT_EQ(reply.status, 413);
+  EXPECT_TRUE(has_code(reply, "payload_too_large")) << reply.body;
+}
+
+TEST_F(ErrorCodes, TheXIntakeKeyHeaderAuthenticatesLikeBearer) {
+  const std::string topic = testing::unique_name("codes.header");
+  const auto reply = testing::http_request("127.0.0.1", yaml.port, "POST", "/v1/topics/" + topic + "?sync=true",
+                                           "by-header", {{"X-Intake-Key", kSecret}});
+  EXPECT_EQ(reply.status, 200) << reply.body;
+  const auto wrong = testing::http_request("127.0.0.1", yaml.port, "POST", "/v1/topics/" + topic, "x",
+                                           {{"X-Intake-Key", "wrong"}});
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_TRUE(has_code(wrong, "invalid_api_key")) << wrong.body;
+  EXPECT_EQ(testing::consume_to_end(bootstrap, topic).size(), 1u);
+}
+
+// A spool on a 1 MiB tmpfs with Kafka unreachable: the disk fills long before max_bytes, and the
+// client is told 507 spool_full; everything accepted is on that disk.
+TEST(ErrorCodesOnDisk, AFullDiskUnderTheSpoolIs507SpoolFull) {
+  testing::TempDir dir("intake-tmpfs");
+  if (::mount("tmpfs", dir.path().c_str(), "tmpfs", 0, "size=1m") != 0) {
+    FAIL() << "cannot mount a 1 MiB tmpfs on " << dir.path() << ": " << std::strerror(errno)
+           << " (the test suite runs as root on its machines)";
+  }
+  struct Unmount {
+    std::string path;
+    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+  } unmount{dir.path()};
+  auto yaml = codes_yaml("127.0.0.1:" + std::to_string(testing::free_port()));  // no broker there
+  yaml.spool_dir = dir.path();
+  yaml.spool_mode = "write_ahead";
+  yaml.spool_segment_bytes = 256 * 1024;
+  yaml.shutdown_flush_ms = 500;
+  testing::GatewayProcess gateway(yaml.render(), yaml.port);
+  testing::HttpConnection connection("127.0.0.1", yaml.port);
+  const std::string body(8 * 1024, 'd');
+  int accepted = 0;
+  testing::HttpReply refused;
+  for (int i = 0; i < 1000; ++i) {
+    auto reply = connection.request("POST", "/v1/topics/codes.disk", body, {{"Authorization", std::string("Bearer ") + kSecret}});
+    if (reply.status != 202) {
+      refused = std::move(reply);
+      break;
+    }
+    ++accepted;
+  }
+  EXPECT_EQ(refused.status, 507) << refused.body << gateway.log_tail();
+  EXPECT_TRUE(has_code(refused, "spool_full")) << refused.body;
+  EXPECT_FALSE(refused.header("retry-after").empty());
+  EXPECT_GT(accepted, 20);
+  EXPECT_LT(accepted, 128);  // 1 MiB of disk, not the 1 GiB default max_bytes
+  EXPECT_EQ(gateway.stop(SIGTERM), 0) << gateway.log_tail();
+}
+
+// The registry's settings make sync the default; ?sync=false still asks for async.
+TEST_F(ConsulConfigTest, DefaultModeSyncFromTheRegistryAndSyncFalseOverridesIt) {
+  consul->put(prefix + "keys/team", testing::key_json("team-secret", {topic}));
+  consul->put(prefix + "settings", R"({"default_mode":"sync"})");
+  start_gateway();
+  const std::vector<std::pair<std::string, std::string>> auth{{"Authorization", "Bearer team-secret"}};
+  const auto sync = testing::http_request("127.0.0.1", gateway->port(), "POST", "/v1/topics/" + topic, "s", auth);
+  EXPECT_EQ(sync.status, 200) << sync.body;
+  EXPECT_NE(sync.body.find(R"("offset":)"), std::string::npos) << sync.body;
+  const auto async = testing::http_request("127.0.0.1", gateway->port(), "POST", "/v1/topics/" + topic + "?sync=false",
+                                           "a", auth);
+  EXPECT_EQ(async.status, 202) << async.body;
+  EXPECT_EQ(async.body, R"({"accepted":1})");
+  const auto header = testing::http_request("127.0.0.1", gateway->port(), "POST", "/v1/topics/" + topic, "h",
+                                            {{"Authorization", "Bearer team-secret"}, {"X-Intake-Sync", "false"}});
+  EXPECT_EQ(header.status, 202) << header.body;
+  EXPECT_EQ(gateway->stop(SIGTERM), 0) << gateway->log_tail();
+  const auto delivery =
+      testing::count_delivery(testing::required_env("INTAKE_KAFKA_BOOTSTRAP"), topic, {"s", "a", "h"});
+  EXPECT_EQ(delivery.lost, 0u);
+  EXPECT_EQ(delivery.duplicated, 0u);
+}
+
+}  // namespace
+}  // namespace intake
