@@ -146,13 +146,18 @@ void DiskSpool::retire(Segment& segment) {
   }
 }
 
-Result<void> DiskSpool::rotate_locked() {
-  if (active_ && !active_->sealed()) {
-    if (settings_.fsync != Fsync::kNever) {
-      if (auto synced = active_->sync(); !synced) return synced.error();
-    }
-    active_->seal();
+Result<void> DiskSpool::seal_active_locked() {
+  if (!active_ || active_->sealed()) return {};
+  // Synced before sealed: sync_through() counts on sealed segments being on disk.
+  if (settings_.fsync != Fsync::kNever) {
+    if (auto synced = active_->sync(); !synced) return synced.error();
   }
+  active_->seal();
+  return {};
+}
+
+Result<void> DiskSpool::rotate_locked() {
+  if (auto sealed = seal_active_locked(); !sealed) return sealed.error();
   auto created = Segment::create(settings_.dir, next_seq_, settings_.fsync != Fsync::kNever);
   if (!created) return created.error();
   ++next_seq_;
@@ -334,11 +339,11 @@ void DiskSpool::maintain(std::chrono::milliseconds seal_after, bool right_now) {
     std::lock_guard lock(append_mutex_);
     if (active_ && !active_->sealed() && active_->records() > 0 && !has_backlog() &&
         now - active_opened_ >= seal_after) {
-      if (settings_.fsync != Fsync::kNever) {
-        if (auto synced = active_->sync(); !synced) spdlog::error("{}", synced.error().message);
+      if (auto sealed = seal_active_locked(); sealed) {
+        active_.reset();
+      } else {
+        spdlog::error("{}", sealed.error().message);  // tried again at the next maintenance
       }
-      active_->seal();
-      active_.reset();
     }
   }
   finished_segment_.store(false);

@@ -123,13 +123,17 @@ class DiskSpool {
   // Segment::skip_damage).
   bool skip_damage(const std::shared_ptr<Segment>& segment, std::string_view why);
   void count_damage(std::uint32_t seq, const Segment::Damage& damage, std::string_view why);
+  // Syncs (unless fsync: never), then seals the active segment; a failed sync leaves it
+  // unsealed. REQUIRES: append_mutex_ held.
+  Result<void> seal_active_locked();
   // Deletes a finished segment's files, or moves them to damaged/ if it held damage.
   void retire(Segment& segment);
 
   config::SpoolSettings settings_;
   int lock_fd_ = -1;
 
-  // Appenders: the active segment and the order of appends.
+  // Appenders: the active segment and the order of appends. A segment is sealed only under
+  // this lock, so no append lands in a segment after it was sealed.
   std::mutex append_mutex_;
   std::shared_ptr<Segment> active_;
   std::chrono::steady_clock::time_point active_opened_{};
