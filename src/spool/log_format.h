@@ -39,7 +39,9 @@
 //
 // Format 1 (magic "INTKSP01", written before the sync marker) frames records as
 // `length u32 | crc32c u32 | payload` with no sync marker and no record number. Such segments
-// are still read back and replayed; new segments are always format 2. A file that starts with
+// are still read back and replayed; new segments are always format 2. Going back to a version
+// that writes format 1 needs an empty spool directory: those versions do not know INTKSP02 and
+// would rewrite such a segment as empty. A file that starts with
 // neither magic is read as format 2 if a format-2 header is found in it (a damaged magic),
 // else it is moved to damaged/ whole and nothing in it is replayed.
 //
