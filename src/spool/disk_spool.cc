@@ -68,16 +68,34 @@ void DiskSpool::recover() {
   for (const auto seq : found) {
     auto recovered = Segment::recover(settings_.dir, seq);
     if (!recovered) throw std::runtime_error(recovered.error().message);
-    auto segment = std::shared_ptr<Segment>(std::move(recovered.value().segment));
+    auto& result = recovered.value();
+    const std::string path = Segment::log_path(settings_.dir, seq);
     next_seq_ = seq + 1;
-    if (recovered.value().torn_bytes > 0) {
-      spdlog::warn("spool: {}: {} bytes after the last whole record were torn (the process died mid-write); "
-                   "skipped",
-                   Segment::log_path(settings_.dir, seq), recovered.value().torn_bytes);
-      torn_bytes_.fetch_add(recovered.value().torn_bytes);
+    if (!result.segment) {
+      spdlog::error("spool: {}: not a segment this version can read (unknown magic); moved to {} untouched, "
+                    "nothing in it is replayed",
+                    path, result.set_aside_to);
+      continue;
     }
+    if (result.torn_bytes > 0) {
+      spdlog::warn("spool: {}: {} bytes from offset {} on are a torn tail (the process died mid-write; nothing "
+                   "that reads back follows them); not replayed, {}",
+                   path, result.torn_bytes, result.torn_offset,
+                   result.torn_copy.empty() ? "left in the segment (no copy could be made), which goes to damaged/ "
+                                              "once its records are done"
+                                            : "cut off; a copy is in " + result.torn_copy);
+      torn_bytes_.fetch_add(result.torn_bytes);
+    }
+    for (const auto& damage : result.damage) count_damage(seq, damage, "found at start-up");
+    if (result.acks_cleared) {
+      spdlog::error("spool: {}: the ack bits do not read back or mark records that cannot exist; {}; every record "
+                    "of the segment is replayed (duplicates, not a loss)",
+                    Segment::acks_path(settings_.dir, seq),
+                    result.acks_copy.empty() ? "cleared in place" : "moved to " + result.acks_copy);
+    }
+    auto segment = std::shared_ptr<Segment>(std::move(result.segment));
     if (segment->finished()) {
-      segment->remove_files();
+      retire(*segment);
       continue;
     }
     waiting += segment->records() - segment->done_records();
@@ -93,13 +111,53 @@ void DiskSpool::recover() {
   }
 }
 
-Result<void> DiskSpool::rotate_locked() {
-  if (active_ && !active_->sealed()) {
-    if (settings_.fsync != Fsync::kNever) {
-      if (auto synced = active_->sync(); !synced) return synced.error();
-    }
-    active_->seal();
+void DiskSpool::count_damage(std::uint32_t seq, const Segment::Damage& damage, std::string_view why) {
+  damaged_regions_.fetch_add(1);
+  damaged_bytes_.fetch_add(damage.bytes);
+  unreadable_.fetch_add(damage.undelivered);
+  const std::string what = damage.bytes == 0
+                               ? "records are missing before offset " + std::to_string(damage.offset)
+                               : std::to_string(damage.bytes) + " bytes at offset " + std::to_string(damage.offset) +
+                                     " do not read back";
+  const std::string lost =
+      !damage.records_known ? "an unknown number of records from record " + std::to_string(damage.first_record) +
+                                  " on are not replayed (format 1 has no sync marker to find the next one)"
+      : damage.records == 0 ? "no record is lost"
+      : damage.records == 1 ? "record " + std::to_string(damage.first_record) + " is lost"
+                            : "records " + std::to_string(damage.first_record) + ".." +
+                                  std::to_string(damage.first_record + damage.records - 1) + " are lost";
+  spdlog::error("spool: {}: {} (disk corruption?; {}): {} ({} of them not delivered yet); every record before "
+                "and after is replayed; the segment moves to {}/{}/ once they are done",
+                Segment::log_path(settings_.dir, seq), what, why, lost, damage.undelivered, settings_.dir,
+                kDamagedDir);
+}
+
+void DiskSpool::retire(Segment& segment) {
+  if (!segment.damaged()) {
+    segment.remove_files();
+    return;
   }
+  if (auto moved = segment.set_aside(); moved) {
+    spdlog::warn("spool: {}: every record that reads back is done; the segment, which holds damaged bytes, is kept "
+                 "in {} for inspection",
+                 Segment::log_path(settings_.dir, segment.seq()), moved.value());
+  } else {
+    spdlog::error("{}; the segment stays where it is", moved.error().message);
+  }
+}
+
+Result<void> DiskSpool::seal_active_locked() {
+  if (!active_ || active_->sealed()) return {};
+  // Synced before sealed: sync_through() counts on sealed segments being on disk.
+  if (settings_.fsync != Fsync::kNever) {
+    if (auto synced = active_->sync(); !synced) return synced.error();
+  }
+  active_->seal();
+  return {};
+}
+
+Result<void> DiskSpool::rotate_locked() {
+  if (auto sealed = seal_active_locked(); !sealed) return sealed.error();
   auto created = Segment::create(settings_.dir, next_seq_, settings_.fsync != Fsync::kNever);
   if (!created) return created.error();
   ++next_seq_;
@@ -204,19 +262,16 @@ void DiskSpool::done(Ticket ticket) {
   }
 }
 
-void DiskSpool::skip_rest_of(const std::shared_ptr<Segment>& segment) {
-  // What cannot be read cannot be delivered: count it, mark it done so the segment can go.
-  std::uint64_t skipped = 0;
-  for (std::uint32_t i = cursor_ordinal_; i < segment->records(); ++i) {
-    if (segment->mark_done(i)) ++skipped;
-  }
-  taken_records_.fetch_add(segment->records() - cursor_ordinal_, std::memory_order_release);
-  unreadable_.fetch_add(skipped);
-  spdlog::error("spool: {}: record {} does not read back (disk corruption?); {} records skipped",
-                Segment::log_path(settings_.dir, segment->seq()), cursor_ordinal_, skipped);
-  segment->seal();
-  cursor_seq_ = segment->seq() + 1;
-  cursor_segment_.reset();
+bool DiskSpool::skip_damage(const std::shared_ptr<Segment>& segment, std::string_view why) {
+  bool known = false;
+  const auto damage = segment->skip_damage(cursor_offset_, cursor_ordinal_, &known);
+  if (!damage) return false;
+  if (!known) count_damage(segment->seq(), *damage, why);
+  taken_records_.fetch_add(damage->records, std::memory_order_release);
+  cursor_offset_ = damage->offset + damage->bytes;
+  cursor_ordinal_ = damage->first_record + damage->records;
+  if (segment->finished()) finished_segment_.store(true);
+  return true;
 }
 
 bool DiskSpool::peek(Pending& out) {
@@ -240,9 +295,14 @@ bool DiskSpool::peek(Pending& out) {
       continue;
     }
     std::uint64_t next_offset = 0;
-    auto payload = segment->read(cursor_offset_, read_buffer_, next_offset);
-    if (!payload) {
-      skip_rest_of(segment);
+    std::uint32_t record = cursor_ordinal_;
+    auto payload = segment->read(cursor_offset_, read_buffer_, next_offset, &record);
+    if (!payload || record != cursor_ordinal_) {
+      std::string_view why = "the next frame carries a later record number";
+      if (!payload) why = payload.error().message;
+      if (why.starts_with("spool: ")) why.remove_prefix(7);
+      // False: the active segment, damaged up to its end; wait for a record after the damage.
+      if (!skip_damage(segment, "found while replaying: " + std::string(why))) return false;
       continue;
     }
     peeked_next_offset_ = next_offset;
@@ -279,11 +339,11 @@ void DiskSpool::maintain(std::chrono::milliseconds seal_after, bool right_now) {
     std::lock_guard lock(append_mutex_);
     if (active_ && !active_->sealed() && active_->records() > 0 && !has_backlog() &&
         now - active_opened_ >= seal_after) {
-      if (settings_.fsync != Fsync::kNever) {
-        if (auto synced = active_->sync(); !synced) spdlog::error("{}", synced.error().message);
+      if (auto sealed = seal_active_locked(); sealed) {
+        active_.reset();
+      } else {
+        spdlog::error("{}", sealed.error().message);  // tried again at the next maintenance
       }
-      active_->seal();
-      active_.reset();
     }
   }
   finished_segment_.store(false);
@@ -308,7 +368,7 @@ void DiskSpool::maintain(std::chrono::milliseconds seal_after, bool right_now) {
       cursor_seq_ = segment->seq() + 1;
       cursor_segment_.reset();
     }
-    segment->remove_files();
+    retire(*segment);
     bytes_.fetch_sub(segment->committed_bytes());
   }
 }
@@ -374,6 +434,8 @@ SpoolStats DiskSpool::stats() const {
   stats.recovered = recovered_.load();
   stats.torn_bytes = torn_bytes_.load();
   stats.unreadable = unreadable_.load();
+  stats.damaged_regions = damaged_regions_.load();
+  stats.damaged_bytes = damaged_bytes_.load();
   stats.quarantined = quarantined_.load();
   return stats;
 }

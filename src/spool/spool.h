@@ -40,8 +40,11 @@ struct SpoolStats {
   std::uint64_t appended = 0;         // since start
   std::uint64_t done = 0;             // since start: delivered, or spooled again
   std::uint64_t recovered = 0;        // records found at start that still needed delivery
-  std::uint64_t torn_bytes = 0;       // cut off torn tails at start
-  std::uint64_t unreadable = 0;       // records skipped because they no longer read back
+  std::uint64_t torn_bytes = 0;       // cut off torn tails at start (a copy is kept in damaged/)
+  std::uint64_t unreadable = 0;       // records skipped because they no longer read back, each
+                                      // counted once (skipping marks it done), at start or live
+  std::uint64_t damaged_regions = 0;  // since start: stretches of segments that do not read back
+  std::uint64_t damaged_bytes = 0;    // their bytes (kept on disk; see "Damage" in log_format.h)
   std::uint64_t quarantined = 0;      // records Kafka will never take, kept in rejected/
 };
 
@@ -53,8 +56,9 @@ class DiskSpool {
     DecodedRecord record;
   };
 
-  // Opens (creating) settings.dir, takes its lock file, and recovers what an earlier run left
-  // (torn tails are cut off and logged). Throws std::runtime_error (start-up only).
+  // Opens (creating) settings.dir, takes its lock file, and recovers what an earlier run left:
+  // torn tails are cut off, damaged frames skipped, every record that reads back is replayed
+  // (log_format.h, "Damage"); each is logged. Throws std::runtime_error (start-up only).
   explicit DiskSpool(const config::SpoolSettings& settings);
   ~DiskSpool();  // stops the flusher within ~100 ms and syncs
   DiskSpool(const DiskSpool&) = delete;
@@ -79,7 +83,8 @@ class DiskSpool {
   }
 
   // Consumer only. The oldest record not yet taken (done ones are skipped). False when none
-  // waits. An unreadable record (disk corruption) is logged, counted and skipped.
+  // waits. Records whose frames no longer read back (disk corruption) are logged, counted and
+  // skipped, exactly those: reading resumes at the next frame that reads back.
   bool peek(Pending& out);
   // Consumer only: the record from the last successful peek() was handed to Kafka.
   void advance();
@@ -114,12 +119,21 @@ class DiskSpool {
   Result<void> sync_through(std::uint64_t mark);
   void flush_loop();
   std::shared_ptr<Segment> segment(std::uint32_t seq) const;
-  void skip_rest_of(const std::shared_ptr<Segment>& segment);
+  // Consumer only: moves the cursor past the damage at it; false if it cannot yet (see
+  // Segment::skip_damage).
+  bool skip_damage(const std::shared_ptr<Segment>& segment, std::string_view why);
+  void count_damage(std::uint32_t seq, const Segment::Damage& damage, std::string_view why);
+  // Syncs (unless fsync: never), then seals the active segment; a failed sync leaves it
+  // unsealed. REQUIRES: append_mutex_ held.
+  Result<void> seal_active_locked();
+  // Deletes a finished segment's files, or moves them to damaged/ if it held damage.
+  void retire(Segment& segment);
 
   config::SpoolSettings settings_;
   int lock_fd_ = -1;
 
-  // Appenders: the active segment and the order of appends.
+  // Appenders: the active segment and the order of appends. A segment is sealed only under
+  // this lock, so no append lands in a segment after it was sealed.
   std::mutex append_mutex_;
   std::shared_ptr<Segment> active_;
   std::chrono::steady_clock::time_point active_opened_{};
@@ -152,6 +166,8 @@ class DiskSpool {
   std::atomic<std::uint64_t> recovered_{0};
   std::atomic<std::uint64_t> torn_bytes_{0};
   std::atomic<std::uint64_t> unreadable_{0};
+  std::atomic<std::uint64_t> damaged_regions_{0};
+  std::atomic<std::uint64_t> damaged_bytes_{0};
   std::atomic<std::uint64_t> quarantined_{0};
   std::atomic<bool> finished_segment_{false};
   std::atomic<bool> new_records_{false};
