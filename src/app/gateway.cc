@@ -176,6 +176,11 @@ void Gateway::register_metrics() {
                   static_cast<double>(stats.torn_bytes));
       out.counter("intake_spool_unreadable_records_total", "Spooled records that no longer read back (corruption)",
                   static_cast<double>(stats.unreadable));
+      out.counter("intake_spool_damaged_regions_total",
+                  "Damaged stretches of spool segments skipped (kept in the spool's damaged/ for inspection)",
+                  static_cast<double>(stats.damaged_regions));
+      out.counter("intake_spool_damaged_bytes_total", "Bytes of spool segments that did not read back",
+                  static_cast<double>(stats.damaged_bytes));
     }
   });
 }
