@@ -151,6 +151,7 @@ Result<void> DiskSpool::seal_active_locked() {
   // Synced before sealed: sync_through() counts on sealed segments being on disk.
   if (settings_.fsync != Fsync::kNever) {
     if (auto synced = active_->sync(); !synced) return synced.error();
+    data_syncs_.fetch_add(1, std::memory_order_relaxed);
   }
   active_->seal();
   return {};
@@ -219,6 +220,7 @@ Result<void> DiskSpool::sync_through(std::uint64_t mark) {
   // Segments sealed since were synced when they were sealed; only the active one is left.
   if (segment) {
     if (auto synced = segment->sync(); !synced) return synced.error();
+    data_syncs_.fetch_add(1, std::memory_order_relaxed);
   }
   synced_serial_ = target;
   return {};
@@ -437,6 +439,7 @@ SpoolStats DiskSpool::stats() const {
   stats.damaged_regions = damaged_regions_.load();
   stats.damaged_bytes = damaged_bytes_.load();
   stats.quarantined = quarantined_.load();
+  stats.data_syncs = data_syncs_.load();
   return stats;
 }
 

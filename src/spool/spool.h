@@ -46,6 +46,7 @@ struct SpoolStats {
   std::uint64_t damaged_regions = 0;  // since start: stretches of segments that do not read back
   std::uint64_t damaged_bytes = 0;    // their bytes (kept on disk; see "Damage" in log_format.h)
   std::uint64_t quarantined = 0;      // records Kafka will never take, kept in rejected/
+  std::uint64_t data_syncs = 0;       // since start: fdatasync calls that made appended records durable
 };
 
 class DiskSpool {
@@ -166,6 +167,7 @@ class DiskSpool {
   std::atomic<std::uint64_t> recovered_{0};
   std::atomic<std::uint64_t> torn_bytes_{0};
   std::atomic<std::uint64_t> unreadable_{0};
+  std::atomic<std::uint64_t> data_syncs_{0};
   std::atomic<std::uint64_t> damaged_regions_{0};
   std::atomic<std::uint64_t> damaged_bytes_{0};
   std::atomic<std::uint64_t> quarantined_{0};

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace intake::spool {
 namespace {
 
@@ -14,7 +16,19 @@ TEST(Crc32c, CanBeComputedInPieces) {
   EXPECT_EQ(crc32c("56789", crc32c("1234")), crc32c("123456789"));
 }
 
-TEST(Crc32c, ChangesWithASingleBit) { EXPECT_NE(crc32c("record-a"), crc32c("record-b")); }
+// Every one of the 64 single-bit flips of an 8-byte record changes the checksum ('a' and 'b'
+// would differ in two bits, which proves less).
+TEST(Crc32c, ChangesWithEverySingleBitFlip) {
+  const std::string original = "record-a";
+  const auto reference = crc32c(original);
+  for (std::size_t byte = 0; byte < original.size(); ++byte) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string flipped = original;
+      flipped[byte] = static_cast<char>(flipped[byte] ^ (1 << bit));
+      EXPECT_NE(crc32c(flipped), reference) << "byte " << byte << " bit " << bit;
+    }
+  }
+}
 
 }  // namespace
 }  // namespace intake::spool
