@@ -13,10 +13,17 @@ case "$name" in
       -DINTAKE_BUILD_TESTS=OFF -DINTAKE_BUILD_BENCH=ON >/dev/null
     ninja -C "$INTAKE_ROOT/build/bench" key_lookup_bench
     json="$INTAKE_ROOT/bench/results/key_lookup.json"
-    "$INTAKE_ROOT/build/bench/bench/key_lookup_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+    loads="$INTAKE_ROOT/bench/results/key_lookup.load.txt"
+    # The machine's load while the benchmark runs (not when the report is written): one sample
+    # of /proc/loadavg's 1-minute figure a second, read by report.py.
+    : >"$loads"
+    ( while sleep 1; do cut -d' ' -f1 /proc/loadavg >>"$loads"; done ) &
+    sampler=$!
+    "$INTAKE_ROOT/build/bench/bench/key_lookup_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
       --benchmark_out="$json" --benchmark_out_format=json
+    kill "$sampler" 2>/dev/null || true
     python3 "$INTAKE_ROOT/bench/key_lookup/report.py" "$json" "$INTAKE_ROOT/bench/results/key_lookup.md" \
-      "scripts/bench.sh key_lookup"
+      "scripts/bench.sh key_lookup" "$loads"
     cat "$INTAKE_ROOT/bench/results/key_lookup.md"
     ;;
   config_propagation)

@@ -28,6 +28,9 @@ sigset_t block_shutdown_signals() {
 
 int run(const std::string& config_path) {
   const sigset_t signals = block_shutdown_signals();
+  // A file-size limit (RLIMIT_FSIZE) must not kill the gateway with SIGXFSZ: ignored, a spool
+  // write past it fails with EFBIG and the client is told (500 spool_write_failed).
+  std::signal(SIGXFSZ, SIG_IGN);
   std::unique_ptr<intake::app::Gateway> gateway;
   int signal_number = 0;
   try {

@@ -141,6 +141,36 @@ TEST(ErrorCodesOnDisk, AFullDiskUnderTheSpoolIs507SpoolFull) {
   EXPECT_EQ(gateway.stop(SIGTERM), 0) << gateway.log_tail();
 }
 
+// A write the spool cannot make (here: the file-size limit, EFBIG; an I/O error is the same
+// path) is 500 spool_write_failed, and the gateway keeps serving.
+TEST(ErrorCodesOnDisk, AWriteTheSpoolCannotMakeIs500SpoolWriteFailed) {
+  testing::TempDir dir("intake-fsize");
+  auto yaml = codes_yaml("127.0.0.1:" + std::to_string(testing::free_port()));  // no broker there
+  yaml.spool_dir = dir.path();
+  yaml.spool_mode = "write_ahead";
+  yaml.spool_segment_bytes = 4 * 1024 * 1024;  // one segment would outgrow the limit below
+  yaml.shutdown_flush_ms = 500;
+  testing::GatewayProcess gateway(yaml.render(), yaml.port, 256 * 1024);
+  testing::HttpConnection connection("127.0.0.1", yaml.port);
+  const std::string body(8 * 1024, 'w');
+  int accepted = 0;
+  testing::HttpReply refused;
+  for (int i = 0; i < 100; ++i) {
+    auto reply = connection.request("POST", "/v1/topics/codes.fsize", body, {{"Authorization", std::string("Bearer ") + kSecret}});
+    if (reply.status != 202) {
+      refused = std::move(reply);
+      break;
+    }
+    ++accepted;
+  }
+  EXPECT_EQ(refused.status, 500) << refused.body;
+  EXPECT_TRUE(has_code(refused, "spool_write_failed")) << refused.body;
+  EXPECT_GT(accepted, 10);
+  EXPECT_LT(accepted, 40);
+  EXPECT_EQ(testing::http_request("127.0.0.1", yaml.port, "GET", "/healthz").status, 200);
+  EXPECT_GE(gateway.stop(SIGTERM), 0) << gateway.log_tail();
+}
+
 // The registry's settings make sync the default; ?sync=false still asks for async.
 TEST_F(ConsulConfigTest, DefaultModeSyncFromTheRegistryAndSyncFalseOverridesIt) {
   consul->put(prefix + "keys/team", testing::key_json("team-secret", {topic}));

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,7 +17,7 @@
 
 namespace intake::testing {
 
-GatewayProcess::GatewayProcess(const std::string& config_yaml, std::uint16_t port) : port_(port) {
+GatewayProcess::GatewayProcess(const std::string& config_yaml, std::uint16_t port, rlim_t max_file_bytes) : port_(port) {
   char config_template[] = "/tmp/intake-test-XXXXXX.yaml";
   const int config_fd = ::mkstemps(config_template, 5);
   if (config_fd < 0) throw std::runtime_error("cannot create a temp config file");
@@ -31,6 +32,10 @@ GatewayProcess::GatewayProcess(const std::string& config_yaml, std::uint16_t por
     const int log_fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(log_fd, 1);
     ::dup2(log_fd, 2);
+    if (max_file_bytes > 0) {
+      const rlimit limit{max_file_bytes, max_file_bytes};
+      ::setrlimit(RLIMIT_FSIZE, &limit);
+    }
     ::execl(INTAKE_BINARY, INTAKE_BINARY, "run", "--config", config_path_.c_str(), static_cast<char*>(nullptr));
     std::perror("exec " INTAKE_BINARY);
     ::_exit(127);

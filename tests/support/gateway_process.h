@@ -2,6 +2,7 @@
 // tests: starts it, waits until /healthz answers, and stops it with a signal.
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -13,7 +14,9 @@ class GatewayProcess {
  public:
   // Writes `config_yaml` to a temp file and starts INTAKE_BINARY with it, logging to a file.
   // Throws if /healthz does not answer on `port` within 20 s (the log tail is in the message).
-  GatewayProcess(const std::string& config_yaml, std::uint16_t port);
+  // `max_file_bytes` > 0: the child's RLIMIT_FSIZE (no file it writes may grow past it), for
+  // tests of write failures.
+  GatewayProcess(const std::string& config_yaml, std::uint16_t port, rlim_t max_file_bytes = 0);
   ~GatewayProcess();  // SIGKILL if still running
   GatewayProcess(const GatewayProcess&) = delete;
   GatewayProcess& operator=(const GatewayProcess&) = delete;

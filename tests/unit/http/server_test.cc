@@ -20,12 +20,14 @@ namespace {
 
 using testing::HttpConnection;
 
+// Every field a request thread touches is read and written under `mutex`: the server calls
+// enqueue() on its own threads while the test body reads what was taken.
 class FakeSink final : public kafka::RecordSink {
  public:
   Result<void> enqueue(const kafka::OutgoingRecord& record) override {
+    std::lock_guard lock(mutex);
     if (next_error && fail_after == 0) return *next_error;
     if (fail_after > 0) --fail_after;
-    std::lock_guard lock(mutex);
     Stored stored{std::string(record.topic), std::string(record.key), std::string(record.value), record.partition, {}};
     for (const auto& header : record.headers) stored.headers.emplace_back(header.name, header.value);
     records.push_back(std::move(stored));
@@ -48,14 +50,38 @@ class FakeSink final : public kafka::RecordSink {
     std::int32_t partition;
     std::vector<std::pair<std::string, std::string>> headers;
   };
+  std::vector<Stored> taken() const {
+    std::lock_guard lock(mutex);
+    return records;
+  }
+  std::vector<kafka::DeliveryListener*> held_listeners() const {
+    std::lock_guard lock(mutex);
+    return held;
+  }
+  // Set up before requests are sent; read by enqueue() under the lock.
+  void fail_with(Error error, int after = 0) {
+    std::lock_guard lock(mutex);
+    next_error = std::move(error);
+    fail_after = after;
+  }
+  void set_report(kafka::DeliveryReport report) {
+    std::lock_guard lock(mutex);
+    next_report = std::move(report);
+  }
+  void hold(bool on) {
+    std::lock_guard lock(mutex);
+    hold_reports = on;
+  }
+  std::atomic<bool> is_ready{true};
+
+ private:
+  mutable std::mutex mutex;
   kafka::DeliveryReport next_report{true, 2, 41, {}};
   bool hold_reports = false;
   std::vector<kafka::DeliveryListener*> held;
-  std::mutex mutex;
   std::vector<Stored> records;
   std::optional<Error> next_error;
   int fail_after = 0;  // with next_error: accept this many records first
-  std::atomic<bool> is_ready{true};
 };
 
 class ServerTest : public ::testing::Test {
@@ -101,10 +127,10 @@ TEST_F(ServerTest, AcceptsARecordWith202AndHandsItToTheSink) {
   EXPECT_EQ(reply.status, 202);
   EXPECT_EQ(reply.body, R"({"accepted":1})");
   EXPECT_EQ(reply.header("content-type"), "application/json");
-  ASSERT_EQ(sink.records.size(), 1u);
-  EXPECT_EQ(sink.records[0].topic, "events.click");
-  EXPECT_EQ(sink.records[0].key, "user-7");
-  EXPECT_EQ(sink.records[0].value, "hello");
+  ASSERT_EQ(sink.taken().size(), 1u);
+  EXPECT_EQ(sink.taken()[0].topic, "events.click");
+  EXPECT_EQ(sink.taken()[0].key, "user-7");
+  EXPECT_EQ(sink.taken()[0].value, "hello");
 }
 
 TEST_F(ServerTest, SyncRequestsAnswerWithPartitionAndOffsetAfterTheReport) {
@@ -117,22 +143,22 @@ TEST_F(ServerTest, SyncRequestsAnswerWithPartitionAndOffsetAfterTheReport) {
                              {{"Authorization", "Bearer good-key"}, {"X-Intake-Sync", "true"}});
   EXPECT_EQ(reply.status, 200);
   EXPECT_EQ(connection.request("POST", "/v1/topics/events.c", "v", auth()).status, 202);  // async by default
-  ASSERT_EQ(sink.records.size(), 3u);
-  EXPECT_EQ(sink.records[0].partition, 2);
-  EXPECT_EQ(sink.records[1].partition, -1);
+  ASSERT_EQ(sink.taken().size(), 3u);
+  EXPECT_EQ(sink.taken()[0].partition, 2);
+  EXPECT_EQ(sink.taken()[1].partition, -1);
 }
 
 TEST_F(ServerTest, SyncDeliveryFailureAndTimeoutAreReported) {
-  sink.next_report = kafka::DeliveryReport{false, -1, -1, Error{ErrorCode::kDeliveryFailed, "broker said no"}};
+  sink.set_report(kafka::DeliveryReport{false, -1, -1, Error{ErrorCode::kDeliveryFailed, "broker said no"}});
   auto reply = testing::http_request("127.0.0.1", server->port(), "POST", "/v1/topics/events.a?sync=1", "v", auth());
   EXPECT_EQ(reply.status, 502);
   EXPECT_NE(reply.body.find("delivery_failed"), std::string::npos);
-  sink.hold_reports = true;  // Kafka never answers within the 300 ms sync timeout
+  sink.hold(true);  // Kafka never answers within the 300 ms sync timeout
   reply = testing::http_request("127.0.0.1", server->port(), "POST", "/v1/topics/events.a?sync=true", "v", auth());
   EXPECT_EQ(reply.status, 504);
   EXPECT_NE(reply.body.find("delivery_timeout"), std::string::npos);
   // A late report after the timeout is harmless.
-  for (auto* listener : sink.held) listener->on_delivery({true, 0, 1, {}});
+  for (auto* listener : sink.held_listeners()) listener->on_delivery({true, 0, 1, {}});
 }
 
 TEST_F(ServerTest, BadSyncOrPartitionValuesAre400) {
@@ -142,7 +168,7 @@ TEST_F(ServerTest, BadSyncOrPartitionValuesAre400) {
                                   {{"Authorization", "Bearer good-key"}, {"X-Intake-Partition", "-3"}})
                 .status,
             400);
-  EXPECT_TRUE(sink.records.empty());
+  EXPECT_TRUE(sink.taken().empty());
 }
 
 TEST_F(ServerTest, RecordsCarryConfiguredHeadersAndWhoSentThemWhen) {
@@ -150,8 +176,9 @@ TEST_F(ServerTest, RecordsCarryConfiguredHeadersAndWhoSentThemWhen) {
                                            {{"Authorization", "Bearer good-key"}, {"X-Request-Id", "req-9"},
                                             {"X-Other", "not copied"}});
   ASSERT_EQ(reply.status, 202);
-  ASSERT_EQ(sink.records.size(), 1u);
-  const auto& headers = sink.records[0].headers;
+  ASSERT_EQ(sink.taken().size(), 1u);
+  const auto taken = sink.taken();
+  const auto& headers = taken[0].headers;
   ASSERT_EQ(headers.size(), 3u);
   EXPECT_EQ(headers[0], (std::pair<std::string, std::string>{"X-Request-Id", "req-9"}));
   EXPECT_EQ(headers[1], (std::pair<std::string, std::string>{"intake-key-id", "team"}));
@@ -164,7 +191,7 @@ TEST_F(ServerTest, KeepAliveServesManyRequestsOnOneConnection) {
   for (int i = 0; i < 50; ++i) {
     EXPECT_EQ(connection.request("POST", "/v1/topics/events.a", "r" + std::to_string(i), auth()).status, 202);
   }
-  EXPECT_EQ(sink.records.size(), 50u);
+  EXPECT_EQ(sink.taken().size(), 50u);
 }
 
 TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
@@ -179,9 +206,9 @@ TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_EQ(connection.read_reply().status, 404);
   EXPECT_EQ(connection.read_reply().status, 401);
   EXPECT_EQ(connection.read_reply().status, 202);
-  ASSERT_EQ(sink.records.size(), 2u);
-  EXPECT_EQ(sink.records[0].value, "one");
-  EXPECT_EQ(sink.records[1].value, "three");
+  ASSERT_EQ(sink.taken().size(), 2u);
+  EXPECT_EQ(sink.taken()[0].value, "one");
+  EXPECT_EQ(sink.taken()[1].value, "three");
 }
 
 TEST_F(ServerTest, ErrorsAreJsonWithStableCodes) {
@@ -208,7 +235,7 @@ TEST_F(ServerTest, ErrorsAreJsonWithStableCodes) {
     EXPECT_NE(reply.body.find(R"({"error":{"code":")" + c.code + R"(","message":")"), std::string::npos)
         << reply.body;
   }
-  EXPECT_TRUE(sink.records.empty());
+  EXPECT_TRUE(sink.taken().empty());
 }
 
 TEST_F(ServerTest, MethodNotAllowedListsAllowedMethods) {
@@ -228,7 +255,7 @@ TEST_F(ServerTest, OversizedBodyIsRejectedFromItsContentLengthBeforeBeingRead) {
   EXPECT_NE(reply.body.find("payload_too_large"), std::string::npos);
   EXPECT_NE(reply.body.find("1024"), std::string::npos);
   EXPECT_TRUE(connection.closed_by_peer());
-  EXPECT_TRUE(sink.records.empty());
+  EXPECT_TRUE(sink.taken().empty());
 }
 
 TEST_F(ServerTest, OversizedChunkedBodyIsRejected) {
@@ -240,7 +267,7 @@ TEST_F(ServerTest, OversizedChunkedBodyIsRejected) {
                                   "Transfer-Encoding: chunked\r\n\r\n") +
                       size + "\r\n" + chunk + "\r\n0\r\n\r\n");
   EXPECT_EQ(connection.read_reply().status, 413);
-  EXPECT_TRUE(sink.records.empty());
+  EXPECT_TRUE(sink.taken().empty());
 }
 
 TEST_F(ServerTest, ExpectContinueGets100BeforeTheBody) {
@@ -251,8 +278,8 @@ TEST_F(ServerTest, ExpectContinueGets100BeforeTheBody) {
   EXPECT_EQ(connection.read_reply().status, 100);
   connection.send_raw("body");
   EXPECT_EQ(connection.read_reply().status, 202);
-  ASSERT_EQ(sink.records.size(), 1u);
-  EXPECT_EQ(sink.records[0].value, "body");
+  ASSERT_EQ(sink.taken().size(), 1u);
+  EXPECT_EQ(sink.taken()[0].value, "body");
 }
 
 TEST_F(ServerTest, MalformedRequestGets400AndTheConnectionCloses) {
@@ -265,11 +292,11 @@ TEST_F(ServerTest, MalformedRequestGets400AndTheConnectionCloses) {
 }
 
 TEST_F(ServerTest, SinkErrorsReachTheClient) {
-  sink.next_error = Error{ErrorCode::kKafkaUnavailable, "down"};
+  sink.fail_with(Error{ErrorCode::kKafkaUnavailable, "down"});
   auto reply = testing::http_request("127.0.0.1", server->port(), "POST", "/v1/topics/events.a", "x", auth());
   EXPECT_EQ(reply.status, 503);
   EXPECT_EQ(reply.header("retry-after"), "5");
-  sink.next_error = Error{ErrorCode::kBackpressure, "full"};
+  sink.fail_with(Error{ErrorCode::kBackpressure, "full"});
   reply = testing::http_request("127.0.0.1", server->port(), "POST", "/v1/topics/events.a", "x", auth());
   EXPECT_EQ(reply.status, 429);
   EXPECT_EQ(reply.header("retry-after"), "1");
@@ -293,17 +320,17 @@ TEST_F(ServerTest, Http10ClosesAfterTheResponse) {
 }
 
 TEST_F(ServerTest, DrainingWaitsForRequestsInFlightAndClosesTheirConnections) {
-  sink.hold_reports = true;
+  sink.hold(true);
   auto connection = connect();
   connection.send_raw(testing::build_request("POST", "/v1/topics/events.a?sync=true", "v", auth()));
   ASSERT_TRUE([&] {
-    for (int i = 0; i < 200 && sink.held.empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    return !sink.held.empty();
+    for (int i = 0; i < 200 && sink.held_listeners().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return !sink.held_listeners().empty();
   }());
   server->stop_accepting();
   EXPECT_EQ(server->active_requests(), 1);
   EXPECT_FALSE(server->wait_idle(std::chrono::milliseconds(50)));  // the sync request is still waiting
-  sink.held.front()->on_delivery({true, 0, 7, {}});
+  sink.held_listeners().front()->on_delivery({true, 0, 7, {}});
   const auto reply = connection.read_reply();
   EXPECT_EQ(reply.status, 200);
   EXPECT_EQ(reply.header("connection"), "close");
@@ -336,16 +363,15 @@ TEST_F(ServerTest, ABatchProducesEveryLineWithItsOwnKeyAndPartition) {
   const auto reply = connection.request("POST", "/v1/topics/events.batch/records", body, auth());
   EXPECT_EQ(reply.status, 202) << reply.body;
   EXPECT_EQ(reply.body, R"({"accepted":3})");
-  std::lock_guard lock(sink.mutex);
-  ASSERT_EQ(sink.records.size(), 3u);
-  EXPECT_EQ(sink.records[0].value, "a");
-  EXPECT_EQ(sink.records[0].key, "user-1");
-  EXPECT_EQ(sink.records[0].partition, -1);
-  EXPECT_EQ(sink.records[1].value, R"({"x":1,"y":[true]})");  // a JSON value is the record, minified
-  EXPECT_EQ(sink.records[1].key, "");
-  EXPECT_EQ(sink.records[1].partition, 2);
-  EXPECT_EQ(sink.records[2].key, "user-3");
-  EXPECT_EQ(sink.records[2].topic, "events.batch");
+  ASSERT_EQ(sink.taken().size(), 3u);
+  EXPECT_EQ(sink.taken()[0].value, "a");
+  EXPECT_EQ(sink.taken()[0].key, "user-1");
+  EXPECT_EQ(sink.taken()[0].partition, -1);
+  EXPECT_EQ(sink.taken()[1].value, R"({"x":1,"y":[true]})");  // a JSON value is the record, minified
+  EXPECT_EQ(sink.taken()[1].key, "");
+  EXPECT_EQ(sink.taken()[1].partition, 2);
+  EXPECT_EQ(sink.taken()[2].key, "user-3");
+  EXPECT_EQ(sink.taken()[2].topic, "events.batch");
 }
 
 TEST_F(ServerTest, ABadLineRejectsTheWholeBatchAndNamesTheLine) {
@@ -361,13 +387,11 @@ TEST_F(ServerTest, ABadLineRejectsTheWholeBatchAndNamesTheLine) {
     EXPECT_EQ(reply.status, 400) << body;
     EXPECT_NE(reply.body.find(expected), std::string::npos) << reply.body;
   }
-  std::lock_guard lock(sink.mutex);
-  EXPECT_TRUE(sink.records.empty());
+  EXPECT_TRUE(sink.taken().empty());
 }
 
 TEST_F(ServerTest, ABatchRefusedMidwaySaysHowManyRecordsWereAccepted) {
-  sink.next_error = Error{ErrorCode::kBackpressure, "the gateway's Kafka queue is full"};
-  sink.fail_after = 2;
+  sink.fail_with(Error{ErrorCode::kBackpressure, "the gateway's Kafka queue is full"}, 2);
   auto connection = connect();
   const auto reply = connection.request("POST", "/v1/topics/events.batch/records",
                                         "{\"value\":\"1\"}\n{\"value\":\"2\"}\n{\"value\":\"3\"}", auth());
