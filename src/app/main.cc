@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
   if (*check_command) {
     try {
       const auto file = intake::config::load_static_config(check_path);
-      std::cout << check_path << ": ok (" << file.keys.size() << " keys)\n";
+      std::cout << check_path << ": ok (" << file.key_count << " keys)\n";
       return 0;
     } catch (const std::exception& e) {
       std::cerr << e.what() << "\n";

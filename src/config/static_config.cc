@@ -14,8 +14,7 @@
 #include <string_view>
 
 #include "config/builder.h"
-#include "config/names.h"
-#include "policy/glob.h"
+#include "config/yaml_json.h"
 
 namespace intake::config {
 namespace {
@@ -59,13 +58,6 @@ Int integer(const YAML::Node& node, const std::string& origin, const std::string
          "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + text);
   }
   return static_cast<Int>(value);
-}
-
-bool boolean(const YAML::Node& node, const std::string& origin, const std::string& where) {
-  const std::string text = scalar(node, origin, where);
-  if (text == "true") return true;
-  if (text == "false") return false;
-  fail(origin, where, "expected true or false, got '" + text + "'");
 }
 
 void parse_listen(const std::string& text, ServerSettings& server, const std::string& origin) {
@@ -262,32 +254,31 @@ void parse_registry(const YAML::Node& node, RegistrySettings& registry, const st
   }
 }
 
-ApiKey parse_key(const std::string& id, const YAML::Node& node, const std::string& origin) {
-  const std::string where = "keys." + id;
-  if (auto problem = key_id_problem(id); !problem.empty()) fail(origin, where, std::string(problem));
-  require_known_fields(node, origin, where, {"secret_sha256", "topics", "enabled"});
-  ApiKey key;
-  key.id = id;
-  if (!node["secret_sha256"]) {
-    fail(origin, where + ".secret_sha256",
-         "required: the hex SHA-256 of the key's secret (`intake hash-key SECRET` prints it)");
+// The YAML's keys as the registry would hold them ("keys/<id>" → JSON), so that one parser
+// (build_config) reads keys from both places with one set of rules and messages.
+RawTree yaml_keys_tree(const YAML::Node& keys, const std::string& origin) {
+  if (!keys.IsMap()) fail(origin, "keys", "expected a mapping of key id to key settings");
+  RawTree tree;
+  tree.source = "file";
+  for (const auto& item : keys) {
+    const std::string id = scalar(item.first, origin, "keys");
+    auto json = yaml_to_json(item.second);
+    if (!json) fail(origin, "keys." + id, json.error().message);
+    if (item.second.IsNull()) fail(origin, "keys." + id, "expected the key's settings, e.g. {secret_sha256: ..., topics: [...]}");
+    tree.entries.emplace("keys/" + id, std::move(json).value());
   }
-  auto digest = crypto::parse_sha256_hex(scalar(node["secret_sha256"], origin, where + ".secret_sha256"));
-  if (!digest) fail(origin, where + ".secret_sha256", "expected 64 hex digits");
-  key.secret_sha256 = *digest;
-  if (const auto& topics = node["topics"]) {
-    if (!topics.IsSequence()) fail(origin, where + ".topics", "expected a list of topic globs");
-    for (std::size_t i = 0; i < topics.size(); ++i) {
-      const std::string at = where + ".topics[" + std::to_string(i) + "]";
-      std::string pattern = scalar(topics[i], origin, at);
-      if (auto problem = policy::glob_problem(pattern); !problem.empty()) {
-        fail(origin, at, "'" + pattern + "': " + std::string(problem));
-      }
-      key.topic_patterns.push_back(std::move(pattern));
-    }
+  return tree;
+}
+
+// Builds the YAML's keys; a builder message ("keys/<id>: ...") is given the YAML's spelling.
+std::shared_ptr<Config> build_yaml_keys(const RawTree& tree, const std::string& origin) {
+  auto built = build_config(tree);
+  if (!built) {
+    std::string message = built.error().message;
+    if (message.rfind("keys/", 0) == 0) message[4] = '.';
+    throw StaticConfigError(origin + ": " + message);
   }
-  if (node["enabled"]) key.enabled = boolean(node["enabled"], origin, where + ".enabled");
-  return key;
+  return std::move(built).value();
 }
 
 }  // namespace
@@ -318,15 +309,8 @@ StaticConfig parse_static_config(const std::string& yaml_text, const std::string
       }
     }
     if (const auto& keys = root["keys"]) {
-      if (!keys.IsMap()) fail(origin, "keys", "expected a mapping of key id to key settings");
-      std::set<crypto::Sha256> seen;
-      for (const auto& item : keys) {
-        ApiKey key = parse_key(item.first.as<std::string>(), item.second, origin);
-        if (!seen.insert(key.secret_sha256).second) {
-          fail(origin, "keys." + key.id + ".secret_sha256", "the same secret is used by another key");
-        }
-        config.keys.push_back(std::move(key));
-      }
+      config.keys = yaml_keys_tree(keys, origin);
+      config.key_count = build_yaml_keys(config.keys, origin)->keys.size();  // validated now, at load
     }
   } catch (const YAML::Exception& e) {
     throw StaticConfigError(origin + ": " + e.what());
@@ -351,9 +335,8 @@ WatchPlan plan_watches(const RegistrySettings& registry) {
 }
 
 std::shared_ptr<Config> config_from_static(const StaticConfig& file) {
-  auto config = std::make_shared<Config>();
+  auto config = build_yaml_keys(file.keys, file.path);
   config->source = "file:" + file.path;
-  for (const auto& key : file.keys) config->keys.emplace(key.secret_sha256, key);
   attach_rate_states(*config, nullptr);
   return config;
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/raw_tree.h"
 #include "crypto/digest.h"
 
 namespace intake::config {
@@ -117,7 +118,10 @@ struct StaticConfig {
   RegistrySettings registry;
   SpoolSettings spool;
   std::optional<crypto::Sha256> admin_token_sha256;
-  std::vector<ApiKey> keys;
+  // The YAML's `keys:`, as registry entries ("keys/<id>" → JSON): read by the same parser as a
+  // registry's keys (config/builder.h), so every key field works in both places.
+  RawTree keys;
+  std::size_t key_count = 0;
 };
 
 class StaticConfigError : public std::runtime_error {

@@ -20,7 +20,7 @@
 #include <set>
 #include <system_error>
 
-#include "json/writer.h"
+#include "config/yaml_json.h"
 
 namespace intake::sources {
 
@@ -42,86 +42,6 @@ bool ends_with(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-// RFC 8259's number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-bool is_json_number(std::string_view text) {
-  std::size_t at = 0;
-  const auto digits = [&] {
-    const std::size_t from = at;
-    while (at < text.size() && is_digit(text[at])) ++at;
-    return at > from;
-  };
-  if (at < text.size() && text[at] == '-') ++at;
-  if (at < text.size() && text[at] == '0') {
-    ++at;
-  } else if (!digits()) {
-    return false;
-  }
-  if (at < text.size() && text[at] == '.') {
-    ++at;
-    if (!digits()) return false;
-  }
-  if (at < text.size() && (text[at] == 'e' || text[at] == 'E')) {
-    ++at;
-    if (at < text.size() && (text[at] == '+' || text[at] == '-')) ++at;
-    if (!digits()) return false;
-  }
-  return at == text.size();
-}
-
-std::string line_of(const YAML::Node& node) { return "line " + std::to_string(node.Mark().line + 1); }
-
-// Appends `node` as JSON (the rule in file.h). Returns an error message, or empty.
-std::string append_json(const YAML::Node& node, std::string& out) {
-  switch (node.Type()) {
-    case YAML::NodeType::Undefined:
-    case YAML::NodeType::Null:
-      out += "null";
-      return {};
-    case YAML::NodeType::Scalar: {
-      const std::string& text = node.Scalar();
-      if (node.Tag() != "?") {  // quoted ("!") or explicitly tagged: a string
-        json::append_string(out, text);
-      } else if (text == "true" || text == "True" || text == "TRUE") {
-        out += "true";
-      } else if (text == "false" || text == "False" || text == "FALSE") {
-        out += "false";
-      } else if (is_json_number(text)) {
-        out += text;
-      } else {
-        json::append_string(out, text);
-      }
-      return {};
-    }
-    case YAML::NodeType::Sequence: {
-      out += '[';
-      bool first = true;
-      for (const auto& item : node) {
-        if (!first) out += ',';
-        first = false;
-        if (auto problem = append_json(item, out); !problem.empty()) return problem;
-      }
-      out += ']';
-      return {};
-    }
-    case YAML::NodeType::Map: {
-      out += '{';
-      bool first = true;
-      for (const auto& item : node) {
-        if (!item.first.IsScalar()) return line_of(item.first) + ": a mapping key must be a scalar";
-        if (!first) out += ',';
-        first = false;
-        json::append_string(out, item.first.Scalar());
-        out += ':';
-        if (auto problem = append_json(item.second, out); !problem.empty()) return problem;
-      }
-      out += '}';
-      return {};
-    }
-  }
-  return "unknown YAML node type";
-}
 
 std::string errno_text(int error) { return std::generic_category().message(error); }
 
@@ -139,16 +59,18 @@ std::string yaml_to_entries(std::string_view text, std::map<std::string, std::st
     if (documents.empty() || (documents.size() == 1 && documents[0].IsNull())) return {};
     if (documents.size() > 1) return "more than one YAML document";
     const YAML::Node& root = documents[0];
-    if (!root.IsMap()) return line_of(root) + ": the top level must map registry keys to values";
+    if (!root.IsMap()) return config::yaml_line_of(root) + ": the top level must map registry keys to values";
     for (const auto& item : root) {
-      if (!item.first.IsScalar()) return line_of(item.first) + ": a registry key must be a scalar";
+      if (!item.first.IsScalar()) return config::yaml_line_of(item.first) + ": a registry key must be a scalar";
       const std::string& key = item.first.Scalar();
-      if (entries.count(key) != 0) return line_of(item.first) + ": duplicate key '" + key + "'";
+      if (entries.count(key) != 0) return config::yaml_line_of(item.first) + ": duplicate key '" + key + "'";
       std::string value;
       if (item.second.IsScalar()) {
         value = item.second.Scalar();
       } else if (!item.second.IsNull()) {
-        if (auto problem = append_json(item.second, value); !problem.empty()) return problem;
+        auto json = config::yaml_to_json(item.second);
+        if (!json) return json.error().message;
+        value = std::move(json).value();
       }
       entries.emplace(key, std::move(value));
     }

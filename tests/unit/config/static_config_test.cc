@@ -35,16 +35,52 @@ keys:
   EXPECT_EQ(config.kafka.bootstrap_servers, "a:1,b:2");
   ASSERT_EQ(config.kafka.properties.size(), 1u);
   EXPECT_EQ(config.kafka.properties[0].first, "linger.ms");
-  ASSERT_EQ(config.keys.size(), 1u);
-  EXPECT_EQ(config.keys[0].id, "team-a");
-  EXPECT_FALSE(config.keys[0].enabled);
-  EXPECT_EQ(config.keys[0].topic_patterns, std::vector<std::string>{"events.*"});
-  EXPECT_EQ(config_from_static(config)->keys.size(), 1u);
+  EXPECT_EQ(config.key_count, 1u);
+  const auto built = config_from_static(config);
+  ASSERT_EQ(built->keys.size(), 1u);
+  const ApiKey& key = built->keys.begin()->second;
+  EXPECT_EQ(key.id, "team-a");
+  EXPECT_FALSE(key.enabled);
+  EXPECT_EQ(key.topic_patterns, std::vector<std::string>{"events.*"});
+  EXPECT_EQ(built->source, "file:test.yaml");
+}
+
+// One parser for keys: every field a registry key takes works in the YAML too, with the same
+// rules and the same messages.
+TEST(StaticConfig, YamlKeysTakeEveryFieldARegistryKeyTakes) {
+  const auto config = parse_static_config(std::string(R"(
+kafka: {bootstrap_servers: "a:1"}
+keys:
+  signer:
+    secret_sha256: )") + kDemoDigest + R"(
+    topics: [events.*]
+    rate: {per_sec: 50, burst: 100, bytes_per_sec: 1000000, bytes_burst: 2000000}
+    expires_at: "2031-01-31T23:59:59Z"
+    signing_secret: "a-signing-secret-of-enough-length"
+)",
+                                          "test.yaml");
+  const auto built = config_from_static(config);
+  ASSERT_EQ(built->keys.size(), 1u);
+  const ApiKey& key = built->keys.begin()->second;
+  ASSERT_TRUE(key.rate.has_value());
+  EXPECT_EQ(key.rate->records_per_sec, 50);
+  EXPECT_EQ(key.rate->burst, 100);
+  EXPECT_EQ(key.rate->bytes_per_sec, 1000000);
+  ASSERT_TRUE(key.expires_at.has_value());
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(key.expires_at->time_since_epoch()).count(), 1927670399);
+  EXPECT_EQ(key.signing_secret, "a-signing-secret-of-enough-length");
+  // The registry's rules, and its messages, in the YAML's spelling.
+  const std::string base = std::string("kafka: {bootstrap_servers: x}\nkeys: {a: {secret_sha256: ") + kDemoDigest;
+  EXPECT_NE(message_of(base + ", rate: {per_sec: 0.000001}}}").find("test.yaml: keys.a: 'rate.per_sec' must be"),
+            std::string::npos);
+  EXPECT_NE(message_of(base + ", signing_secret: short}}").find("'signing_secret' must be a string of 16"),
+            std::string::npos);
+  EXPECT_NE(message_of(base + ", expires: soon}}").find("unknown field 'expires'"), std::string::npos);
 }
 
 TEST(StaticConfig, ExampleFileInTheRepoIsValid) {
   const auto config = load_static_config(INTAKE_SOURCE_DIR "/examples/intake.yaml");
-  EXPECT_EQ(config.keys.size(), 1u);
+  EXPECT_EQ(config.key_count, 1u);
   EXPECT_EQ(config.server.port, 8080);
 }
 
@@ -55,13 +91,13 @@ TEST(StaticConfig, ErrorsNameTheFieldAndSayWhatToFix) {
             std::string::npos);
   EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nserver: {threads: -1}").find("server.threads: must be between"),
             std::string::npos);
-  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nkeys: {a: {secret_sha256: abc}}").find("keys.a.secret_sha256: expected 64 hex"),
+  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nkeys: {a: {secret_sha256: abc}}").find("keys.a: 'secret_sha256' must be 64 hex digits"),
             std::string::npos);
-  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nkeys: {a: {topics: [x]}}").find("keys.a.secret_sha256: required"),
+  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nkeys: {a: {topics: [x]}}").find("keys.a: 'secret_sha256' is required"),
             std::string::npos);
   EXPECT_NE(message_of(std::string("kafka: {bootstrap_servers: x}\nkeys: {a: {secret_sha256: ") + kDemoDigest +
                        ", topics: ['bad/topic']}}")
-                .find("keys.a.topics[0]"),
+                .find("keys.a: topic glob 'bad/topic'"),
             std::string::npos);
   EXPECT_NE(message_of(std::string("kafka: {bootstrap_servers: x}\nkeys: {a: {secret_sha256: ") + kDemoDigest +
                        "}, b: {secret_sha256: " + kDemoDigest + "}}")
