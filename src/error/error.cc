@@ -10,6 +10,7 @@ struct ErrorRow {
   ErrorCode code;
   std::string_view name;
   int http_status;
+  std::uint32_t retry_after_s = 0;  // the Retry-After a response sends by default; 0 = none
 };
 
 constexpr std::array<ErrorRow, static_cast<std::size_t>(ErrorCode::kCount_)> kErrorTable{{
@@ -24,18 +25,18 @@ constexpr std::array<ErrorRow, static_cast<std::size_t>(ErrorCode::kCount_)> kEr
     {ErrorCode::kInvalidSignature, "invalid_signature", 401},
     {ErrorCode::kSignatureExpired, "signature_expired", 401},
     {ErrorCode::kSignatureReplayed, "signature_replayed", 401},
-    {ErrorCode::kRateLimited, "rate_limited", 429},
+    {ErrorCode::kRateLimited, "rate_limited", 429, 1},
     {ErrorCode::kTopicNotAllowed, "topic_not_allowed", 403},
     {ErrorCode::kNotFound, "not_found", 404},
     {ErrorCode::kMethodNotAllowed, "method_not_allowed", 405},
     {ErrorCode::kPayloadTooLarge, "payload_too_large", 413},
     {ErrorCode::kRequestHeaderTooLarge, "request_header_too_large", 431},
-    {ErrorCode::kBackpressure, "backpressure", 429},
-    {ErrorCode::kKafkaUnavailable, "kafka_unavailable", 503},
+    {ErrorCode::kBackpressure, "backpressure", 429, 1},
+    {ErrorCode::kKafkaUnavailable, "kafka_unavailable", 503, 5},
     {ErrorCode::kDeliveryFailed, "delivery_failed", 502},
     {ErrorCode::kDeliveryTimeout, "delivery_timeout", 504},
-    {ErrorCode::kShuttingDown, "shutting_down", 503},
-    {ErrorCode::kSpoolFull, "spool_full", 507},
+    {ErrorCode::kShuttingDown, "shutting_down", 503, 5},
+    {ErrorCode::kSpoolFull, "spool_full", 507, 5},
     {ErrorCode::kSpoolWriteFailed, "spool_write_failed", 500},
     {ErrorCode::kInternal, "internal_error", 500},
     {ErrorCode::kInvalidConfig, "invalid_config", 400},
@@ -67,5 +68,7 @@ const ErrorRow& row(ErrorCode code) {
 std::string_view error_name(ErrorCode code) { return row(code).name; }
 
 int error_http_status(ErrorCode code) { return row(code).http_status; }
+
+std::uint32_t error_retry_after_s(ErrorCode code) { return row(code).retry_after_s; }
 
 }  // namespace intake

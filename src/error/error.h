@@ -53,6 +53,10 @@ std::string_view error_name(ErrorCode code);
 // The HTTP status a response carrying this code uses.
 int error_http_status(ErrorCode code);
 
+// The Retry-After (seconds) a response carrying this code sends unless the error names its
+// own; 0 = none (the client should not retry the same request as it is).
+std::uint32_t error_retry_after_s(ErrorCode code);
+
 // An error with a message that tells the client what to fix.
 struct Error {
   Error() = default;
@@ -61,7 +65,7 @@ struct Error {
 
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
-  std::uint32_t retry_after_s = 0;  // 0 = the code's default (see http/message.cc)
+  std::uint32_t retry_after_s = 0;  // 0 = the code's default (error_retry_after_s)
 };
 
 }  // namespace intake

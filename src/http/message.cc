@@ -16,14 +16,7 @@ Response error_response(const Error& error) {
   json::append_string(response.body, error.message);
   response.body += "}}";
   // Tell well-behaved clients when to come back instead of letting them hammer us.
-  if (error.retry_after_s > 0) {
-    response.retry_after_s = error.retry_after_s;
-  } else if (error.code == ErrorCode::kBackpressure || error.code == ErrorCode::kRateLimited) {
-    response.retry_after_s = 1;
-  } else if (error.code == ErrorCode::kKafkaUnavailable || error.code == ErrorCode::kShuttingDown ||
-             error.code == ErrorCode::kSpoolFull) {
-    response.retry_after_s = 5;
-  }
+  response.retry_after_s = error.retry_after_s > 0 ? error.retry_after_s : error_retry_after_s(error.code);
   return response;
 }
 
