@@ -27,10 +27,11 @@
 #include <vector>
 
 #include "eventually.h"
-#include "zk_client.h"
 #include "gateway_yaml.h"
 #include "peers.h"
 #include "sources/zookeeper.h"
+#include "tcp_proxy.h"
+#include "zk_client.h"
 
 namespace intake {
 namespace {
@@ -41,6 +42,7 @@ using Clock = std::chrono::steady_clock;
 using sources::ZooKeeperSettings;
 using sources::ZooKeeperSource;
 using testing::eventually;
+using testing::TcpProxy;
 
 long long ms_since(Clock::time_point start, Clock::time_point end = Clock::now()) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(end - start).count();
@@ -136,100 +138,6 @@ Recorder::Predicate is(std::map<std::string, std::string> entries) {
 Recorder::Predicate size_is(std::size_t size) {
   return [size](const config::RawTree& tree) { return tree.entries.size() == size; };
 }
-
-// A loopback TCP proxy to one upstream port, which a test can cut (every connection closed,
-// new ones refused) and restore on the same port.
-class TcpProxy {
- public:
-  explicit TcpProxy(std::uint16_t upstream_port)
-      : upstream_(asio::ip::address_v4::loopback(), upstream_port), acceptor_(io_), work_(io_.get_executor()) {
-    listen(0);
-    port_ = acceptor_.local_endpoint().port();
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~TcpProxy() {
-    on_io([this] { close_all(); });
-    io_.stop();
-    thread_.join();
-  }
-
-  std::uint16_t port() const { return port_; }
-  void cut() { on_io([this] { close_all(); }); }
-  void restore() { on_io([this] { listen(port_); }); }
-
- private:
-  using tcp = asio::ip::tcp;
-  struct Pipe : std::enable_shared_from_this<Pipe> {
-    explicit Pipe(tcp::socket accepted) : client(std::move(accepted)), server(client.get_executor()) {}
-    void start(const tcp::endpoint& upstream) {
-      server.async_connect(upstream, [self = shared_from_this()](const boost::system::error_code& ec) {
-        if (ec) return self->close();
-        self->pump(self->client, self->server, self->up);
-        self->pump(self->server, self->client, self->down);
-      });
-    }
-    void pump(tcp::socket& from, tcp::socket& to, std::array<char, 64 * 1024>& buffer) {
-      from.async_read_some(asio::buffer(buffer), [self = shared_from_this(), &from, &to, &buffer](
-                                                     const boost::system::error_code& ec, std::size_t n) {
-        if (ec) return self->close();
-        asio::async_write(to, asio::buffer(buffer.data(), n),
-                          [self, &from, &to, &buffer](const boost::system::error_code& ec, std::size_t) {
-                            if (ec) return self->close();
-                            self->pump(from, to, buffer);
-                          });
-      });
-    }
-    void close() {
-      boost::system::error_code ignored;
-      client.close(ignored);
-      server.close(ignored);
-    }
-    tcp::socket client, server;
-    std::array<char, 64 * 1024> up{}, down{};
-  };
-
-  void listen(std::uint16_t port) {
-    acceptor_.open(tcp::v4());
-    acceptor_.set_option(tcp::acceptor::reuse_address(true));
-    acceptor_.bind(tcp::endpoint(asio::ip::address_v4::loopback(), port));
-    acceptor_.listen();
-    accept();
-  }
-  void accept() {
-    acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
-      if (ec) return;
-      auto pipe = std::make_shared<Pipe>(std::move(socket));
-      pipes_.push_back(pipe);
-      pipe->start(upstream_);
-      accept();
-    });
-  }
-  void close_all() {
-    boost::system::error_code ignored;
-    acceptor_.close(ignored);
-    for (auto& pipe : pipes_) {
-      if (auto alive = pipe.lock()) alive->close();
-    }
-    pipes_.clear();
-  }
-  template <typename F>
-  void on_io(F f) {
-    std::promise<void> done;
-    asio::post(io_, [&] {
-      f();
-      done.set_value();
-    });
-    done.get_future().wait();
-  }
-
-  asio::io_context io_;
-  tcp::endpoint upstream_;
-  tcp::acceptor acceptor_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
-  std::vector<std::weak_ptr<Pipe>> pipes_;
-  std::uint16_t port_ = 0;
-  std::thread thread_;
-};
 
 std::uint16_t port_of(const std::string& hosts) {
   return static_cast<std::uint16_t>(std::stoi(hosts.substr(hosts.rfind(':') + 1)));
