@@ -28,6 +28,7 @@
 
 #include "eventually.h"
 #include "gateway_yaml.h"
+#include "http_client.h"
 #include "peers.h"
 #include "sources/zookeeper.h"
 #include "tcp_proxy.h"
@@ -152,6 +153,7 @@ class ZooKeeperSourceTest : public ::testing::Test {
   }
   void TearDown() override {
     stop_source();
+    running_proxy.reset();  // after the source: its session is closed through the proxy, not left to expire
     try {
       zk->remove_tree(root);
     } catch (const std::exception& e) {
@@ -174,12 +176,21 @@ class ZooKeeperSourceTest : public ::testing::Test {
 
   std::string path(const std::string& relative) const { return root + "/" + relative; }
 
+  // A proxy to 127.0.0.1:upstream_port that lives until the source is stopped, so the source
+  // can close its session (an earlier test's session expiring later would look, in `mntr`,
+  // like this test's).
+  TcpProxy& start_proxy(std::uint16_t upstream_port) {
+    running_proxy = std::make_unique<TcpProxy>(upstream_port);
+    return *running_proxy;
+  }
+
   std::string hosts;
   std::unique_ptr<ZkClient> zk;
   std::string root;
   asio::io_context control;  // what the gateway passes; the ZooKeeper source does not use it
   Recorder recorder;
   std::unique_ptr<ZooKeeperSource> source;
+  std::unique_ptr<TcpProxy> running_proxy;  // see start_proxy
 };
 
 TEST_F(ZooKeeperSourceTest, MissingRootIsAnEmptyTreeAndIsLoadedWhenItAppears) {
@@ -404,7 +415,7 @@ TEST_F(ZooKeeperSourceTest, TenThousandKeysLoadAndASingleChangeRereadsOnlyWhatCh
 // On reconnecting the source learns the session expired, opens a new one and reads everything
 // again; changes made meanwhile are in the new tree.
 TEST_F(ZooKeeperSourceTest, SessionClosedByAnotherHandleIsReplacedAndTheTreeReadAgain) {
-  TcpProxy proxy(port_of(hosts));
+  TcpProxy& proxy = start_proxy(port_of(hosts));
   zk->create(path("keys/a"), "1");
   ZooKeeperSettings settings;
   settings.hosts = "127.0.0.1:" + std::to_string(proxy.port());
@@ -435,7 +446,7 @@ TEST_F(ZooKeeperSourceTest, SessionClosedByAnotherHandleIsReplacedAndTheTreeRead
 // stays (nothing is reported while cut), and after the reconnect — same session — the
 // changes made during the cut are read.
 TEST_F(ZooKeeperSourceTest, LostConnectionKeepsTheTreeAndRereadsAfterReconnecting) {
-  TcpProxy proxy(port_of(hosts));
+  TcpProxy& proxy = start_proxy(port_of(hosts));
   zk->create(path("keys/a"), "1");
   ZooKeeperSettings settings;
   settings.hosts = "127.0.0.1:" + std::to_string(proxy.port());
@@ -448,9 +459,10 @@ TEST_F(ZooKeeperSourceTest, LostConnectionKeepsTheTreeAndRereadsAfterReconnectin
   ASSERT_TRUE(eventually([&] { return recorder.error_containing("lost the connection"); })) << recorder.errors();
   zk->set(path("keys/a"), "2");
   zk->create(path("keys/b"), "3");
-  std::this_thread::sleep_for(1500ms);
+  // "not connected" comes after a second without a connection: a second in which the source
+  // must have reported nothing.
+  EXPECT_TRUE(eventually([&] { return recorder.error_containing("not connected"); })) << recorder.errors();
   EXPECT_EQ(recorder.tree_count(), before_cut);
-  EXPECT_TRUE(recorder.error_containing("not connected")) << recorder.errors();
   proxy.restore();
   EXPECT_TRUE(recorder.wait_for(is({{"keys/a", "2"}, {"keys/b", "3"}}), before_cut)) << recorder.errors();
   ASSERT_TRUE(source->session());
@@ -462,7 +474,7 @@ TEST_F(ZooKeeperSourceTest, LostConnectionKeepsTheTreeAndRereadsAfterReconnectin
 // A cut longer than the session timeout: the server expires the session; on reconnecting the
 // source learns it, opens a new session and reads the tree again.
 TEST_F(ZooKeeperSourceTest, SessionExpiredDuringALongOutageIsReplaced) {
-  TcpProxy proxy(port_of(hosts));
+  TcpProxy& proxy = start_proxy(port_of(hosts));
   zk->create(path("keys/a"), "1");
   ZooKeeperSettings settings;
   settings.hosts = "127.0.0.1:" + std::to_string(proxy.port());
@@ -471,10 +483,17 @@ TEST_F(ZooKeeperSourceTest, SessionExpiredDuringALongOutageIsReplaced) {
   ASSERT_TRUE(recorder.wait_for(is({{"keys/a", "1"}}))) << recorder.errors();
   const auto session = source->session();
   ASSERT_TRUE(session);
+  const auto expired_before = testing::zk_monitor_value(hosts, "zk_stale_sessions_expired");
+  const auto cut_at = Clock::now();
   proxy.cut();
   zk->remove(path("keys/a"));
   zk->create(path("keys/b"), "2");
-  std::this_thread::sleep_for(7s);
+  // The server expires a silent session in its next check after the timeout (it checks once a
+  // tick, 2 s): restore the connection only once it has. Sessions closed by their clients
+  // are not counted as expired.
+  ASSERT_TRUE(eventually([&] { return testing::zk_monitor_value(hosts, "zk_stale_sessions_expired") > expired_before; },
+                         20s, 100ms));
+  std::printf("session expired by the server %lld ms after the cut\n", ms_since(cut_at));
   proxy.restore();
   EXPECT_TRUE(recorder.wait_for(is({{"keys/b", "2"}}), 0, 30s)) << recorder.errors();
   EXPECT_TRUE(recorder.error_containing("expired")) << recorder.errors();
@@ -488,12 +507,12 @@ TEST_F(ZooKeeperSourceTest, StopReturnsWithinOneSecondConnectedOrNot) {
   ASSERT_TRUE(recorder.wait_for(size_is(1))) << recorder.errors();
   const auto connected_stop = stop_source();
 
-  TcpProxy proxy(port_of(hosts));
-  proxy.cut();
+  // A proxy to a port nothing listens on: it counts the client's attempts and closes each.
+  TcpProxy& proxy = start_proxy(testing::free_port());
   ZooKeeperSettings settings;
   settings.hosts = "127.0.0.1:" + std::to_string(proxy.port());
   start_source(settings);
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(eventually([&] { return proxy.accepted() >= 1; }));  // it has tried and failed
   const auto unconnected_stop = stop_source();
   std::printf("stop: %lld ms connected, %lld ms while not connected\n",
               static_cast<long long>(connected_stop.count()), static_cast<long long>(unconnected_stop.count()));
