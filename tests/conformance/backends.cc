@@ -19,6 +19,7 @@
 #include "sources/etcd.h"
 #include "sources/file.h"
 #include "sources/zookeeper.h"
+#include "tcp_proxy.h"
 #include "zk_client.h"
 
 namespace intake::conformance {
@@ -139,12 +140,16 @@ class EtcdBackend final : public Backend {
 };
 
 // ZooKeeper: the layout as znodes under a root of the test's own. Folders are created in the
-// same multi-op as their first entry, so no empty folder is ever seen as an entry.
+// same multi-op as their first entry, so no empty folder is ever seen as an entry. The source
+// and the gateway reach the server through a proxy that counts their connections; the test's
+// own client connects directly.
 class ZooKeeperBackend final : public Backend {
  public:
   ZooKeeperBackend()
       : hosts_(testing::required_env("INTAKE_ZK_HOSTS")), root_("/" + testing::unique_name("conf")),
-        client_(std::make_unique<testing::ZkClient>(hosts_)) {}
+        client_(std::make_unique<testing::ZkClient>(hosts_)),
+        proxy_(std::make_unique<testing::TcpProxy>(testing::parse_host_port(hosts_).second)),
+        proxied_hosts_("127.0.0.1:" + std::to_string(proxy_->port())) {}
   ~ZooKeeperBackend() override {
     try {
       remove_everything();
@@ -153,12 +158,12 @@ class ZooKeeperBackend final : public Backend {
   }
   std::string name() const override { return "zookeeper"; }
   std::string gateway_config_yaml() const override {
-    return "config: {source: zookeeper, on_unreachable_at_start: wait, zookeeper: {hosts: \"" + hosts_ +
+    return "config: {source: zookeeper, on_unreachable_at_start: wait, zookeeper: {hosts: \"" + proxied_hosts_ +
            "\", root: \"" + root_ + "\"}}\n";
   }
   std::unique_ptr<sources::Source> make_source() override {
     sources::ZooKeeperSettings settings;
-    settings.hosts = hosts_;
+    settings.hosts = proxied_hosts_;
     settings.root = root_;
     return std::make_unique<sources::ZooKeeperSource>(std::move(settings));
   }
@@ -231,6 +236,18 @@ class ZooKeeperBackend final : public Backend {
     run_script("zookeeper", "start");
     client_ = std::make_unique<testing::ZkClient>(hosts_);
   }
+  // While the server is down the proxy still accepts (and closes at once, the upstream
+  // refusing), so every reconnect of the C client is counted.
+  std::optional<std::uint64_t> connection_attempts() const override { return proxy_->accepted(); }
+  // The C client paces its reconnects itself and the source cannot change that: after trying
+  // every host it waits session_timeout / 60 (zookeeper.c, "Delaying connection after
+  // exhaustively trying all servers"), a fixed 167 ms with the 10 s default, with no backoff:
+  // 30 in 5 s. The bound is that pace plus a third; a spin, or a source opening new handles
+  // at a faster pace, goes over it.
+  std::uint64_t max_attempts_in_5s_down() const override {
+    const auto pace = sources::ZooKeeperSettings{}.session_timeout / 60;
+    return std::chrono::milliseconds(5000) / pace * 4 / 3;
+  }
 
  private:
   bool exists(const std::string& path) {
@@ -239,6 +256,8 @@ class ZooKeeperBackend final : public Backend {
   }
   std::string hosts_, root_;
   std::unique_ptr<testing::ZkClient> client_;
+  std::unique_ptr<testing::TcpProxy> proxy_;
+  std::string proxied_hosts_;
 };
 
 // The file source's YAML form: the whole registry in one file, replaced atomically (write a

@@ -4,8 +4,10 @@
 // restarted through the project's scripts.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "sources/source.h"
@@ -32,6 +34,17 @@ class Backend {
   // The registry goes away and comes back empty (a dev agent or a fresh data dir).
   virtual void stop() = 0;
   virtual void start() = 0;
+
+  // How many times the sources made by make_source() (and the gateway) have tried to reach
+  // the registry, where that is counted outside the source: ZooKeeper's C client reconnects
+  // by itself, unseen by the source's request counter, so its connections are counted by a
+  // proxy in front of the server. nullopt where every attempt is one of the source's own
+  // requests (SourceStats::requests): an HTTP call for Consul and etcd, a re-read of the
+  // file for the file source.
+  virtual std::optional<std::uint64_t> connection_attempts() const { return std::nullopt; }
+  // The most such attempts in 5 s with the registry down that still mean "paced, not a spin":
+  // 20 for the sources' own Backoff (250 ms doubling to 30 s: about 5 in 5 s).
+  virtual std::uint64_t max_attempts_in_5s_down() const { return 20; }
 };
 
 std::unique_ptr<Backend> make_consul_backend();

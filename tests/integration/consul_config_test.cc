@@ -101,7 +101,9 @@ TEST_F(ConsulConfigTest, SigtermDuringALongPollExitsPromptly) {
   consul->put(prefix + "keys/team", key_json("team-secret", {topic}));
   start_gateway(/*wait_ms=*/300'000, service);
   ASSERT_TRUE(eventually([&] { return post("team-secret", topic) == 202; }));
-  std::this_thread::sleep_for(300ms);
+  // Each watcher's first request returns at once; the second is the blocking one.
+  ASSERT_TRUE(eventually([&] { return watch_counter("consul_kv", "requests") >= 2; })) << admin_config();
+  ASSERT_TRUE(eventually([&] { return watch_counter("consul_health", "requests") >= 2; })) << admin_config();
   const auto before = std::chrono::steady_clock::now();
   EXPECT_EQ(gateway->stop(SIGTERM), 0) << gateway->log_tail();
   const auto took = std::chrono::steady_clock::now() - before;
@@ -165,7 +167,11 @@ TEST_F(ConsulConfigTest, ConfigFlippedThousandsOfTimesIsNeverSeenTorn) {
   } catch (const std::exception& e) {
     flip_error = e.what();
   }
-  std::this_thread::sleep_for(200ms);
+  // The clients (unless their bound stopped them first) send until the gateway's KV watcher
+  // has seen the last flip.
+  const std::string last_index = consul->get("/v1/kv/" + prefix + "?recurse=true").header("x-consul-index");
+  EXPECT_TRUE(eventually([&] { return watch_revision("consul_kv") == last_index; }, 30s))
+      << last_index << " " << admin_config();
   flipping = false;
   for (auto& client : clients) client.join();
   ASSERT_EQ(flip_error, "");

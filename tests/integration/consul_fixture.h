@@ -55,13 +55,28 @@ class ConsulConfigTest : public ::testing::Test {
   }
 
   // A number from /admin/config's "sources" entry of the Consul KV watcher.
-  std::uint64_t kv_watch_counter(const std::string& field) {
+  std::uint64_t kv_watch_counter(const std::string& field) { return watch_counter("consul_kv", field); }
+
+  // A number ("requests", "errors", "snapshots") from /admin/config's "sources" entry named
+  // `source` (consul_kv, consul_health).
+  std::uint64_t watch_counter(const std::string& source, const std::string& field) {
     simdjson::dom::parser parser;
     const std::string body = admin_config();
-    for (auto source : parser.parse(body)["sources"].get_array()) {
-      if (std::string_view(source["name"].get_string()) == "consul_kv") return source[field].get_uint64();
+    return watch_entry(parser, body, source)[field].get_uint64();
+  }
+  // The registry revision that watcher last reported (for Consul, an X-Consul-Index).
+  std::string watch_revision(const std::string& source) {
+    simdjson::dom::parser parser;
+    const std::string body = admin_config();
+    return std::string(std::string_view(watch_entry(parser, body, source)["revision"].get_string()));
+  }
+
+  static simdjson::dom::element watch_entry(simdjson::dom::parser& parser, const std::string& body,
+                                            const std::string& source) {
+    for (auto entry : parser.parse(body)["sources"].get_array()) {
+      if (std::string_view(entry["name"].get_string()) == source) return entry;
     }
-    throw std::runtime_error("no consul_kv source in /admin/config: " + body);
+    throw std::runtime_error("no " + source + " source in /admin/config: " + body);
   }
 
   std::unique_ptr<testing::ConsulClient> consul;

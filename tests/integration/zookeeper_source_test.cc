@@ -27,10 +27,12 @@
 #include <vector>
 
 #include "eventually.h"
-#include "zk_client.h"
 #include "gateway_yaml.h"
+#include "http_client.h"
 #include "peers.h"
 #include "sources/zookeeper.h"
+#include "tcp_proxy.h"
+#include "zk_client.h"
 
 namespace intake {
 namespace {
@@ -41,6 +43,7 @@ using Clock = std::chrono::steady_clock;
 using sources::ZooKeeperSettings;
 using sources::ZooKeeperSource;
 using testing::eventually;
+using testing::TcpProxy;
 
 long long ms_since(Clock::time_point start, Clock::time_point end = Clock::now()) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(end - start).count();
@@ -137,100 +140,6 @@ Recorder::Predicate size_is(std::size_t size) {
   return [size](const config::RawTree& tree) { return tree.entries.size() == size; };
 }
 
-// A loopback TCP proxy to one upstream port, which a test can cut (every connection closed,
-// new ones refused) and restore on the same port.
-class TcpProxy {
- public:
-  explicit TcpProxy(std::uint16_t upstream_port)
-      : upstream_(asio::ip::address_v4::loopback(), upstream_port), acceptor_(io_), work_(io_.get_executor()) {
-    listen(0);
-    port_ = acceptor_.local_endpoint().port();
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~TcpProxy() {
-    on_io([this] { close_all(); });
-    io_.stop();
-    thread_.join();
-  }
-
-  std::uint16_t port() const { return port_; }
-  void cut() { on_io([this] { close_all(); }); }
-  void restore() { on_io([this] { listen(port_); }); }
-
- private:
-  using tcp = asio::ip::tcp;
-  struct Pipe : std::enable_shared_from_this<Pipe> {
-    explicit Pipe(tcp::socket accepted) : client(std::move(accepted)), server(client.get_executor()) {}
-    void start(const tcp::endpoint& upstream) {
-      server.async_connect(upstream, [self = shared_from_this()](const boost::system::error_code& ec) {
-        if (ec) return self->close();
-        self->pump(self->client, self->server, self->up);
-        self->pump(self->server, self->client, self->down);
-      });
-    }
-    void pump(tcp::socket& from, tcp::socket& to, std::array<char, 64 * 1024>& buffer) {
-      from.async_read_some(asio::buffer(buffer), [self = shared_from_this(), &from, &to, &buffer](
-                                                     const boost::system::error_code& ec, std::size_t n) {
-        if (ec) return self->close();
-        asio::async_write(to, asio::buffer(buffer.data(), n),
-                          [self, &from, &to, &buffer](const boost::system::error_code& ec, std::size_t) {
-                            if (ec) return self->close();
-                            self->pump(from, to, buffer);
-                          });
-      });
-    }
-    void close() {
-      boost::system::error_code ignored;
-      client.close(ignored);
-      server.close(ignored);
-    }
-    tcp::socket client, server;
-    std::array<char, 64 * 1024> up{}, down{};
-  };
-
-  void listen(std::uint16_t port) {
-    acceptor_.open(tcp::v4());
-    acceptor_.set_option(tcp::acceptor::reuse_address(true));
-    acceptor_.bind(tcp::endpoint(asio::ip::address_v4::loopback(), port));
-    acceptor_.listen();
-    accept();
-  }
-  void accept() {
-    acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
-      if (ec) return;
-      auto pipe = std::make_shared<Pipe>(std::move(socket));
-      pipes_.push_back(pipe);
-      pipe->start(upstream_);
-      accept();
-    });
-  }
-  void close_all() {
-    boost::system::error_code ignored;
-    acceptor_.close(ignored);
-    for (auto& pipe : pipes_) {
-      if (auto alive = pipe.lock()) alive->close();
-    }
-    pipes_.clear();
-  }
-  template <typename F>
-  void on_io(F f) {
-    std::promise<void> done;
-    asio::post(io_, [&] {
-      f();
-      done.set_value();
-    });
-    done.get_future().wait();
-  }
-
-  asio::io_context io_;
-  tcp::endpoint upstream_;
-  tcp::acceptor acceptor_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
-  std::vector<std::weak_ptr<Pipe>> pipes_;
-  std::uint16_t port_ = 0;
-  std::thread thread_;
-};
-
 std::uint16_t port_of(const std::string& hosts) {
   return static_cast<std::uint16_t>(std::stoi(hosts.substr(hosts.rfind(':') + 1)));
 }
@@ -244,6 +153,7 @@ class ZooKeeperSourceTest : public ::testing::Test {
   }
   void TearDown() override {
     stop_source();
+    running_proxy.reset();  // after the source: its session is closed through the proxy, not left to expire
     try {
       zk->remove_tree(root);
     } catch (const std::exception& e) {
@@ -266,12 +176,21 @@ class ZooKeeperSourceTest : public ::testing::Test {
 
   std::string path(const std::string& relative) const { return root + "/" + relative; }
 
+  // A proxy to 127.0.0.1:upstream_port that lives until the source is stopped, so the source
+  // can close its session (an earlier test's session expiring later would look, in `mntr`,
+  // like this test's).
+  TcpProxy& start_proxy(std::uint16_t upstream_port) {
+    running_proxy = std::make_unique<TcpProxy>(upstream_port);
+    return *running_proxy;
+  }
+
   std::string hosts;
   std::unique_ptr<ZkClient> zk;
   std::string root;
   asio::io_context control;  // what the gateway passes; the ZooKeeper source does not use it
   Recorder recorder;
   std::unique_ptr<ZooKeeperSource> source;
+  std::unique_ptr<TcpProxy> running_proxy;  // see start_proxy
 };
 
 TEST_F(ZooKeeperSourceTest, MissingRootIsAnEmptyTreeAndIsLoadedWhenItAppears) {
@@ -496,7 +415,7 @@ TEST_F(ZooKeeperSourceTest, TenThousandKeysLoadAndASingleChangeRereadsOnlyWhatCh
 // On reconnecting the source learns the session expired, opens a new one and reads everything
 // again; changes made meanwhile are in the new tree.
 TEST_F(ZooKeeperSourceTest, SessionClosedByAnotherHandleIsReplacedAndTheTreeReadAgain) {
-  TcpProxy proxy(port_of(hosts));
+  TcpProxy& proxy = start_proxy(port_of(hosts));
   zk->create(path("keys/a"), "1");
   ZooKeeperSettings settings;
   settings.hosts = "127.0.0.1:" + std::to_string(proxy.port());
@@ -527,7 +446,7 @@ TEST_F(ZooKeeperSourceTest, SessionClosedByAnotherHandleIsReplacedAndTheTreeRead
 // stays (nothing is reported while cut), and after the reconnect — same session — the
 // changes made during the cut are read.
 TEST_F(ZooKeeperSourceTest, LostConnectionKeepsTheTreeAndRereadsAfterReconnecting) {
-  TcpProxy proxy(port_of(hosts));
+  TcpProxy& proxy = start_proxy(port_of(hosts));
   zk->create(path("keys/a"), "1");
   ZooKeeperSettings settings;
   settings.hosts = "127.0.0.1:" + std::to_string(proxy.port());
@@ -540,9 +459,10 @@ TEST_F(ZooKeeperSourceTest, LostConnectionKeepsTheTreeAndRereadsAfterReconnectin
   ASSERT_TRUE(eventually([&] { return recorder.error_containing("lost the connection"); })) << recorder.errors();
   zk->set(path("keys/a"), "2");
   zk->create(path("keys/b"), "3");
-  std::this_thread::sleep_for(1500ms);
+  // "not connected" comes after a second without a connection: a second in which the source
+  // must have reported nothing.
+  EXPECT_TRUE(eventually([&] { return recorder.error_containing("not connected"); })) << recorder.errors();
   EXPECT_EQ(recorder.tree_count(), before_cut);
-  EXPECT_TRUE(recorder.error_containing("not connected")) << recorder.errors();
   proxy.restore();
   EXPECT_TRUE(recorder.wait_for(is({{"keys/a", "2"}, {"keys/b", "3"}}), before_cut)) << recorder.errors();
   ASSERT_TRUE(source->session());
@@ -554,7 +474,7 @@ TEST_F(ZooKeeperSourceTest, LostConnectionKeepsTheTreeAndRereadsAfterReconnectin
 // A cut longer than the session timeout: the server expires the session; on reconnecting the
 // source learns it, opens a new session and reads the tree again.
 TEST_F(ZooKeeperSourceTest, SessionExpiredDuringALongOutageIsReplaced) {
-  TcpProxy proxy(port_of(hosts));
+  TcpProxy& proxy = start_proxy(port_of(hosts));
   zk->create(path("keys/a"), "1");
   ZooKeeperSettings settings;
   settings.hosts = "127.0.0.1:" + std::to_string(proxy.port());
@@ -563,10 +483,17 @@ TEST_F(ZooKeeperSourceTest, SessionExpiredDuringALongOutageIsReplaced) {
   ASSERT_TRUE(recorder.wait_for(is({{"keys/a", "1"}}))) << recorder.errors();
   const auto session = source->session();
   ASSERT_TRUE(session);
+  const auto expired_before = testing::zk_monitor_value(hosts, "zk_stale_sessions_expired");
+  const auto cut_at = Clock::now();
   proxy.cut();
   zk->remove(path("keys/a"));
   zk->create(path("keys/b"), "2");
-  std::this_thread::sleep_for(7s);
+  // The server expires a silent session in its next check after the timeout (it checks once a
+  // tick, 2 s): restore the connection only once it has. Sessions closed by their clients
+  // are not counted as expired.
+  ASSERT_TRUE(eventually([&] { return testing::zk_monitor_value(hosts, "zk_stale_sessions_expired") > expired_before; },
+                         20s, 100ms));
+  std::printf("session expired by the server %lld ms after the cut\n", ms_since(cut_at));
   proxy.restore();
   EXPECT_TRUE(recorder.wait_for(is({{"keys/b", "2"}}), 0, 30s)) << recorder.errors();
   EXPECT_TRUE(recorder.error_containing("expired")) << recorder.errors();
@@ -580,12 +507,12 @@ TEST_F(ZooKeeperSourceTest, StopReturnsWithinOneSecondConnectedOrNot) {
   ASSERT_TRUE(recorder.wait_for(size_is(1))) << recorder.errors();
   const auto connected_stop = stop_source();
 
-  TcpProxy proxy(port_of(hosts));
-  proxy.cut();
+  // A proxy to a port nothing listens on: it counts the client's attempts and closes each.
+  TcpProxy& proxy = start_proxy(testing::free_port());
   ZooKeeperSettings settings;
   settings.hosts = "127.0.0.1:" + std::to_string(proxy.port());
   start_source(settings);
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(eventually([&] { return proxy.accepted() >= 1; }));  // it has tried and failed
   const auto unconnected_stop = stop_source();
   std::printf("stop: %lld ms connected, %lld ms while not connected\n",
               static_cast<long long>(connected_stop.count()), static_cast<long long>(unconnected_stop.count()));

@@ -136,6 +136,68 @@ HttpReply http_request(const std::string& host, std::uint16_t port, std::string_
   return connection.request(method, target, body, headers);
 }
 
+const char* fate_name(RequestFate fate) {
+  switch (fate) {
+    case RequestFate::kAnswered: return "answered";
+    case RequestFate::kRefused: return "refused";
+    case RequestFate::kReset: return "reset";
+    case RequestFate::kClosed: return "closed";
+    case RequestFate::kTimedOut: return "timed out";
+  }
+  return "?";
+}
+
+RequestOutcome try_request(const std::string& host, std::uint16_t port, std::string_view request, int timeout_ms) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  if (::inet_pton(AF_INET, host.c_str(), &address.sin_addr) != 1) {
+    throw std::runtime_error("not an IPv4 address: " + host);
+  }
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::runtime_error("socket: " + std::string(std::strerror(errno)));
+  const auto unexpected = [&](const char* call) {
+    const std::string reason = std::strerror(errno);
+    ::close(fd);
+    return std::runtime_error(std::string(call) + " to " + host + ":" + std::to_string(port) + ": " + reason);
+  };
+  const auto done = [&](RequestFate fate, int status = 0) {
+    ::close(fd);
+    return RequestOutcome{fate, status};
+  };
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    if (errno == ECONNREFUSED) return done(RequestFate::kRefused);
+    throw unexpected("connect");
+  }
+  while (!request.empty()) {
+    const auto sent = ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+    if (sent < 0 && errno == EINTR) continue;
+    if (sent < 0 && (errno == ECONNRESET || errno == EPIPE)) return done(RequestFate::kReset);
+    if (sent < 0) throw unexpected("send");
+    request.remove_prefix(static_cast<std::size_t>(sent));
+  }
+  std::string received;
+  while (received.find("\r\n\r\n") == std::string::npos) {
+    pollfd waiter{fd, POLLIN, 0};
+    const int ready = ::poll(&waiter, 1, timeout_ms);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) throw unexpected("poll");
+    if (ready == 0) return done(RequestFate::kTimedOut);
+    char chunk[4096];
+    const auto got = ::recv(fd, chunk, sizeof(chunk), 0);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0 && errno == ECONNRESET) return done(RequestFate::kReset);
+    if (got < 0) throw unexpected("recv");
+    if (got == 0) return done(RequestFate::kClosed);
+    received.append(chunk, static_cast<std::size_t>(got));
+  }
+  if (received.size() < 12 || received.compare(0, 5, "HTTP/") != 0) {
+    ::close(fd);
+    throw std::runtime_error("bad status line from " + host + ":" + std::to_string(port) + ": " + received.substr(0, 40));
+  }
+  return done(RequestFate::kAnswered, std::stoi(received.substr(9, 3)));
+}
+
 std::pair<std::string, std::uint16_t> parse_host_port(std::string address) {
   if (address.rfind("http://", 0) == 0) address.erase(0, 7);
   while (!address.empty() && address.back() == '/') address.pop_back();

@@ -56,6 +56,25 @@ HttpReply http_request(const std::string& host, std::uint16_t port, std::string_
                        std::string_view target, std::string_view body = {},
                        const std::vector<std::pair<std::string, std::string>>& headers = {});
 
+// What became of one request sent on a fresh connection, for tests of a listener that stops.
+enum class RequestFate {
+  kAnswered,  // a response header came back (status holds its code)
+  kRefused,   // connect() failed with ECONNREFUSED: nothing listens on the port
+  kReset,     // the connection was reset (ECONNRESET, EPIPE) before a response
+  kClosed,    // the server closed the connection cleanly without a response
+  kTimedOut,  // nothing within the timeout: connected, but nobody answers
+};
+struct RequestOutcome {
+  RequestFate fate = RequestFate::kTimedOut;
+  int status = 0;
+};
+const char* fate_name(RequestFate fate);
+
+// Connects to host:port (IPv4), sends `request` and reads up to the end of one response
+// header. Throws std::runtime_error on anything else (a bad address, another errno).
+RequestOutcome try_request(const std::string& host, std::uint16_t port, std::string_view request,
+                           int timeout_ms = 2'000);
+
 // Splits "http://host:port" or "host:port" into its parts; throws on anything else.
 std::pair<std::string, std::uint16_t> parse_host_port(std::string address);
 

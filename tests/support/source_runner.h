@@ -6,7 +6,10 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
+#include <chrono>
+#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -85,6 +88,16 @@ class SourceRunner {
   }
 
   RecordingCallbacks& callbacks() { return callbacks_; }
+
+  // Returns true once the control thread has run a handler posted now: whatever it was in
+  // the middle of when called (a source's synchronous step and the callbacks it made) has
+  // finished. False if that takes longer than `timeout`.
+  bool barrier(std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+    auto reached = std::make_shared<std::promise<void>>();
+    auto future = reached->get_future();
+    boost::asio::post(context_, [reached] { reached->set_value(); });
+    return future.wait_for(timeout) == std::future_status::ready;
+  }
 
  private:
   sources::Source& source_;

@@ -7,8 +7,10 @@
 #define THREADED
 #include <zookeeper/zookeeper.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -16,12 +18,38 @@
 #include <utility>
 #include <vector>
 
+#include "http_client.h"
+
 namespace intake::testing {
 
 using namespace std::chrono_literals;
 
 inline void zk_check(int rc, const std::string& what) {
   if (rc != ZOK) throw std::runtime_error(what + ": " + zerror(rc));
+}
+
+// The server's answer to a four-letter word (those scripts/peers/zookeeper.sh allows: ruok,
+// srvr, stat, mntr); `hosts` is one "host:port".
+inline std::string zk_four_letter(const std::string& hosts, const std::string& command) {
+  const auto [host, port] = parse_host_port(hosts);
+  HttpConnection connection(host, port);
+  connection.send_raw(command);
+  return connection.read_until_close();
+}
+
+// One counter or gauge of `mntr` (its lines are "name<TAB>value"), e.g.
+// zk_stale_sessions_expired: the sessions the server has expired since it started.
+inline std::uint64_t zk_monitor_value(const std::string& hosts, const std::string& name) {
+  const std::string all = zk_four_letter(hosts, "mntr");
+  const std::string line_start = name + "\t";
+  for (std::size_t at = 0; at < all.size();) {
+    const std::size_t end = std::min(all.find('\n', at), all.size());
+    if (all.compare(at, line_start.size(), line_start) == 0) {
+      return std::stoull(all.substr(at + line_start.size(), end - at - line_start.size()));
+    }
+    at = end + 1;
+  }
+  throw std::runtime_error("no " + name + " in ZooKeeper's mntr answer: " + all.substr(0, 200));
 }
 
 // Waits for outstanding asynchronous calls of the C client.

@@ -144,12 +144,37 @@ TEST(BuildConfig, OneBadEntryRejectsTheWholeTree) {
   EXPECT_FALSE(built);
 }
 
-TEST(ContentHash, DependsOnContentOnly) {
-  auto one = tree({{"keys/a", "x"}, {"keys/b", "y"}});
-  auto two = tree({{"keys/b", "y"}, {"keys/a", "x"}});
-  two.revision = "99";
-  EXPECT_EQ(content_hash(one), content_hash(two));
-  EXPECT_NE(content_hash(one), content_hash(tree({{"keys/a", "xk"}, {"eys/b", "y"}})));
+// The built config carries the hash of its entries alone: the same entries from another
+// revision, source or prefix build to the same hash, and a changed entry to another. (Two
+// std::map literals differing only in the order they are written in are the same map, so
+// that is no test of ordering.)
+TEST(ContentHash, TheBuiltConfigCarriesTheHashOfItsEntriesOnly) {
+  const RawTree one = tree({{"keys/a", key_json(kDigestA)}, {"settings", "{}"}});
+  auto built = build_config(one);
+  ASSERT_TRUE(built) << built.error().message;
+  EXPECT_EQ(built.value()->content_hash, content_hash(one));
+  EXPECT_EQ(built.value()->content_hash.size(), 64u);
+
+  RawTree elsewhere = one;
+  elsewhere.revision = "99";
+  elsewhere.source = "etcd";
+  elsewhere.prefix = "other/";
+  auto built_elsewhere = build_config(elsewhere);
+  ASSERT_TRUE(built_elsewhere) << built_elsewhere.error().message;
+  EXPECT_EQ(built_elsewhere.value()->content_hash, built.value()->content_hash);
+
+  RawTree changed = one;
+  changed.entries["settings"] = R"({"default_mode":"async"})";
+  auto built_changed = build_config(changed);
+  ASSERT_TRUE(built_changed) << built_changed.error().message;
+  EXPECT_NE(built_changed.value()->content_hash, built.value()->content_hash);
+}
+
+// The same bytes cut differently into keys and values, or into entries, hash differently.
+TEST(ContentHash, TheSameBytesCutIntoOtherKeysAndValuesHashDifferently) {
+  const RawTree one = tree({{"keys/a", "x"}, {"keys/b", "y"}});  // keys/a x keys/b y
+  EXPECT_NE(content_hash(one), content_hash(tree({{"keys/a", "xkeys/by"}})));
+  EXPECT_NE(content_hash(one), content_hash(tree({{"keys/ax", ""}, {"keys/b", "y"}})));
   EXPECT_NE(content_hash(one), content_hash(tree({{"keys/a", "x"}})));
 }
 

@@ -12,6 +12,7 @@
 #include "api/produce_handler.h"
 #include "config/store.h"
 #include "crypto/digest.h"
+#include "eventually.h"
 #include "http_client.h"
 #include "ops/health_handler.h"
 
@@ -338,20 +339,24 @@ TEST_F(ServerTest, DrainingWaitsForRequestsInFlightAndClosesTheirConnections) {
   EXPECT_TRUE(connection.closed_by_peer());
 }
 
+// The listeners (one per thread) close on their own threads, so until the last one has, a
+// new connection may still be served, or be reset if it was waiting in the backlog of one
+// that closed. Then every new connection is refused (ECONNREFUSED). None may be left hanging
+// unanswered (a timeout) or be closed without a word.
 TEST_F(ServerTest, StopAcceptingRefusesNewConnections) {
   server->stop_accepting();
-  bool refused = false;
-  for (int i = 0; i < 50 && !refused; ++i) {
-    try {
-      HttpConnection connection("127.0.0.1", server->port());
-      connection.send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
-      connection.read_reply(200);
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    } catch (const std::runtime_error&) {
-      refused = true;
-    }
+  const std::string request = testing::build_request("GET", "/healthz", "", {});
+  std::vector<testing::RequestFate> fates;
+  ASSERT_TRUE(testing::eventually([&] {
+    fates.push_back(testing::try_request("127.0.0.1", server->port(), request).fate);
+    return fates.back() == testing::RequestFate::kRefused;
+  }, std::chrono::seconds(5))) << testing::fate_name(fates.back());
+  for (const auto fate : fates) {
+    EXPECT_TRUE(fate == testing::RequestFate::kAnswered || fate == testing::RequestFate::kReset ||
+                fate == testing::RequestFate::kRefused)
+        << testing::fate_name(fate);
   }
-  EXPECT_TRUE(refused);
+  EXPECT_EQ(testing::try_request("127.0.0.1", server->port(), request).fate, testing::RequestFate::kRefused);
 }
 
 TEST_F(ServerTest, ABatchProducesEveryLineWithItsOwnKeyAndPartition) {

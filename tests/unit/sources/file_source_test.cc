@@ -202,12 +202,18 @@ TEST_F(FileSourceTest, UnchangedContentIsNotReportedAgain) {
   write("keys/a", "1");
   start(root);
   ASSERT_TRUE(converges_to({{"keys/a", "1"}}));
+  const auto requests_before = source->stats().requests;
   write("keys/a", "1");                  // same content, closed after writing
   save_atomically("keys/a", "1");        // renamed over
   write("keys/.a.swp", "editor state");  // ignored name
-  std::this_thread::sleep_for(300ms);    // 10x the debounce: any re-read has happened
+  // A re-read is counted as it starts; the barrier waits for the one under way to finish.
+  ASSERT_TRUE(eventually([&] { return source->stats().requests > requests_before; }, 5s));
+  ASSERT_TRUE(runner->barrier());
   EXPECT_EQ(callbacks().tree_count(), 1u);
-  EXPECT_GE(source->stats().requests, 2u);  // it did re-read
+  // Any re-read still due for them runs before the one for a real change: that is the next report.
+  write("keys/b", "2");
+  ASSERT_TRUE(converges_to({{"keys/a", "1"}, {"keys/b", "2"}}));
+  EXPECT_EQ(callbacks().tree_count(), 2u);
 }
 
 TEST_F(FileSourceTest, AtomicRenameIsReadOnlyUnderItsFinalName) {
@@ -220,8 +226,8 @@ TEST_F(FileSourceTest, AtomicRenameIsReadOnlyUnderItsFinalName) {
 }
 
 // A writer that has written part of a file and not closed it yet: whatever else triggers a
-// re-read meanwhile (here another file, well after the debounce), the half-written file keeps
-// its last reported content (a new one stays absent) until the writer closes it.
+// re-read meanwhile (here another file), the half-written file keeps its last reported
+// content (a new one stays absent) until the writer closes it.
 TEST_F(FileSourceTest, AHalfWrittenFileIsNeverReported) {
   write("keys/existing", "old");
   start(root);
@@ -233,11 +239,12 @@ TEST_F(FileSourceTest, AHalfWrittenFileIsNeverReported) {
   ASSERT_GE(existing, 0);
   ASSERT_EQ(::write(fresh, "{\"par", 5), 5);
   ASSERT_EQ(::write(existing, "{\"hal", 5), 5);
-  std::this_thread::sleep_for(200ms);
+  // inotify queues the writers' events within those calls, so the re-read that keys/other
+  // causes handles them before it reads anything.
   write("keys/other", "x");
   ASSERT_TRUE(converges_to({{"keys/existing", "old"}, {"keys/other", "x"}}));
-  std::this_thread::sleep_for(200ms);
-  EXPECT_EQ(callbacks().last_entries(), (Entries{{"keys/existing", "old"}, {"keys/other", "x"}}));
+  EXPECT_TRUE(never_reported("keys/fresh", "{\"par"));
+  EXPECT_TRUE(never_reported("keys/existing", "{\"hal"));
 
   ASSERT_EQ(::write(fresh, "tial\"}", 6), 6);
   ASSERT_EQ(::write(existing, "f\"}", 3), 3);
@@ -252,8 +259,11 @@ TEST_F(FileSourceTest, AHalfWrittenFileIsNeverReported) {
 TEST_F(FileSourceTest, NewSubdirectoriesAreWatched) {
   start(root);
   ASSERT_TRUE(eventually([&] { return callbacks().tree_count() == 1; }, 5s));
+  const auto requests_before = source->stats().requests;
   fs::create_directory(root / "topics");
-  std::this_thread::sleep_for(100ms);  // the re-read that adds the watch on topics/ has happened
+  // The re-read the new directory causes watches it: wait until that re-read has run.
+  ASSERT_TRUE(eventually([&] { return source->stats().requests > requests_before; }, 5s));
+  ASSERT_TRUE(runner->barrier());
   write("topics/t1", "1");
   ASSERT_TRUE(converges_to({{"topics/t1", "1"}}));
   write("topics/t1", "2");
@@ -304,7 +314,7 @@ TEST_F(FileSourceTest, BrokenYamlIsAnErrorAndNoTreeAndTheFixIsReported) {
   write("intake.yaml", "settings: {unclosed\nkeys/a: [\n");
   ASSERT_TRUE(eventually([&] { return callbacks().error_count() > 0; }, 5s));
   EXPECT_NE(callbacks().errors().front().find("not valid YAML"), std::string::npos) << callbacks().errors().front();
-  std::this_thread::sleep_for(100ms);
+  // The error is reported after the re-read that found it: a tree from that re-read would be here.
   EXPECT_EQ(callbacks().tree_count(), 1u);
   write("intake.yaml", "settings: '{}'\nkeys/a: '{}'\n");
   ASSERT_TRUE(converges_to({{"settings", "{}"}, {"keys/a", "{}"}}));
@@ -314,9 +324,13 @@ TEST_F(FileSourceTest, BrokenYamlAtStartIsAnErrorNotAnEmptyTree) {
   write("intake.yaml", "- just\n- a list\n");
   start(root / "intake.yaml");
   ASSERT_TRUE(eventually([&] { return callbacks().error_count() > 0; }, 5s));
-  std::this_thread::sleep_for(100ms);
   EXPECT_EQ(callbacks().tree_count(), 0u);
-  EXPECT_EQ(source->stats().errors, 1u);  // a bad file is not retried until it changes
+  // A bad file is not retried until it changes. Showing that a retry does NOT come takes
+  // time: a read error's first retry comes within 250 ms (Backoff's first step).
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(source->stats().requests, 1u);
+  EXPECT_EQ(source->stats().errors, 1u);
+  EXPECT_EQ(callbacks().tree_count(), 0u);
 }
 
 TEST_F(FileSourceTest, AHalfWrittenYamlFileIsNotRead) {
@@ -326,9 +340,10 @@ TEST_F(FileSourceTest, AHalfWrittenYamlFileIsNotRead) {
   const int fd = ::open((root / "intake.yaml").c_str(), O_WRONLY | O_TRUNC);
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::write(fd, "keys/a: {\"x\"", 12), 12);
-  std::this_thread::sleep_for(200ms);
-  write("neighbour", "x");  // an event in the same directory
-  std::this_thread::sleep_for(200ms);
+  const auto requests_before = source->stats().requests;
+  write("neighbour", "x");  // an event in the same directory: a re-read, which must skip the file
+  ASSERT_TRUE(eventually([&] { return source->stats().requests > requests_before; }, 5s));
+  ASSERT_TRUE(runner->barrier());
   EXPECT_EQ(callbacks().tree_count(), 1u);
   EXPECT_TRUE(callbacks().errors().empty());
   ASSERT_EQ(::write(fd, ": 1}\n", 5), 5);
@@ -344,8 +359,12 @@ TEST_F(FileSourceTest, StoppingTheContextStopsTheSourceAtOnce) {
   const auto started = std::chrono::steady_clock::now();
   runner->stop();
   EXPECT_LT(std::chrono::steady_clock::now() - started, 1s);
+  const auto requests_at_stop = source->stats().requests;
   write("keys/a", "2");
+  // Showing that nothing happens takes time: a running source re-reads 10 ms (the debounce)
+  // after a change.
   std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(source->stats().requests, requests_at_stop);
   EXPECT_EQ(callbacks().last_entries(), (Entries{{"keys/a", "1"}}));
 }
 
