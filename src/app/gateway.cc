@@ -101,10 +101,10 @@ Gateway::Gateway(config::StaticConfig file)
   sink_.start();
   if (spool_) {
     spdlog::info("spool: {} in {} mode, fsync {}, at most {} bytes", file_.spool.dir,
-                 file_.spool.mode == config::SpoolSettings::Mode::kWriteAhead ? "write_ahead" : "fallback",
-                 file_.spool.fsync == config::SpoolSettings::Fsync::kAlways
+                 file_.spool.mode == spool::SpoolOptions::Mode::kWriteAhead ? "write_ahead" : "fallback",
+                 file_.spool.fsync == spool::SpoolOptions::Fsync::kAlways
                      ? "always"
-                     : (file_.spool.fsync == config::SpoolSettings::Fsync::kNever ? "never" : "interval"),
+                     : (file_.spool.fsync == spool::SpoolOptions::Fsync::kNever ? "never" : "interval"),
                  file_.spool.max_bytes);
   }
   admin_ = std::make_unique<ops::AdminConfigHandler>(file_.admin_token_sha256, store_, views(sources_),

@@ -60,7 +60,7 @@ Int integer(const YAML::Node& node, const std::string& origin, const std::string
   return static_cast<Int>(value);
 }
 
-void parse_listen(const std::string& text, ServerSettings& server, const std::string& origin) {
+void parse_listen(const std::string& text, http::ServerOptions& server, const std::string& origin) {
   const auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0) {
     fail(origin, "server.listen", "expected ADDRESS:PORT such as 127.0.0.1:8080, got '" + text + "'");
@@ -70,7 +70,7 @@ void parse_listen(const std::string& text, ServerSettings& server, const std::st
   server.port = integer<std::uint16_t>(port_node, origin, "server.listen (port)", 1, 65535);
 }
 
-void parse_server(const YAML::Node& node, ServerSettings& server, const std::string& origin) {
+void parse_server(const YAML::Node& node, http::ServerOptions& server, const std::string& origin) {
   require_known_fields(node, origin, "server",
                        {"listen", "threads", "max_body_bytes", "max_header_bytes", "idle_timeout_ms",
                         "sync_timeout_ms"});
@@ -94,7 +94,7 @@ void parse_server(const YAML::Node& node, ServerSettings& server, const std::str
   }
 }
 
-void parse_kafka(const YAML::Node& node, KafkaSettings& kafka, const std::string& origin) {
+void parse_kafka(const YAML::Node& node, kafka::ProducerOptions& kafka, const std::string& origin) {
   require_known_fields(node, origin, "kafka",
                        {"bootstrap_servers", "properties", "shutdown_flush_ms", "drain_grace_ms", "copy_headers",
                         "compression", "linger_ms", "batch_bytes", "max_queued_records", "max_queued_bytes",
@@ -156,21 +156,21 @@ void parse_kafka(const YAML::Node& node, KafkaSettings& kafka, const std::string
   }
 }
 
-void parse_spool(const YAML::Node& node, SpoolSettings& spool, const std::string& origin) {
+void parse_spool(const YAML::Node& node, spool::SpoolOptions& spool, const std::string& origin) {
   require_known_fields(node, origin, "spool",
                        {"dir", "mode", "fsync", "fsync_interval_ms", "max_bytes", "segment_bytes"});
   if (node["dir"]) spool.dir = scalar(node["dir"], origin, "spool.dir");
   if (node["mode"]) {
     const std::string mode = scalar(node["mode"], origin, "spool.mode");
-    if (mode == "fallback") spool.mode = SpoolSettings::Mode::kFallback;
-    else if (mode == "write_ahead") spool.mode = SpoolSettings::Mode::kWriteAhead;
+    if (mode == "fallback") spool.mode = spool::SpoolOptions::Mode::kFallback;
+    else if (mode == "write_ahead") spool.mode = spool::SpoolOptions::Mode::kWriteAhead;
     else fail(origin, "spool.mode", "expected fallback or write_ahead, got '" + mode + "'");
   }
   if (node["fsync"]) {
     const std::string fsync = scalar(node["fsync"], origin, "spool.fsync");
-    if (fsync == "always") spool.fsync = SpoolSettings::Fsync::kAlways;
-    else if (fsync == "interval") spool.fsync = SpoolSettings::Fsync::kInterval;
-    else if (fsync == "never") spool.fsync = SpoolSettings::Fsync::kNever;
+    if (fsync == "always") spool.fsync = spool::SpoolOptions::Fsync::kAlways;
+    else if (fsync == "interval") spool.fsync = spool::SpoolOptions::Fsync::kInterval;
+    else if (fsync == "never") spool.fsync = spool::SpoolOptions::Fsync::kNever;
     else fail(origin, "spool.fsync", "expected always, interval or never, got '" + fsync + "'");
   }
   if (node["fsync_interval_ms"]) {

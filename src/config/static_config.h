@@ -14,54 +14,11 @@
 #include "config/config.h"
 #include "config/raw_tree.h"
 #include "crypto/digest.h"
+#include "http/server_options.h"
+#include "kafka/producer_options.h"
+#include "spool/spool_options.h"
 
 namespace intake::config {
-
-struct ServerSettings {
-  std::string address = "127.0.0.1";
-  std::uint16_t port = 8080;
-  unsigned threads = 0;  // 0 = one per core
-  std::size_t max_body_bytes = 1024 * 1024;
-  std::size_t max_header_bytes = 16 * 1024;
-  std::uint32_t idle_timeout_ms = 60'000;
-  std::uint32_t sync_timeout_ms = 30'000;  // a sync request without Kafka's answer by then gets 504
-};
-
-struct KafkaSettings {
-  std::string bootstrap_servers;
-  // Producer tunables (librdkafka's names in brackets).
-  std::string compression = "lz4";                       // none, gzip, snappy, lz4, zstd (compression.type)
-  std::uint32_t linger_ms = 5;                           // (linger.ms)
-  std::uint32_t batch_bytes = 1'000'000;                 // (batch.size)
-  // What the gateway holds for Kafka at most; past either bound: 429 backpressure (or the spool).
-  std::uint32_t max_queued_records = 1'000'000;          // (queue.buffering.max.messages)
-  std::uint64_t max_queued_bytes = 256ull * 1024 * 1024;  // (queue.buffering.max.kbytes)
-  std::uint32_t delivery_timeout_ms = 300'000;           // retries end after this (message.timeout.ms)
-  // Passed to librdkafka as-is, after Intake's defaults and the tunables above (so they can be
-  // overridden).
-  std::vector<std::pair<std::string, std::string>> properties;
-  std::uint32_t shutdown_flush_ms = 10'000;
-  // After a broker-set change, how long the old producer's in-flight records may take before
-  // they are handed to the new producer.
-  std::uint32_t drain_grace_ms = 10'000;
-  // Request headers copied into every record's Kafka headers (at most 16).
-  std::vector<std::string> copy_headers;
-};
-
-// The disk spool (spool/spool.h). Off unless `dir` is set.
-struct SpoolSettings {
-  // fallback: only records Kafka cannot take now (unreachable, queue full, failed after
-  // retries, left at shutdown) go to disk. write_ahead: every async record is on disk before
-  // its 202, so even kill -9 of the gateway loses none (with fsync: always, not even power loss).
-  enum class Mode : std::uint8_t { kFallback, kWriteAhead };
-  enum class Fsync : std::uint8_t { kAlways, kInterval, kNever };
-  std::string dir;  // empty = no spool
-  Mode mode = Mode::kFallback;
-  Fsync fsync = Fsync::kInterval;
-  std::uint32_t fsync_interval_ms = 100;
-  std::uint64_t max_bytes = 1024ull * 1024 * 1024;  // beyond this: 507 spool_full
-  std::uint64_t segment_bytes = 64ull * 1024 * 1024;
-};
 
 struct ConsulSettings {
   std::string address = "http://127.0.0.1:8500";
@@ -113,10 +70,10 @@ WatchPlan plan_watches(const RegistrySettings& registry);
 
 struct StaticConfig {
   std::string path;
-  ServerSettings server;
-  KafkaSettings kafka;
+  http::ServerOptions server;
+  kafka::ProducerOptions kafka;
   RegistrySettings registry;
-  SpoolSettings spool;
+  spool::SpoolOptions spool;
   std::optional<crypto::Sha256> admin_token_sha256;
   // The YAML's `keys:`, as registry entries ("keys/<id>" → JSON): read by the same parser as a
   // registry's keys (config/builder.h), so every key field works in both places.

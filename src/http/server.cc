@@ -83,7 +83,7 @@ bool is_quiet_close(const beast::error_code& error) {
 
 // What a failed header read should be answered with, if anything.
 std::optional<Error> header_failure(const beast::error_code& error, std::uint64_t content_length,
-                                    const beast::flat_buffer& buffer, const config::ServerSettings& settings) {
+                                    const beast::flat_buffer& buffer, const http::ServerOptions& settings) {
   if (error == bhttp::error::header_limit) {
     return Error{ErrorCode::kRequestHeaderTooLarge, "request headers exceed " +
                                                         std::to_string(settings.max_header_bytes) +
@@ -136,7 +136,7 @@ class ActiveRequest {
 };
 
 asio::awaitable<void> serve_connection(tcp::socket socket, const Router& router,
-                                       const config::ServerSettings& settings, std::atomic<int>& active_requests,
+                                       const http::ServerOptions& settings, std::atomic<int>& active_requests,
                                        const std::atomic<bool>& draining) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
@@ -198,7 +198,7 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const Router& router,
 }
 
 asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, const Router& router,
-                                  const config::ServerSettings& settings, std::atomic<int>& active_requests,
+                                  const http::ServerOptions& settings, std::atomic<int>& active_requests,
                                   const std::atomic<bool>& draining) {
   for (;;) {
     beast::error_code error;
@@ -224,7 +224,7 @@ struct HttpServer::Worker {
   tcp::acceptor acceptor{context};
 };
 
-HttpServer::HttpServer(const config::ServerSettings& settings, const Router& router)
+HttpServer::HttpServer(const http::ServerOptions& settings, const Router& router)
     : settings_(settings), router_(router) {}
 
 HttpServer::~HttpServer() { stop(); }

@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "config/static_config.h"
+#include "http/server_options.h"
 #include "http/router.h"
 
 namespace intake::http {
@@ -21,7 +21,7 @@ namespace intake::http {
 class HttpServer {
  public:
   // `router` must outlive the server.
-  HttpServer(const config::ServerSettings& settings, const Router& router);
+  HttpServer(const http::ServerOptions& settings, const Router& router);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -52,7 +52,7 @@ class HttpServer {
     std::atomic<int> active_requests{0};
     std::atomic<bool> draining{false};
   };
-  config::ServerSettings settings_;
+  http::ServerOptions settings_;
   Shared shared_;
   const Router& router_;
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -128,7 +128,7 @@ std::string_view failure_reason_name(FailureReason reason) {
 class ProducerInstance {
  public:
   // `recovering`: started after a fatal error; not ready until it has reached a broker.
-  ProducerInstance(KafkaProducer& owner, const config::KafkaSettings& settings, std::vector<std::string> brokers,
+  ProducerInstance(KafkaProducer& owner, const kafka::ProducerOptions& settings, std::vector<std::string> brokers,
                    bool recovering)
       : owner_(owner), brokers_(std::move(brokers)), brokers_up_(!recovering) {
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -449,7 +449,7 @@ class ProducerInstance {
   std::chrono::steady_clock::time_point retire_deadline_{};
 };
 
-KafkaProducer::KafkaProducer(const config::KafkaSettings& settings) : settings_(settings) {
+KafkaProducer::KafkaProducer(const kafka::ProducerOptions& settings) : settings_(settings) {
   auto brokers = split_brokers(settings_.bootstrap_servers);
   if (brokers.empty()) throw std::runtime_error("kafka.bootstrap_servers lists no broker");
   current_.store(start_instance(brokers, false));

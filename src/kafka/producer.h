@@ -28,7 +28,7 @@
 #include <string>
 #include <vector>
 
-#include "config/static_config.h"
+#include "kafka/producer_options.h"
 #include "kafka/record_sink.h"
 
 namespace intake::kafka {
@@ -48,7 +48,7 @@ class ProducerInstance;
 class KafkaProducer final : public RecordSink {
  public:
   // Throws std::runtime_error if librdkafka rejects the configuration (start-up only).
-  explicit KafkaProducer(const config::KafkaSettings& settings);
+  explicit KafkaProducer(const kafka::ProducerOptions& settings);
   ~KafkaProducer() override;
   KafkaProducer(const KafkaProducer&) = delete;
   KafkaProducer& operator=(const KafkaProducer&) = delete;
@@ -95,7 +95,7 @@ class KafkaProducer final : public RecordSink {
   // Tells a record's outcome to its sync listener, or else to the async listener.
   void report(DeliveryListener* listener, const DeliveryReport& outcome);
 
-  config::KafkaSettings settings_;
+  kafka::ProducerOptions settings_;
   std::atomic<std::shared_ptr<ProducerInstance>> current_;
   std::atomic<bool> stopping_{false};
   DeliveryListener* async_listener_ = nullptr;

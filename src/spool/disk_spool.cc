@@ -16,7 +16,7 @@ namespace intake::spool {
 namespace {
 
 namespace fs = std::filesystem;
-using Fsync = config::SpoolSettings::Fsync;
+using Fsync = spool::SpoolOptions::Fsync;
 
 // "0000000042.log" → 42; anything else → 0 (not a segment).
 std::uint32_t segment_number(const fs::path& path) {
@@ -28,7 +28,7 @@ std::uint32_t segment_number(const fs::path& path) {
 
 }  // namespace
 
-DiskSpool::DiskSpool(const config::SpoolSettings& settings) : settings_(settings) {
+DiskSpool::DiskSpool(const spool::SpoolOptions& settings) : settings_(settings) {
   std::error_code ec;
   fs::create_directories(settings_.dir, ec);
   if (ec) throw std::runtime_error("spool.dir " + settings_.dir + ": cannot create it: " + ec.message());

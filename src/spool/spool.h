@@ -22,7 +22,7 @@
 #include <string_view>
 #include <thread>
 
-#include "config/static_config.h"
+#include "spool/spool_options.h"
 #include "error/result.h"
 #include "kafka/record_sink.h"
 #include "spool/record_codec.h"
@@ -60,7 +60,7 @@ class DiskSpool {
   // Opens (creating) settings.dir, takes its lock file, and recovers what an earlier run left:
   // torn tails are cut off, damaged frames skipped, every record that reads back is replayed
   // (log_format.h, "Damage"); each is logged. Throws std::runtime_error (start-up only).
-  explicit DiskSpool(const config::SpoolSettings& settings);
+  explicit DiskSpool(const spool::SpoolOptions& settings);
   ~DiskSpool();  // stops the flusher within ~100 ms and syncs
   DiskSpool(const DiskSpool&) = delete;
   DiskSpool& operator=(const DiskSpool&) = delete;
@@ -109,7 +109,7 @@ class DiskSpool {
   Result<void> sync();
 
   SpoolStats stats() const;
-  const config::SpoolSettings& settings() const { return settings_; }
+  const spool::SpoolOptions& settings() const { return settings_; }
 
  private:
   static Ticket make_ticket(std::uint32_t seq, std::uint32_t ordinal) {
@@ -130,7 +130,7 @@ class DiskSpool {
   // Deletes a finished segment's files, or moves them to damaged/ if it held damage.
   void retire(Segment& segment);
 
-  config::SpoolSettings settings_;
+  spool::SpoolOptions settings_;
   int lock_fd_ = -1;
 
   // Appenders: the active segment and the order of appends. A segment is sealed only under

@@ -11,7 +11,7 @@ namespace intake::spool {
 
 using namespace std::chrono_literals;
 
-SpoolingSink::SpoolingSink(kafka::RecordSink& kafka, DiskSpool* spool, config::SpoolSettings::Mode mode)
+SpoolingSink::SpoolingSink(kafka::RecordSink& kafka, DiskSpool* spool, spool::SpoolOptions::Mode mode)
     : kafka_(kafka), spool_(spool), mode_(mode) {}
 
 SpoolingSink::~SpoolingSink() { stop_feeding(); }
@@ -42,7 +42,7 @@ Result<void> SpoolingSink::enqueue(const kafka::OutgoingRecord& record) {
   }
   // Sync requests want Kafka's own answer; without a spool there is nothing else to do.
   if (spool_ == nullptr || record.listener != nullptr) return kafka_.enqueue(record);
-  if (mode_ == config::SpoolSettings::Mode::kWriteAhead || spool_->has_backlog()) {
+  if (mode_ == spool::SpoolOptions::Mode::kWriteAhead || spool_->has_backlog()) {
     // Behind what already waits in the spool, so records keep their order.
     return spool_record(record);
   }

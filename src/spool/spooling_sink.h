@@ -18,7 +18,7 @@
 #include <cstdint>
 #include <thread>
 
-#include "config/static_config.h"
+#include "spool/spool_options.h"
 #include "kafka/record_sink.h"
 #include "spool/spool.h"
 
@@ -35,7 +35,7 @@ struct SinkCounters {
 class SpoolingSink final : public kafka::RecordSink, public kafka::DeliveryListener {
  public:
   // `kafka` must outlive this; `spool` may be null (no spool) and must outlive this too.
-  SpoolingSink(kafka::RecordSink& kafka, DiskSpool* spool, config::SpoolSettings::Mode mode);
+  SpoolingSink(kafka::RecordSink& kafka, DiskSpool* spool, spool::SpoolOptions::Mode mode);
   ~SpoolingSink() override;
   SpoolingSink(const SpoolingSink&) = delete;
   SpoolingSink& operator=(const SpoolingSink&) = delete;
@@ -64,7 +64,7 @@ class SpoolingSink final : public kafka::RecordSink, public kafka::DeliveryListe
 
   kafka::RecordSink& kafka_;
   DiskSpool* spool_;
-  config::SpoolSettings::Mode mode_;
+  spool::SpoolOptions::Mode mode_;
   SinkCounters counters_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> refusing_{false};

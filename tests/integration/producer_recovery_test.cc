@@ -45,7 +45,7 @@ struct FailureCounter final : kafka::DeliveryListener {
 TEST(ProducerRecovery, AFatalIdempotenceErrorStartsAFreshProducerAndLosesNoAcceptedRecord) {
   const std::string bootstrap = testing::required_env("INTAKE_KAFKA_BOOTSTRAP");
   const std::string topic = testing::unique_name("recovery.fatal");
-  config::KafkaSettings settings;
+  kafka::ProducerOptions settings;
   settings.bootstrap_servers = bootstrap;
   kafka::KafkaProducer producer(settings);
   FailureCounter failures;
@@ -128,17 +128,17 @@ TEST(ProducerRecovery, ARecordAHandOverCannotPlaceIsSpooledAgainAtOnceAndDeliver
   const auto [host, port] = testing::parse_host_port(bootstrap);
   ASSERT_EQ(host, "127.0.0.1");
   testing::TempDir dir("intake-runtime-purge");
-  config::SpoolSettings spool_settings;
+  spool::SpoolOptions spool_settings;
   spool_settings.dir = dir.path();
-  spool_settings.fsync = config::SpoolSettings::Fsync::kNever;
-  config::KafkaSettings settings;
+  spool_settings.fsync = spool::SpoolOptions::Fsync::kNever;
+  kafka::ProducerOptions settings;
   settings.bootstrap_servers = bootstrap;
   settings.linger_ms = 3000;  // records stay queued (not in flight) while the test arranges the hand-over
   settings.max_queued_records = 40;
   settings.drain_grace_ms = 0;
   kafka::KafkaProducer producer(settings);
   spool::DiskSpool spool(spool_settings);
-  spool::SpoolingSink sink(producer, &spool, config::SpoolSettings::Mode::kFallback);
+  spool::SpoolingSink sink(producer, &spool, spool::SpoolOptions::Mode::kFallback);
   producer.set_async_listener(&sink);
   sink.start();
   ASSERT_TRUE(eventually([&] { return producer.ready(); }, 15s));

@@ -63,7 +63,7 @@ TEST(Spool, AcceptsWhileKafkaIsUnreachableUntilFullThenAnswers507) {
   // Kafka never came: on SIGTERM what the producer held goes to the spool too, nothing is lost:
   // reopened, the spool holds every record that got its 202.
   EXPECT_EQ(gateway.stop(SIGTERM), 0) << gateway.log_tail();
-  config::SpoolSettings settings;
+  spool::SpoolOptions settings;
   settings.dir = spool.path();
   spool::DiskSpool reopened(settings);
   EXPECT_EQ(reopened.stats().recovered, static_cast<std::uint64_t>(accepted));

@@ -120,8 +120,8 @@ spool: {dir: /var/spool/intake, mode: write_ahead, fsync: always, max_bytes: 209
   EXPECT_EQ(config.kafka.max_queued_bytes, 1048576u);
   EXPECT_EQ(config.kafka.delivery_timeout_ms, 60000u);
   EXPECT_EQ(config.spool.dir, "/var/spool/intake");
-  EXPECT_EQ(config.spool.mode, SpoolSettings::Mode::kWriteAhead);
-  EXPECT_EQ(config.spool.fsync, SpoolSettings::Fsync::kAlways);
+  EXPECT_EQ(config.spool.mode, spool::SpoolOptions::Mode::kWriteAhead);
+  EXPECT_EQ(config.spool.fsync, spool::SpoolOptions::Fsync::kAlways);
   EXPECT_EQ(config.spool.max_bytes, 2097152u);
   EXPECT_EQ(config.spool.segment_bytes, 1048576u);
   // Without a spool section there is no spool.

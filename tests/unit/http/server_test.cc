@@ -117,7 +117,7 @@ class ServerTest : public ::testing::Test {
   ops::HealthHandler liveness{ops::HealthHandler::Probe::kLiveness, sink, draining};
   ops::HealthHandler readiness{ops::HealthHandler::Probe::kReadiness, sink, draining};
   http::Router router;
-  config::ServerSettings settings;
+  http::ServerOptions settings;
   std::unique_ptr<http::HttpServer> server;
 };
 

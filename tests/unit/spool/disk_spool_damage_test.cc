@@ -20,10 +20,10 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-config::SpoolSettings settings_for(const std::string& dir) {
-  config::SpoolSettings settings;
+spool::SpoolOptions settings_for(const std::string& dir) {
+  spool::SpoolOptions settings;
   settings.dir = dir;
-  settings.fsync = config::SpoolSettings::Fsync::kNever;
+  settings.fsync = spool::SpoolOptions::Fsync::kNever;
   settings.segment_bytes = 64 * 1024;
   settings.max_bytes = 16 * 1024 * 1024;
   return settings;

@@ -21,10 +21,10 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-config::SpoolSettings settings_for(const std::string& dir) {
-  config::SpoolSettings settings;
+spool::SpoolOptions settings_for(const std::string& dir) {
+  spool::SpoolOptions settings;
   settings.dir = dir;
-  settings.fsync = config::SpoolSettings::Fsync::kNever;
+  settings.fsync = spool::SpoolOptions::Fsync::kNever;
   settings.segment_bytes = 64 * 1024;
   settings.max_bytes = 16 * 1024 * 1024;
   return settings;
@@ -160,7 +160,7 @@ TEST(DiskSpool, ADirectoryServesOneProcessAtATime) {
 TEST(DiskSpool, FsyncAlwaysSyncsEachAppendBeforeItReturns) {
   testing::TempDir dir;
   auto settings = settings_for(dir.path());
-  settings.fsync = config::SpoolSettings::Fsync::kAlways;
+  settings.fsync = spool::SpoolOptions::Fsync::kAlways;
   {
     DiskSpool spool(settings);
     for (int i = 0; i < 20; ++i) {
@@ -176,7 +176,7 @@ TEST(DiskSpool, FsyncAlwaysSyncsEachAppendBeforeItReturns) {
 TEST(DiskSpool, FsyncIntervalSyncsInTheBackgroundNotPerAppend) {
   testing::TempDir dir;
   auto settings = settings_for(dir.path());
-  settings.fsync = config::SpoolSettings::Fsync::kInterval;
+  settings.fsync = spool::SpoolOptions::Fsync::kInterval;
   settings.fsync_interval_ms = 50;
   {
     DiskSpool spool(settings);
@@ -198,7 +198,7 @@ TEST(DiskSpool, FsyncIntervalSyncsInTheBackgroundNotPerAppend) {
 TEST(DiskSpool, FsyncNeverLeavesItToTheKernel) {
   testing::TempDir dir;
   auto settings = settings_for(dir.path());
-  settings.fsync = config::SpoolSettings::Fsync::kNever;
+  settings.fsync = spool::SpoolOptions::Fsync::kNever;
   DiskSpool spool(settings);
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(spool.append(record("r" + std::to_string(i))));
   spool.maintain(std::chrono::milliseconds(0), true);

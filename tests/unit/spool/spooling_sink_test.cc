@@ -18,7 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using Mode = config::SpoolSettings::Mode;
+using Mode = spool::SpoolOptions::Mode;
 using testing::eventually;
 
 // Kafka as the sink sees it: up or down, room or full; remembers what it took.
@@ -58,10 +58,10 @@ class FakeKafka final : public kafka::RecordSink {
 
 class SpoolingSinkTest : public ::testing::Test {
  protected:
-  config::SpoolSettings settings() const {
-    config::SpoolSettings settings;
+  spool::SpoolOptions settings() const {
+    spool::SpoolOptions settings;
     settings.dir = dir.path();
-    settings.fsync = config::SpoolSettings::Fsync::kNever;
+    settings.fsync = spool::SpoolOptions::Fsync::kNever;
     settings.segment_bytes = 64 * 1024;
     return settings;
   }
