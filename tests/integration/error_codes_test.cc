@@ -39,6 +39,18 @@ bool has_code(const testing::HttpReply& reply, const std::string& code) {
   return reply.body.find(R"("code":")" + code + "\"") != std::string::npos;
 }
 
+// POSTs 8 KiB records to `topic` until one is not a 202 (at most `limit`); returns that answer.
+testing::HttpReply post_until_refused(std::uint16_t port, const std::string& topic, int limit, int& accepted) {
+  testing::HttpConnection connection("127.0.0.1", port);
+  const std::string body(8 * 1024, 'd');
+  for (int i = 0; i < limit; ++i) {
+    auto reply = connection.request("POST", "/v1/topics/" + topic, body, {{"Authorization", std::string("Bearer ") + kSecret}});
+    if (reply.status != 202) return reply;
+    ++accepted;
+  }
+  return {};
+}
+
 class ErrorCodes : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -121,18 +133,8 @@ TEST(ErrorCodesOnDisk, AFullDiskUnderTheSpoolIs507SpoolFull) {
   yaml.spool_segment_bytes = 256 * 1024;
   yaml.shutdown_flush_ms = 500;
   testing::GatewayProcess gateway(yaml.render(), yaml.port);
-  testing::HttpConnection connection("127.0.0.1", yaml.port);
-  const std::string body(8 * 1024, 'd');
   int accepted = 0;
-  testing::HttpReply refused;
-  for (int i = 0; i < 1000; ++i) {
-    auto reply = connection.request("POST", "/v1/topics/codes.disk", body, {{"Authorization", std::string("Bearer ") + kSecret}});
-    if (reply.status != 202) {
-      refused = std::move(reply);
-      break;
-    }
-    ++accepted;
-  }
+  const auto refused = post_until_refused(yaml.port, "codes.disk", 1000, accepted);
   EXPECT_EQ(refused.status, 507) << refused.body << gateway.log_tail();
   EXPECT_TRUE(has_code(refused, "spool_full")) << refused.body;
   EXPECT_FALSE(refused.header("retry-after").empty());
@@ -151,18 +153,8 @@ TEST(ErrorCodesOnDisk, AWriteTheSpoolCannotMakeIs500SpoolWriteFailed) {
   yaml.spool_segment_bytes = 4 * 1024 * 1024;  // one segment would outgrow the limit below
   yaml.shutdown_flush_ms = 500;
   testing::GatewayProcess gateway(yaml.render(), yaml.port, 256 * 1024);
-  testing::HttpConnection connection("127.0.0.1", yaml.port);
-  const std::string body(8 * 1024, 'w');
   int accepted = 0;
-  testing::HttpReply refused;
-  for (int i = 0; i < 100; ++i) {
-    auto reply = connection.request("POST", "/v1/topics/codes.fsize", body, {{"Authorization", std::string("Bearer ") + kSecret}});
-    if (reply.status != 202) {
-      refused = std::move(reply);
-      break;
-    }
-    ++accepted;
-  }
+  const auto refused = post_until_refused(yaml.port, "codes.fsize", 100, accepted);
   EXPECT_EQ(refused.status, 500) << refused.body;
   EXPECT_TRUE(has_code(refused, "spool_write_failed")) << refused.body;
   EXPECT_GT(accepted, 10);

@@ -12,6 +12,7 @@
 #include "file_damage.h"
 #include "spool/log_format.h"
 #include "spool/spool.h"
+#include "spool_fixtures.h"
 #include "temp_dir.h"
 
 namespace intake::spool {
@@ -20,19 +21,8 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-spool::SpoolOptions settings_for(const std::string& dir) {
-  spool::SpoolOptions settings;
-  settings.dir = dir;
-  settings.fsync = spool::SpoolOptions::Fsync::kNever;
-  settings.segment_bytes = 64 * 1024;
-  settings.max_bytes = 16 * 1024 * 1024;
-  return settings;
-}
-
-kafka::OutgoingRecord record(std::string_view value) {
-  return kafka::OutgoingRecord{.topic = "spool.test", .key = {}, .value = value, .partition = -1, .headers = {},
-                               .listener = nullptr};
-}
+spool::SpoolOptions settings_for(const std::string& dir) { return testing::spool_options_for(dir); }
+kafka::OutgoingRecord record(std::string_view value) { return testing::spool_record(value); }
 
 // Record i's value; `padding` makes records big enough to fill several 64 KiB segments.
 std::string value_of(int i, std::size_t padding) { return "r" + std::to_string(i) + ":" + std::string(padding, '.'); }

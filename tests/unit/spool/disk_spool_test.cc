@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "eventually.h"
+#include "spool_fixtures.h"
 #include "temp_dir.h"
 
 namespace intake::spool {
@@ -21,19 +22,8 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-spool::SpoolOptions settings_for(const std::string& dir) {
-  spool::SpoolOptions settings;
-  settings.dir = dir;
-  settings.fsync = spool::SpoolOptions::Fsync::kNever;
-  settings.segment_bytes = 64 * 1024;
-  settings.max_bytes = 16 * 1024 * 1024;
-  return settings;
-}
-
-kafka::OutgoingRecord record(std::string_view value) {
-  return kafka::OutgoingRecord{.topic = "spool.test", .key = {}, .value = value, .partition = -1, .headers = {},
-                               .listener = nullptr};
-}
+spool::SpoolOptions settings_for(const std::string& dir) { return testing::spool_options_for(dir); }
+kafka::OutgoingRecord record(std::string_view value) { return testing::spool_record(value); }
 
 // Takes every waiting record: (ticket, value) in the order the spool gives them.
 std::vector<std::pair<Ticket, std::string>> take_all(DiskSpool& spool) {
