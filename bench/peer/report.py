@@ -196,6 +196,15 @@ def markdown(res: dict, chart_path: str | None = None, perf_path: str | None = N
             for row in prof["by_thread"][:8]:
                 add(f"| {row['percent']:.1f} | `{row['library']}` |")
             add("")
+        if prof.get("kernel_by_syscall"):
+            add("Kernel time by the system call that led there (`perf script` call chains; % of all samples). "
+                "On loopback a `sendmsg` also runs the receiving side's TCP path (softirq) in the sender's context:")
+            add("")
+            add("| % | system call |")
+            add("|---|---|")
+            for row in prof["kernel_by_syscall"][:8]:
+                add(f"| {row['percent']:.1f} | `{row['syscall']}` |")
+            add("")
         add("By function (top 20):")
         add("")
         add("| % | library | function |")

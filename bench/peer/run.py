@@ -530,12 +530,56 @@ class Bench:
         for sort, key in (("dso", "by_library"), ("comm", "by_thread"), ("dso,sym", "by_function")):
             rep = run_cmd(["perf", "report", "-i", str(data), "--stdio", "--no-children", "-g", "none",
                            "--percent-limit", "0.01", "--sort", sort], timeout=300, check=False)
-            texts.append(f"### perf report --no-children --sort {sort}\n{rep.stdout}")
+            # The file keeps the rows of 0.1% and more (the parse below sees them all).
+            kept = [l for l in rep.stdout.splitlines()
+                    if not re.match(r"\s+[\d.]+%", l) or float(l.split("%")[0]) >= 0.1]
+            texts.append(f"### perf report --no-children --sort {sort}\n" + "\n".join(kept) + "\n")
             out[key] = parse_perf_report(rep.stdout, with_symbol=(sort == "dso,sym"))
+        script = run_cmd(["perf", "script", "-i", str(data), "-F", "comm,tid,ip,sym,dso"], timeout=300, check=False)
+        out["kernel_by_syscall"] = kernel_time_by_syscall(script.stdout)
+        texts.append("### kernel time by system call (from perf script; % of all samples)\n"
+                     + "\n".join(f"{r['percent']:6.2f}%  {r['syscall']}" for r in out["kernel_by_syscall"]))
         event = re.search(r"of event '([^']+)'", texts[0])
         out["event"] = event[1] if event else None
         out["text"] = "\n".join(texts)
         return out
+
+
+SYSCALL_PREFIXES = ("__x64_sys_", "__do_sys_", "__se_sys_", "__sys_", "ksys_", "do_")
+
+
+def kernel_time_by_syscall(script_text: str) -> list[dict]:
+    """From `perf script` with call chains: the share of all samples spent in the kernel, per
+    system call that led there (kernel stacks are whole even where user stacks are not: the
+    Release build has no frame pointers). Kernel samples outside any system call (interrupts,
+    softirqs, the return to user mode) are one line."""
+    total, counts = 0, {}
+    for block in script_text.split("\n\n"):
+        lines = [l.strip() for l in block.strip().splitlines()]
+        if len(lines) < 2:
+            continue
+        total += 1
+        frames = lines[1:]
+        if "[kernel.kallsyms]" not in frames[0]:
+            continue
+        symbols = [f.split()[1].split("+", 1)[0] if len(f.split()) > 1 else "?" for f in frames]
+        name = "(no system call: interrupts, softirqs, return to user mode)"
+        if "do_syscall_64" in symbols:
+            i = symbols.index("do_syscall_64") - 1
+            if i > 0 and symbols[i] == "x64_sys_call":  # the dispatcher of newer kernels
+                i -= 1
+            if i >= 0:
+                name = symbols[i]
+                if name in ("syscall_exit_to_user_mode", "exit_to_user_mode_loop", "exit_to_user_mode_prepare"):
+                    name = "(leaving a system call: rescheduled, signals)"
+                for prefix in SYSCALL_PREFIXES:
+                    if name.startswith(prefix):
+                        name = name[len(prefix):]
+                        break
+        counts[name] = counts.get(name, 0) + 1
+    rows = [{"syscall": k, "percent": round(100.0 * v / total, 2)} for k, v in counts.items()] if total else []
+    rows.sort(key=lambda r: -r["percent"])
+    return rows[:15]
 
 
 def parse_perf_report(text: str, with_symbol: bool) -> list[dict]:
