@@ -134,7 +134,8 @@ def markdown(res: dict, chart_path: str | None = None, perf_path: str | None = N
         if system not in s:
             continue
         x = s[system]
-        loads = [r["load"].get("load1_mean") for r in res["runs"] if r["system"] == system and r["load"].get("n")]
+        loads = [f"{r['load']['load1_mean']:.1f}" + ("*" if r.get("disturbed") else "")
+                 for r in res["runs"] if r["system"] == system and r["load"].get("n")]
         dup = x["duplicates_total"] if system in ("intake_async", "seed_async", "intake_sync", "seed_sync") else "–"
         found = sum(r.get("records_found", 0) for r in res["runs"] if r["system"] == system)
         records = (f"{x['acknowledged_total']:,} / {found:,} / {x['records_lost_total']:,} / "
@@ -147,7 +148,12 @@ def markdown(res: dict, chart_path: str | None = None, perf_path: str | None = N
             f"{records} | "
             f"{mib(s, system, 'rss_idle_kb')} / {mib(s, system, 'rss_load_kb')} / {mib(s, system, 'rss_after_kb')} | "
             f"{num(med(s, system, 'wrk_cpu_s'), 1)}, {num(med(s, system, 'kafka_cpu_s'), 1)}, {num(med(s, system, 'other_cpu_s'), 1)} | "
-            f"{', '.join(f'{l:.1f}' for l in loads)} |")
+            f"{', '.join(loads)} |")
+    add("")
+    add("Load: the 1-minute load average during each round's measurement, in round order; * marks a round in "
+        "which processes outside the benchmark used more than a tenth of the machine (see the notes). "
+        f"CPU-s columns: the server's CPU in the {settings['duration_s']} s measured window; beside it what wrk, "
+        "the broker and everything else used in the same window.")
     add("")
 
     add("#### NDJSON batches: Intake ÷ a bare librdkafka producer (records per second)")
