@@ -2,7 +2,7 @@
 # Runs a benchmark by name and writes its results under bench/results/.
 #   scripts/bench.sh key_lookup            Google Benchmark: key lookup 1k..100k keys, apply time, bytes/key
 #   scripts/bench.sh config_propagation    Consul write → first request that sees it (starts peers itself)
-#   scripts/bench.sh peer [ARGS]           Intake vs nginx + lua-resty-kafka vs the floor (~12 min; starts its
+#   scripts/bench.sh peer [ARGS]           Intake vs nginx + lua-resty-kafka vs the floor (~8 min; starts its
 #                                          own Kafka 3.9.2); rewrites BENCHMARKS.md's peer section.
 #                                          ARGS go to bench/peer/run.py (--smoke: a minute of tiny load)
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"

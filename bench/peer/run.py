@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Intake side by side with the seed's own stack (nginx + lua-resty-kafka) and the physical floor.
 
-    scripts/bench.sh peer              full run (~12 min on 2 cores): builds Release, then this
+    scripts/bench.sh peer              full run (about 8 min on 2 cores): builds Release, then this
     python3 bench/peer/run.py --smoke --out-dir DIR --intake BIN --bare-producer BIN --topic-tool BIN
                                        smoke (~1 min, tiny load): the test suite's check that the
                                        harness still works; never judges performance
