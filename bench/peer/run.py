@@ -502,10 +502,13 @@ class Bench:
         row["duplicates"] = found["records"] - found["distinct_values"] if unique_ids else None
 
     def warm_broker(self) -> None:
-        """A fresh broker is a cold JVM: the first system measured after it starts paid for its JIT
-        (twice the broker CPU, a third fewer requests per CPU-second in a trial). Both gateways'
-        produce paths (librdkafka's Produce v7 and lua-resty-kafka's v2 message format) run for a
-        few seconds first, into topics of their own."""
+        """A fresh broker is a cold JVM. In the first two full runs the first measurement after the
+        broker started (Intake async both times) saw twice the broker CPU of later rounds and about
+        a third fewer requests per CPU-second. Both gateways' produce paths (librdkafka's Produce v7
+        and lua-resty-kafka's v2 message format) now run for a few seconds first, into topics of
+        their own. It did not remove the effect in the run of 2026-12-02 (round 1 still had the
+        hungrier broker, at a load average of 7), and a 20 s warm-up in a shorter trial could not
+        tell it apart from the noise; the rotation of the order between rounds remains the defence."""
         a = self.args
         for kind, path in (("intake", "/v1/topics/{t}"), ("seed", "/async/{t}")):
             server = self.start_server(kind, f"broker-warmup-{kind}")
