@@ -2,9 +2,13 @@
 # Runs a benchmark by name and writes its results under bench/results/.
 #   scripts/bench.sh key_lookup            Google Benchmark: key lookup 1k..100k keys, apply time, bytes/key
 #   scripts/bench.sh config_propagation    Consul write → first request that sees it (starts peers itself)
+#   scripts/bench.sh peer [ARGS]           Intake vs nginx + lua-resty-kafka vs the floor (~8 min; starts its
+#                                          own Kafka 3.9.2); rewrites BENCHMARKS.md's peer section.
+#                                          ARGS go to bench/peer/run.py (--smoke: a minute of tiny load)
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 name="${1:-}"
+shift || true
 mkdir -p "$INTAKE_ROOT/bench/results"
 case "$name" in
   key_lookup)
@@ -30,5 +34,12 @@ case "$name" in
     bash "$INTAKE_ROOT/scripts/build.sh" release
     python3 "$INTAKE_ROOT/bench/config_propagation/run.py"
     ;;
-  *) die "usage: scripts/bench.sh key_lookup|config_propagation" ;;
+  peer)
+    bash "$INTAKE_ROOT/scripts/build.sh" release
+    bash "$INTAKE_ROOT/bench/peer/deps.sh"
+    # Debian's python3: python3-matplotlib (the chart) is installed for it, not for another python3 on PATH.
+    /usr/bin/python3 "$INTAKE_ROOT/bench/peer/run.py" --benchmarks "$INTAKE_ROOT/BENCHMARKS.md" \
+      --command "scripts/bench.sh peer${*:+ $*}" "$@"
+    ;;
+  *) die "usage: scripts/bench.sh key_lookup|config_propagation|peer" ;;
 esac

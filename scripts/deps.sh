@@ -4,6 +4,8 @@
 #   scripts/deps.sh            build deps + all peers
 #   scripts/deps.sh build      build deps only
 #   scripts/deps.sh kafka consul   build deps + the named peers
+#   scripts/deps.sh bench      build deps + what the peer benchmark needs (bench/peer/deps.sh: nginx,
+#                              lua-resty-kafka, wrk, matplotlib, perf, Kafka 3.9.2 jars), also part of "all"
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 BUILD_PACKAGES=(
@@ -14,8 +16,9 @@ BUILD_PACKAGES=(
 apt_ensure "${BUILD_PACKAGES[@]}"
 
 peers=("$@")
-if ((${#peers[@]} == 0)); then peers=(kafka consul etcd zookeeper); fi
+if ((${#peers[@]} == 0)); then peers=(kafka consul etcd zookeeper bench); fi
 for peer in "${peers[@]}"; do
   [[ "$peer" == build ]] && continue
+  if [[ "$peer" == bench ]]; then bash "$INTAKE_ROOT/bench/peer/deps.sh"; continue; fi
   bash "$INTAKE_ROOT/scripts/peers/$peer.sh" install
 done
