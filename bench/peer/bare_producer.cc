@@ -2,7 +2,7 @@
 // the benchmark's records as fast as librdkafka takes them. No HTTP, no parsing, no policy: what
 // is left is the cost of the producer itself, the ceiling Intake's NDJSON batches can approach.
 //
-// Settings: the defaults of config::KafkaSettings, applied as src/kafka/producer.cc applies
+// Settings: the defaults of kafka::ProducerOptions, applied as src/kafka/producer.cc applies
 // them (idempotent, acks=all, compression, linger, batch size, queue bounds, delivery timeout).
 //
 // Run: bare_producer --bootstrap HOST:PORT --topic T --warmup-topic W --prefix P --suffix S
@@ -25,7 +25,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "config/static_config.h"
+#include "kafka/producer_options.h"
 
 namespace {
 
@@ -58,7 +58,7 @@ void set(rd_kafka_conf_t* conf, const std::string& name, const std::string& valu
 
 // The property list of src/kafka/producer.cc (ProducerInstance), from the same defaults.
 rd_kafka_t* make_producer(const std::string& bootstrap, Counts& counts) {
-  const intake::config::KafkaSettings settings;
+  const intake::kafka::ProducerOptions settings;
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   set(conf, "enable.idempotence", "true");
   set(conf, "acks", "all");
