@@ -394,10 +394,8 @@ class ProducerInstance {
     FailureReason reason = classify_kafka_error(message->err).reason;
     // Only shutdown purges wait on disk for the next start; any other purge is run-time.
     if (reason == FailureReason::kPurged && !self->stopping_.load()) reason = FailureReason::kHandOverFailed;
-    const auto failed = owner.counters_.failed.fetch_add(1, std::memory_order_relaxed) + 1;
-    owner.counters_.failed_by_reason[static_cast<std::size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
-    // Log the first failures and then a sample, so a broker outage cannot flood the log.
-    if (failed <= 10 || failed % 1000 == 0) {
+    const auto failed = owner.count_failure(reason);
+    if (KafkaProducer::worth_logging(failed)) {
       spdlog::error("kafka: record to topic '{}' failed: {} ({}; {} failed so far)", rd_kafka_topic_name(message->rkt),
                     rd_kafka_err2str(message->err), failure_reason_name(reason), failed);
     }
@@ -531,15 +529,21 @@ void KafkaProducer::hand_over(const void* given_back) {
   // keeps the record at once. Kafka refusing it for good stays a permanent failure.
   FailureReason reason = classify_kafka_error(err).reason;
   if (retriable(reason)) reason = FailureReason::kHandOverFailed;
-  const auto failed = counters_.failed.fetch_add(1, std::memory_order_relaxed) + 1;
-  counters_.failed_by_reason[static_cast<std::size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
+  const auto failed = count_failure(reason);
   const Error error = current->error_for(err, record);
-  if (failed <= 10 || failed % 1000 == 0) {
+  if (worth_logging(failed)) {
     spdlog::error("kafka: could not hand a record for '{}' over to the new producer: {} ({} failed so far)",
                   record.topic, error.message, failed);
   }
   report(record.listener, {false, -1, -1, error, reason, record.ticket, &record});
 }
+
+std::uint64_t KafkaProducer::count_failure(FailureReason reason) {
+  counters_.failed_by_reason[static_cast<std::size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
+  return counters_.failed.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+bool KafkaProducer::worth_logging(std::uint64_t failed) { return failed <= 10 || failed % 1000 == 0; }
 
 void KafkaProducer::report(DeliveryListener* listener, const DeliveryReport& outcome) {
   if (listener != nullptr) {

@@ -94,6 +94,10 @@ class KafkaProducer final : public RecordSink {
   void hand_over(const void* given_back);
   // Tells a record's outcome to its sync listener, or else to the async listener.
   void report(DeliveryListener* listener, const DeliveryReport& outcome);
+  // Counts a failed record by reason; returns how many have failed so far.
+  std::uint64_t count_failure(FailureReason reason);
+  // The first failures and then one in a thousand, so a broker outage cannot flood the log.
+  static bool worth_logging(std::uint64_t failed);
 
   kafka::ProducerOptions settings_;
   std::atomic<std::shared_ptr<ProducerInstance>> current_;
