@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "kafka/error_class.h"
-#include "policy/topic_name.h"
+#include "names/topic_name.h"
 
 namespace intake::kafka {
 
@@ -188,8 +188,8 @@ class ProducerInstance {
 
   rd_kafka_resp_err_t produce_raw(const OutgoingRecord& record) {
     // librdkafka wants a NUL-terminated topic name; names are short (<= 249), so a stack copy.
-    char topic[policy::kMaxTopicNameLength + 1];
-    const std::size_t topic_length = std::min(record.topic.size(), policy::kMaxTopicNameLength);
+    char topic[names::kMaxTopicNameLength + 1];
+    const std::size_t topic_length = std::min(record.topic.size(), names::kMaxTopicNameLength);
     std::memcpy(topic, record.topic.data(), topic_length);
     topic[topic_length] = '\0';
     rd_kafka_headers_t* headers = nullptr;

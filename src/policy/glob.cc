@@ -2,8 +2,6 @@
 
 #include <cstddef>
 
-#include "policy/topic_name.h"
-
 namespace intake::policy {
 
 // Iterative matcher with single-star backtracking: linear in practice, no recursion, no
@@ -27,16 +25,6 @@ bool glob_match(std::string_view pattern, std::string_view text) {
   }
   while (p < pattern.size() && pattern[p] == '*') ++p;
   return p == pattern.size();
-}
-
-std::string_view glob_problem(std::string_view pattern) {
-  if (pattern.empty()) return "pattern is empty";
-  if (pattern.size() > kMaxTopicNameLength) return "pattern is longer than 249 characters";
-  for (char c : pattern) {
-    if (c == '*' || c == '?') continue;
-    if (!is_topic_char(c)) return "pattern may contain only a-z A-Z 0-9 . _ - and the wildcards * ?";
-  }
-  return {};
 }
 
 }  // namespace intake::policy

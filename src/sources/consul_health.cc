@@ -7,7 +7,7 @@
 #include <set>
 #include <string_view>
 
-#include "config/broker_address.h"
+#include "names/broker_address.h"
 
 namespace intake::sources {
 
@@ -56,7 +56,7 @@ std::string decode_health_answer(const std::string& body, HealthInstances& out) 
         continue;
       }
     }
-    auto broker = config::make_broker_address(address, port);
+    auto broker = names::make_broker_address(address, port);
     if (!broker) {
       out.skipped.push_back(describe(entry) + " has address '" + printable(address) +
                             "', which is no host name or IP address");

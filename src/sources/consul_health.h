@@ -3,7 +3,7 @@
 // or Node.Address when the service did not register one; port from Service.Port. An instance
 // that gives no usable broker (no port, an address that is no host name or IP address) is
 // left out and logged; the others still count. Addresses pass the same rule as registry
-// `brokers/` keys (config/broker_address.h), IPv6 literals come out as [addr]:port.
+// `brokers/` keys (names/broker_address.h), IPv6 literals come out as [addr]:port.
 #pragma once
 
 #include <chrono>

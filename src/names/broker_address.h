@@ -17,7 +17,7 @@
 #include <string>
 #include <string_view>
 
-namespace intake::config {
+namespace intake::names {
 
 // True iff `host` is a non-empty DNS name or IPv4 address of A-Z a-z 0-9 . - _ only.
 inline bool is_broker_host_name(std::string_view host) {
@@ -62,4 +62,4 @@ inline bool is_broker_address(std::string_view text) {
   return is_broker_host_name(host);
 }
 
-}  // namespace intake::config
+}  // namespace intake::names

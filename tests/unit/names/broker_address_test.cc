@@ -1,8 +1,8 @@
-#include "config/broker_address.h"
+#include "names/broker_address.h"
 
 #include <gtest/gtest.h>
 
-namespace intake::config {
+namespace intake::names {
 namespace {
 
 TEST(BrokerAddress, AcceptsHostNamesIpv4AndBracketedIpv6) {
@@ -41,4 +41,4 @@ TEST(BrokerAddress, EverythingMadePassesTheCheck) {
 }
 
 }  // namespace
-}  // namespace intake::config
+}  // namespace intake::names
