@@ -8,7 +8,7 @@
 //                         "expires_at":"2027-01-31T23:59:59Z","signing_secret":"<16+ chars>"}
 //   topics/<topic>       {"max_record_bytes":1048576,"mode":"async"|"sync"}
 //   settings             {"default_mode":"async","max_record_bytes":1048576,"signature_window_s":300}
-//   brokers/<host:port>  any value (the seed's layout); host:port as config/broker_address.h allows
+//   brokers/<host:port>  any value (the seed's layout); host:port as names/broker_address.h allows
 #pragma once
 
 #include <memory>
@@ -24,10 +24,6 @@ namespace intake::config {
 // Returns the Config (version and applied_at left for the store to set) or an
 // invalid_config error whose message starts with the full registry key.
 Result<std::shared_ptr<Config>> build_config(const RawTree& tree);
-
-// Gives every key of `next` its rate state: the previous version's for the same key id (so a
-// new config resets no bucket), a fresh one otherwise. `previous` may be null.
-void attach_rate_states(Config& next, const Config* previous);
 
 // Hex SHA-256 over the tree's entries in key order: equal content, equal hash.
 std::string content_hash(const RawTree& tree);
