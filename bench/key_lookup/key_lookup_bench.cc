@@ -38,7 +38,6 @@ RawTree tree_with(std::size_t keys) {
 std::shared_ptr<Config> config_with(std::size_t keys) {
   auto built = intake::config::build_config(tree_with(keys));
   if (!built) throw std::runtime_error(built.error().message);
-  intake::config::attach_rate_states(*built.value(), nullptr);
   return built.value();
 }
 

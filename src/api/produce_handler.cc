@@ -8,8 +8,8 @@
 #include <string>
 
 #include "json/writer.h"
+#include "names/topic_name.h"
 #include "policy/access.h"
-#include "policy/topic_name.h"
 
 namespace intake::api {
 namespace {
@@ -107,9 +107,7 @@ Result<ProduceHandler::Admitted> ProduceHandler::admit(const http::Request& requ
   admitted.key = key.value();
 
   admitted.topic = params[0];
-  if (auto problem = policy::topic_name_problem(admitted.topic); !problem.empty()) {
-    return Error{ErrorCode::kInvalidTopic, std::string(problem)};
-  }
+  if (auto checked = names::check_topic_name(admitted.topic); !checked) return std::move(checked).error();
   if (auto allowed = policy::authorize_topic(*admitted.key, admitted.topic); !allowed) return std::move(allowed).error();
   if (!admitted.key->signing_secret.empty()) {
     const policy::SignatureCheck check{
@@ -159,7 +157,7 @@ http::Response ProduceHandler::handle_one(const http::Request& request, Admitted
   if (!partition) return http::error_response(partition.error());
   const auto now_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
-  if (auto rate = policy::admit_rate(*admitted.key, 1, request.body.size(), now_ns); !rate) {
+  if (auto rate = limiter_.admit(*admitted.key, 1, request.body.size(), now_ns); !rate) {
     return http::error_response(rate.error());
   }
   Headers headers;
@@ -232,7 +230,7 @@ http::Response ProduceHandler::handle_batch(const http::Request& request, Admitt
   }
   const auto now_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
-  if (auto rate = policy::admit_rate(*admitted.key, records.size(), total_bytes, now_ns); !rate) {
+  if (auto rate = limiter_.admit(*admitted.key, records.size(), total_bytes, now_ns); !rate) {
     return http::error_response(rate.error());
   }
   Headers headers;

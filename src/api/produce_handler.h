@@ -33,6 +33,7 @@
 #include "config/store.h"
 #include "http/router.h"
 #include "kafka/record_sink.h"
+#include "policy/rate_limiter.h"
 #include "policy/signature.h"
 
 namespace intake::api {
@@ -55,10 +56,11 @@ struct ProduceSettings {
 
 class ProduceHandler final : public http::Handler {
  public:
-  // `store` and `sink` must outlive the handler. Serves both routes above (one replay cache);
-  // registered for any other pattern it answers 500.
-  ProduceHandler(const config::ConfigStore& store, kafka::RecordSink& sink, ProduceSettings settings = {})
-      : store_(store), sink_(sink), settings_(std::move(settings)) {}
+  // `store`, `limiter` and `sink` must outlive the handler. Serves both routes above (one
+  // replay cache); registered for any other pattern it answers 500.
+  ProduceHandler(const config::ConfigStore& store, const policy::RateLimiter& limiter, kafka::RecordSink& sink,
+                 ProduceSettings settings = {})
+      : store_(store), limiter_(limiter), sink_(sink), settings_(std::move(settings)) {}
 
   http::Response handle(const http::Request& request, const http::RouteParams& params) override;
 
@@ -101,6 +103,7 @@ class ProduceHandler final : public http::Handler {
   static Result<std::int32_t> requested_partition(const http::Request& request);
 
   const config::ConfigStore& store_;
+  const policy::RateLimiter& limiter_;
   kafka::RecordSink& sink_;
   ProduceSettings settings_;
   policy::ReplayCache replays_;  // signatures already accepted, for signing keys

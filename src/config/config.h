@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "crypto/digest.h"
-#include "policy/token_bucket.h"
 
 namespace intake::config {
 
@@ -35,9 +34,8 @@ struct ApiKey {
   std::optional<RateLimit> rate;            // none = unlimited
   std::optional<std::chrono::system_clock::time_point> expires_at;  // none = never
   std::string signing_secret;               // non-empty: requests must carry a valid signature
-  // How much of the rate limit this key has used. Mutable state shared by every config
-  // version that has this key id (attach_rate_states), so a new version resets no bucket.
-  std::shared_ptr<policy::KeyRateState> rate_state;
+  // How much of its rate a key has used is not here: it changes with every request, and the
+  // snapshot never does (policy/rate_limiter.h keeps it, by key id).
 };
 
 struct TopicPolicy {

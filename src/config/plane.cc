@@ -74,7 +74,6 @@ void ConfigPlane::publish_locked(std::shared_ptr<Config> next, std::chrono::stea
     store_.note_unchanged();
     return;
   }
-  attach_rate_states(*next, current.get());
   const auto build_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   const auto version = store_.publish(next);

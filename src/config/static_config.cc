@@ -337,7 +337,6 @@ WatchPlan plan_watches(const RegistrySettings& registry) {
 std::shared_ptr<Config> config_from_static(const StaticConfig& file) {
   auto config = build_yaml_keys(file.keys, file.path);
   config->source = "file:" + file.path;
-  attach_rate_states(*config, nullptr);
   return config;
 }
 

@@ -9,6 +9,7 @@ std::uint64_t ConfigStore::publish(std::shared_ptr<Config> next) {
   next->version = ++last_version_;
   next->applied_at = std::chrono::system_clock::now();
   std::shared_ptr<const Config> published = std::move(next);
+  for (const auto& preparer : preparers_) preparer(*published);
   current_.store(published, std::memory_order_release);
   ++counters_.published;
   // Under the lock so listeners see publishes one at a time and in order.
@@ -36,6 +37,11 @@ std::optional<RejectedUpdate> ConfigStore::last_rejected() const {
 StoreCounters ConfigStore::counters() const {
   std::lock_guard lock(mutex_);
   return counters_;
+}
+
+void ConfigStore::before_publish(std::function<void(const Config&)> preparer) {
+  std::lock_guard lock(mutex_);
+  preparers_.push_back(std::move(preparer));
 }
 
 void ConfigStore::on_publish(std::function<void(const Config&)> listener) {

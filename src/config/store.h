@@ -57,12 +57,18 @@ class ConfigStore {
   // REQUIRES: called before the first publish that it should see.
   void on_publish(std::function<void(const Config&)> listener);
 
+  // `preparer` runs on every publish just before the snapshot becomes current, so state kept
+  // beside the snapshot (e.g. rate buckets by key id) is ready for the first request that
+  // sees it. REQUIRES: called before the first publish that it should see.
+  void before_publish(std::function<void(const Config&)> preparer);
+
  private:
   std::atomic<std::shared_ptr<const Config>> current_;
   mutable std::mutex mutex_;  // guards everything below
   std::uint64_t last_version_ = 0;
   std::optional<RejectedUpdate> last_rejected_;
   StoreCounters counters_;
+  std::vector<std::function<void(const Config&)>> preparers_;
   std::vector<std::function<void(const Config&)>> listeners_;
 };
 

@@ -1,7 +1,5 @@
 #include "policy/access.h"
 
-#include <algorithm>
-#include <limits>
 #include <string>
 
 #include "crypto/digest.h"
@@ -58,40 +56,6 @@ Result<const config::ApiKey*> authenticate(const config::Config& config, std::st
     return make_error(ErrorCode::kKeyExpired, "API key '" + key->id + "' has expired; ask for a new one");
   }
   return key;
-}
-
-Result<void> admit_rate(const config::ApiKey& key, std::size_t records, std::size_t bytes, std::int64_t now_ns) {
-  if (!key.rate || !key.rate_state) return {};
-  const auto& rate = *key.rate;
-  auto& state = *key.rate_state;
-  auto refuse = [&](std::int64_t wait_ns, std::string_view what) -> Result<void> {
-    if (wait_ns == policy::TokenBucket::kNever) {
-      return make_error(ErrorCode::kPayloadTooLarge,
-                        "the request holds more than API key '" + key.id + "' may send at once (rate." +
-                            (what == "records per second" ? "burst" : "bytes_burst") + "); send less per request");
-    }
-    // Whole seconds, rounded up, at most what Retry-After can carry (wait_ns may be INT64_MAX).
-    constexpr std::int64_t kSecond = 1'000'000'000;
-    const std::int64_t seconds = wait_ns / kSecond + (wait_ns % kSecond != 0 ? 1 : 0);
-    const auto retry_after_s =
-        static_cast<std::uint32_t>(std::min<std::int64_t>(seconds, std::numeric_limits<std::uint32_t>::max()));
-    return Error{ErrorCode::kRateLimited,
-                 "API key '" + key.id + "' is over its rate limit (" + std::string(what) + "); retry after " +
-                     std::to_string(retry_after_s) + " s",
-                 retry_after_s};
-  };
-  const auto record_cost = static_cast<double>(records);
-  if (auto wait = state.records.try_take(record_cost, rate.records_per_sec, rate.burst, now_ns); wait != 0) {
-    return refuse(wait, "records per second");
-  }
-  if (rate.bytes_per_sec > 0) {
-    const auto byte_cost = static_cast<double>(bytes);
-    if (auto wait = state.bytes.try_take(byte_cost, rate.bytes_per_sec, rate.bytes_burst, now_ns); wait != 0) {
-      state.records.give_back(record_cost, rate.records_per_sec);  // not admitted after all
-      return refuse(wait, "bytes per second");
-    }
-  }
-  return {};
 }
 
 Result<void> authorize_topic(const config::ApiKey& key, std::string_view topic) {

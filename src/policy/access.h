@@ -3,8 +3,6 @@
 #pragma once
 
 #include <chrono>
-#include <cstddef>
-#include <cstdint>
 #include <string_view>
 
 #include "config/config.h"
@@ -24,11 +22,5 @@ Result<const config::ApiKey*> authenticate(const config::Config& config, std::st
 
 // Deny by default: the topic must match one of the key's globs, else topic_not_allowed.
 Result<void> authorize_topic(const config::ApiKey& key, std::string_view topic);
-
-// Takes `records` records of `bytes` bytes in all from the key's buckets (records, and bytes
-// when limited), all or nothing. rate_limited with Retry-After when empty; payload_too_large
-// when the request alone exceeds the key's burst (no retry could ever pass). Keys without a
-// rate always pass.
-Result<void> admit_rate(const config::ApiKey& key, std::size_t records, std::size_t bytes, std::int64_t now_ns);
 
 }  // namespace intake::policy

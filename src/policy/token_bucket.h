@@ -34,10 +34,4 @@ class TokenBucket {
   std::atomic<std::int64_t> theoretical_arrival_ns_{0};
 };
 
-// The mutable rate state of one API key, kept across config versions for the same key id.
-struct KeyRateState {
-  TokenBucket records;
-  TokenBucket bytes;
-};
-
 }  // namespace intake::policy

@@ -59,8 +59,9 @@ class ProduceRoutesTest : public ::testing::Test {
   }
 
   config::ConfigStore store;
+  policy::RateLimiter limiter;
   FakeSink sink;
-  ProduceHandler produce{store, sink};
+  ProduceHandler produce{store, limiter, sink};
   http::Router router;
   BearerHeader headers;
 };

@@ -111,9 +111,10 @@ class ServerTest : public ::testing::Test {
   static std::vector<std::pair<std::string, std::string>> auth() { return {{"Authorization", "Bearer good-key"}}; }
 
   config::ConfigStore store;
+  policy::RateLimiter limiter;
   FakeSink sink;
   std::atomic<bool> draining{false};
-  api::ProduceHandler produce{store, sink, api::ProduceSettings{{"X-Request-Id"}, /*sync_timeout_ms=*/300}};
+  api::ProduceHandler produce{store, limiter, sink, api::ProduceSettings{{"X-Request-Id"}, /*sync_timeout_ms=*/300}};
   ops::HealthHandler liveness{ops::HealthHandler::Probe::kLiveness, sink, draining};
   ops::HealthHandler readiness{ops::HealthHandler::Probe::kReadiness, sink, draining};
   http::Router router;
