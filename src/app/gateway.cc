@@ -7,11 +7,14 @@
 #include <chrono>
 #include <thread>
 
+#include "config/config_metrics.h"
+#include "kafka/producer_metrics.h"
 #include "sources/consul_health.h"
 #include "sources/consul_kv.h"
 #include "sources/etcd.h"
 #include "sources/file.h"
 #include "sources/zookeeper.h"
+#include "spool/spool_metrics.h"
 
 namespace intake::app {
 
@@ -93,7 +96,7 @@ Gateway::Gateway(config::StaticConfig file)
       sink_(producer_, spool_.get(), file_.spool.mode),
       sources_(make_sources(file_.registry)),
       control_(std::make_unique<Control>()),
-      produce_(store_, sink_, api::ProduceSettings{file_.kafka.copy_headers, file_.server.sync_timeout_ms}),
+      produce_(store_, limiter_, sink_, api::ProduceSettings{file_.kafka.copy_headers, file_.server.sync_timeout_ms}),
       liveness_(ops::HealthHandler::Probe::kLiveness, producer_, draining_),
       readiness_(ops::HealthHandler::Probe::kReadiness, producer_, draining_),
       server_(file_.server, router_) {
@@ -116,6 +119,8 @@ Gateway::Gateway(config::StaticConfig file)
   router_.add(http::Method::kGet, "/admin/config", *admin_);
   router_.add(http::Method::kGet, "/metrics", metrics_);
   register_metrics();
+  // Buckets for the keys of each version before any request sees it; they carry over by key id.
+  store_.before_publish([this](const config::Config& config) { limiter_.track(config); });
   // Every published config's broker set goes to the producer (empty = keep the YAML's).
   store_.on_publish([this](const config::Config& config) { producer_.set_brokers(config.brokers); });
   const auto plan = config::plan_watches(file_.registry);
@@ -126,62 +131,28 @@ Gateway::Gateway(config::StaticConfig file)
 
 Gateway::~Gateway() { shutdown(); }
 
+namespace {
+
+constexpr metrics::MetricFamily kReady{"intake_ready", "1 while Kafka is reachable and the gateway is not draining",
+                                       metrics::MetricType::kGauge};
+constexpr const metrics::MetricFamily* kGatewayFamilies[] = {&kReady};
+
+}  // namespace
+
+std::vector<metrics::MetricList> gateway_metric_families() {
+  return {config::config_metric_families(), kGatewayFamilies, kafka::producer_metric_families(),
+          spool::sink_metric_families(), spool::spool_metric_families()};
+}
+
 void Gateway::register_metrics() {
-  metrics_.add([this](ops::MetricsWriter& out) {
-    const auto config = store_.current();
-    const auto counters = store_.counters();
-    out.gauge("intake_config_version", "Version of the config in force", static_cast<double>(config->version));
-    out.gauge("intake_config_keys", "API keys in the config in force", static_cast<double>(config->keys.size()));
-    out.counter("intake_config_published_total", "Configs published", static_cast<double>(counters.published));
-    out.counter("intake_config_rejected_total", "Registry updates rejected (the last good config stayed)",
-                static_cast<double>(counters.rejected));
-    out.gauge("intake_ready", "1 while Kafka is reachable and the gateway is not draining",
-              producer_.ready() && !draining_.load() ? 1 : 0);
+  metrics_.add([this](metrics::MetricSink& out) {
+    config::write_config_metrics(store_, out);
+    out.sample(kReady, producer_.ready() && !draining_.load() ? 1 : 0);
   });
-  metrics_.add([this](ops::MetricsWriter& out) {
-    const auto& kafka = producer_.counters();
-    out.counter("intake_records_produced_total", "Records handed to the Kafka producer",
-                static_cast<double>(kafka.enqueued.load()));
-    out.counter("intake_records_delivered_total", "Records Kafka acknowledged", static_cast<double>(kafka.delivered.load()));
-    for (std::size_t i = 0; i < kafka.failed_by_reason.size(); ++i) {
-      const auto reason = kafka::failure_reason_name(static_cast<kafka::FailureReason>(i));
-      out.counter("intake_records_failed_total", "Deliveries that failed after librdkafka's retries, by reason",
-                  static_cast<double>(kafka.failed_by_reason[i].load()), "reason=\"" + std::string(reason) + "\"");
-    }
-    out.counter("intake_records_handed_over_total",
-                "Records moved to a new producer after a broker-set change or a fatal producer error",
-                static_cast<double>(kafka.handed_over.load()));
-    out.counter("intake_kafka_fatal_recoveries_total",
-                "Fresh Kafka producers started after the idempotent producer hit a fatal error",
-                static_cast<double>(kafka.fatal_recoveries.load()));
-    const auto& sink = sink_.counters();
-    out.counter("intake_records_spooled_total", "Accepted records the disk spool took instead of Kafka",
-                static_cast<double>(sink.spooled.load()));
-    out.counter("intake_records_replayed_total", "Spooled records handed to Kafka", static_cast<double>(sink.replayed.load()));
-    out.counter("intake_records_respooled_total", "Failed deliveries spooled again", static_cast<double>(sink.respooled.load()));
-    out.counter("intake_records_quarantined_total", "Records Kafka will never take, kept in the spool's rejected/",
-                static_cast<double>(sink.quarantined.load()));
-    out.counter("intake_records_lost_total", "Accepted async records neither delivered nor kept (0 with a spool)",
-                static_cast<double>(sink.lost.load()));
-    if (spool_) {
-      const auto stats = spool_->stats();
-      out.gauge("intake_spool_bytes", "Bytes in the disk spool", static_cast<double>(stats.bytes));
-      out.gauge("intake_spool_max_bytes", "spool.max_bytes", static_cast<double>(file_.spool.max_bytes));
-      out.gauge("intake_spool_waiting_records", "Spooled records not yet handed to Kafka",
-                static_cast<double>(stats.waiting_records));
-      out.gauge("intake_spool_segments", "Segment files in the spool", static_cast<double>(stats.segments));
-      out.counter("intake_spool_recovered_records_total", "Records found in the spool at start that still needed Kafka",
-                  static_cast<double>(stats.recovered));
-      out.counter("intake_spool_torn_bytes_total", "Bytes of torn records cut off at start",
-                  static_cast<double>(stats.torn_bytes));
-      out.counter("intake_spool_unreadable_records_total", "Spooled records that no longer read back (corruption)",
-                  static_cast<double>(stats.unreadable));
-      out.counter("intake_spool_damaged_regions_total",
-                  "Damaged stretches of spool segments skipped (kept in the spool's damaged/ for inspection)",
-                  static_cast<double>(stats.damaged_regions));
-      out.counter("intake_spool_damaged_bytes_total", "Bytes of spool segments that did not read back",
-                  static_cast<double>(stats.damaged_bytes));
-    }
+  metrics_.add([this](metrics::MetricSink& out) {
+    kafka::write_producer_metrics(producer_.counters(), out);
+    spool::write_sink_metrics(sink_.counters(), out);
+    if (spool_) spool::write_spool_metrics(spool_->stats(), file_.spool.max_bytes, out);
   });
 }
 

@@ -50,6 +50,7 @@ class Gateway {
   void register_metrics();
   config::StaticConfig file_;
   config::ConfigStore store_;
+  policy::RateLimiter limiter_;  // per-key buckets, beside the immutable snapshots
   config::ConfigPlane plane_{store_};
   std::atomic<bool> draining_{false};
   kafka::KafkaProducer producer_;
@@ -66,5 +67,8 @@ class Gateway {
   http::HttpServer server_;
   bool shut_down_ = false;
 };
+
+// Every metric family /metrics can show, module by module (for the docs check).
+std::vector<metrics::MetricList> gateway_metric_families();
 
 }  // namespace intake::app

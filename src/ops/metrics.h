@@ -1,6 +1,7 @@
 // GET /metrics: Prometheus text exposition (format 0.0.4) of what the gateway counts. Each
-// module's numbers are written by a collector the wiring registers (app/gateway.cc), so this
-// handler knows the format and nothing about the modules. No authentication: metrics carry no
+// module declares its metric families and writes their samples (metrics/metric.h) from a
+// collector the wiring registers (app/gateway.cc), so this handler knows the format and
+// nothing about the modules. No authentication: metrics carry no
 // secrets; keep the port private as with any exporter.
 #pragma once
 
@@ -11,27 +12,24 @@
 #include <vector>
 
 #include "http/router.h"
+#include "metrics/metric.h"
 
 namespace intake::ops {
 
-// Writes metric families: one HELP and TYPE line per name, then its samples.
-class MetricsWriter {
+// Writes metric families in Prometheus text: one HELP and TYPE line per family, then its samples.
+class MetricsWriter final : public metrics::MetricSink {
  public:
-  // `labels` is the inside of the braces, e.g. reason="timed_out" (already escaped), or empty.
-  void counter(std::string_view name, std::string_view help, double value, std::string_view labels = {});
-  void gauge(std::string_view name, std::string_view help, double value, std::string_view labels = {});
+  void sample(const metrics::MetricFamily& family, double value, std::string_view labels = {}) override;
   std::string take() { return std::move(out_); }
 
  private:
-  void sample(std::string_view type, std::string_view name, std::string_view help, double value,
-              std::string_view labels);
   std::string out_;
-  std::string last_family_;
+  const metrics::MetricFamily* last_family_ = nullptr;
 };
 
 class MetricsHandler final : public http::Handler {
  public:
-  using Collector = std::function<void(MetricsWriter&)>;
+  using Collector = std::function<void(metrics::MetricSink&)>;
   // REQUIRES: called before the server starts.
   void add(Collector collector) { collectors_.push_back(std::move(collector)); }
   http::Response handle(const http::Request& request, const http::RouteParams& params) override;
