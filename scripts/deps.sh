@@ -13,7 +13,9 @@ BUILD_PACKAGES=(
   librdkafka-dev libboost-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev libyaml-cpp-dev
   libabsl-dev libsimdjson-dev libzookeeper-mt-dev libgtest-dev libgmock-dev libbenchmark-dev
 )
-apt_ensure "${BUILD_PACKAGES[@]}"
+# The lint step (scripts/lint.sh): Debian's clang 14 tools, matching .clang-format/.clang-tidy.
+LINT_PACKAGES=(clang-format clang-tidy)
+apt_ensure "${BUILD_PACKAGES[@]}" "${LINT_PACKAGES[@]}"
 
 peers=("$@")
 if ((${#peers[@]} == 0)); then peers=(kafka consul etcd zookeeper bench); fi

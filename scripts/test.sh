@@ -2,7 +2,7 @@
 # The whole test suite, from nothing: installs what is missing, builds the sanitizer build,
 # starts the real peers (Kafka, Consul, etcd, ZooKeeper) on 127.0.0.1, runs every test with
 # ctest, and stops the peers it started. Exit code 0 iff every test passed.
-#   scripts/test.sh              everything
+#   scripts/test.sh              everything, then the lint step (scripts/lint.sh)
 #   scripts/test.sh -L unit      extra arguments go to ctest (here: unit tests only)
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 started_at=$SECONDS
@@ -31,5 +31,13 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$INTAKE_ROOT/tests/lsan.supp}"
 status=0
 ctest --test-dir "$INTAKE_ROOT/build/asan" --output-on-failure -j "$(nproc)" "$@" || status=$?
+# The lint step (include rules, clang-format, clang-tidy), after the tests so it never competes
+# with them for the two cores; a finding fails the command like a failed test. Skipped only when
+# ctest was given a filter (scripts/test.sh -L unit and the like).
+if (($# == 0)); then
+  lint_status=0
+  bash "$INTAKE_ROOT/scripts/lint.sh" "$INTAKE_ROOT/build/asan" || lint_status=$?
+  ((lint_status == 0)) || { log "lint failed"; status=1; }
+fi
 log "test command took $((SECONDS - started_at)) s"
 exit $status
