@@ -25,7 +25,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "kafka/producer_options.h"
+#include "kafka/producer_properties.h"
 
 namespace {
 
@@ -56,19 +56,10 @@ void set(rd_kafka_conf_t* conf, const std::string& name, const std::string& valu
   }
 }
 
-// The property list of src/kafka/producer.cc (ProducerInstance), from the same defaults.
+// The gateway's own property list (kafka/producer_properties.h), with its default options.
 rd_kafka_t* make_producer(const std::string& bootstrap, Counts& counts) {
-  const intake::kafka::ProducerOptions settings;
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  set(conf, "enable.idempotence", "true");
-  set(conf, "acks", "all");
-  set(conf, "linger.ms", std::to_string(settings.linger_ms));
-  set(conf, "compression.type", settings.compression);
-  set(conf, "batch.size", std::to_string(settings.batch_bytes));
-  set(conf, "queue.buffering.max.messages", std::to_string(settings.max_queued_records));
-  set(conf, "queue.buffering.max.kbytes", std::to_string(std::max<std::uint64_t>(1, settings.max_queued_bytes / 1024)));
-  set(conf, "message.timeout.ms", std::to_string(settings.delivery_timeout_ms));
-  set(conf, "client.id", "bare-producer");
+  for (const auto& [name, value] : intake::kafka::producer_properties({}, "bare-producer")) set(conf, name, value);
   set(conf, "bootstrap.servers", bootstrap);
   rd_kafka_conf_set_opaque(conf, &counts);
   rd_kafka_conf_set_dr_msg_cb(conf, &on_delivery);

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "kafka/error_class.h"
+#include "kafka/producer_properties.h"
 #include "names/topic_name.h"
 
 namespace intake::kafka {
@@ -132,18 +133,7 @@ class ProducerInstance {
                    bool recovering)
       : owner_(owner), brokers_(std::move(brokers)), brokers_up_(!recovering) {
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    // Defaults first so the YAML's kafka.properties can override them.
-    set_property(conf, "enable.idempotence", "true");  // implies acks=all and in-order retries
-    set_property(conf, "acks", "all");
-    set_property(conf, "linger.ms", std::to_string(settings.linger_ms));
-    set_property(conf, "compression.type", settings.compression);
-    set_property(conf, "batch.size", std::to_string(settings.batch_bytes));
-    // The bounds on what the gateway holds for Kafka: past them, 429 backpressure (or the spool).
-    set_property(conf, "queue.buffering.max.messages", std::to_string(settings.max_queued_records));
-    set_property(conf, "queue.buffering.max.kbytes", std::to_string(std::max<std::uint64_t>(1, settings.max_queued_bytes / 1024)));
-    set_property(conf, "message.timeout.ms", std::to_string(settings.delivery_timeout_ms));
-    set_property(conf, "client.id", "intake");
-    for (const auto& [name, value] : settings.properties) set_property(conf, name, value);
+    for (const auto& [name, value] : producer_properties(settings, "intake")) set_property(conf, name, value);
     set_property(conf, "bootstrap.servers", join(brokers_));
     max_record_bytes_ = conf_integer(conf, "message.max.bytes");
     // librdkafka turns the property's default (false) into true for a producer only later, in
