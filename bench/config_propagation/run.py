@@ -29,7 +29,6 @@ import os
 import secrets
 import shlex
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -39,6 +38,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR.parent))  # bench/: the common and config_propagation packages
 
 from common.errors import BenchError  # noqa: E402
+from common.lifecycle import RunOutcome, exit_with, interrupt_on_stop_signals  # noqa: E402
 from common.paths import REPO_ROOT  # noqa: E402
 from common.peers import PeerScript, intake_run_dir, read_env_file  # noqa: E402
 from common.process import free_port, run_cmd  # noqa: E402
@@ -83,6 +83,16 @@ class Peers:
         self.started.clear()
 
 
+def stop_gateways(gateways: list[Gateway]) -> None:
+    """Stops every gateway in the list and empties it; a failed stop is logged, not raised."""
+    for g in list(gateways):
+        try:
+            g.stop()
+        except Exception as e:
+            log(f"stopping gateway {g.name}: {e}")
+        gateways.remove(g)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--changes", type=int, default=200, help="small-tree adds (each followed by a delete)")
@@ -109,11 +119,7 @@ def main() -> int:
     args = ap.parse_args()
     command = " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv])
 
-    # SIGTERM / SIGHUP clean up like Ctrl-C.
-    def on_signal(signum, _frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
+    interrupt_on_stop_signals()
 
     src_binary = Path(args.binary)
     if not src_binary.is_file():
@@ -153,7 +159,6 @@ def main() -> int:
                  },
                  "backends": {},
                  "notes": []}
-    rc = 0
     run_dir: Path | None = None
     bootstrap = ""
 
@@ -229,45 +234,30 @@ def main() -> int:
         regs.remove(reg)
         log(f"[{name}] done; removed its keys")
 
+    outcome = RunOutcome(res, log)
     try:
-        peers.ensure("kafka", start_timeout=600)
-        run_dir = intake_run_dir()
-        bootstrap = read_env_file(run_dir / "kafka.env")["INTAKE_KAFKA_BOOTSTRAP"]
-        consul_env = run_dir / "consul.env"
-        res["versions"] = versions(read_env_file(consul_env).get("INTAKE_CONSUL_BIN")
-                                   if "consul" in backends and consul_env.exists() else None, src_binary)
-        res["peers"] = {"kafka": bootstrap}
-        log(f"backends {backends}; prefix/root {run_id}; kafka {bootstrap}; binary {src_binary}")
-        for name in backends:
-            try:
-                run_backend(name)
-            except BenchError as e:
-                log(f"[{name}] ERROR: {e}")
-                res["backends"][name]["error"] = str(e)
-                res["notes"].append(f"{name}: run failed: {e}")
-                rc = 1
-            finally:
-                for g in list(gateways):  # a failed backend's gateway must not outlive it
-                    try:
-                        g.stop()
-                    except Exception as e:
-                        log(f"stopping gateway {g.name}: {e}")
-                    gateways.remove(g)
-        res["peers"]["started_by_this_run"] = peers.names_started()
-    except KeyboardInterrupt as e:
-        log(f"interrupted ({e}); cleaning up")
-        res["notes"].append(f"interrupted: {e}")
-        rc = 130
-    except BenchError as e:
-        log(f"ERROR: {e}")
-        res["error"] = str(e)
-        rc = 1
+        with outcome:
+            peers.ensure("kafka", start_timeout=600)
+            run_dir = intake_run_dir()
+            bootstrap = read_env_file(run_dir / "kafka.env")["INTAKE_KAFKA_BOOTSTRAP"]
+            consul_env = run_dir / "consul.env"
+            res["versions"] = versions(read_env_file(consul_env).get("INTAKE_CONSUL_BIN")
+                                       if "consul" in backends and consul_env.exists() else None, src_binary)
+            res["peers"] = {"kafka": bootstrap}
+            log(f"backends {backends}; prefix/root {run_id}; kafka {bootstrap}; binary {src_binary}")
+            for name in backends:
+                try:
+                    run_backend(name)
+                except BenchError as e:
+                    log(f"[{name}] ERROR: {e}")
+                    res["backends"][name]["error"] = str(e)
+                    res["notes"].append(f"{name}: run failed: {e}")
+                    outcome.rc = 1
+                finally:
+                    stop_gateways(gateways)  # a failed backend's gateway must not outlive it
+            res["peers"]["started_by_this_run"] = peers.names_started()
     finally:
-        for g in gateways:
-            try:
-                g.stop()
-            except Exception as e:
-                log(f"stopping gateway {g.name}: {e}")
+        stop_gateways(gateways)
         for reg in regs:
             try:
                 reg.cleanup()
@@ -291,12 +281,8 @@ def main() -> int:
     write_markdown(res, RESULTS_DIR / "config_propagation.md", args.goal_p99_ms)
     log(f"wrote {out_json.relative_to(REPO_ROOT)} and config_propagation.md")
     print((RESULTS_DIR / "config_propagation.md").read_text())
-    return rc
+    return outcome.rc
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BenchError as e:
-        log(f"ERROR: {e}")
-        sys.exit(1)
+    exit_with(main, log)

@@ -40,30 +40,45 @@ class Poller:
                 return None, polls
 
 
+class _Tally:
+    """The samples of one kind of change (add or delete)."""
+
+    def __init__(self) -> None:
+        self.seen_ms: list[float] = []  # write sent -> first request that shows it
+        self.ack_ms: list[float] = []  # write sent -> the registry's answer
+        self.polls: list[float] = []
+        self.timeouts = 0
+
+
+def _timed_write(write, poller: Poller, secret: str, want: int, timeout: float, tally: _Tally,
+                 label: str) -> float:
+    """Sends write() and polls until the gateway answers want; returns t0 (just before the write)."""
+    t0 = now()
+    write()
+    t_ack = now()
+    t_seen, polls = poller.until(secret, want, timeout)
+    if t_seen is None:
+        tally.timeouts += 1
+        log(f"{label} not seen within {timeout}s")
+    else:
+        tally.seen_ms.append(ms(t_seen - t0))
+        tally.polls.append(float(polls))
+    tally.ack_ms.append(ms(t_ack - t0))
+    return t0
+
 
 def measure_changes(reg, gw: Gateway, poller: Poller, count: int, tag: str,
                     timeout: float, settle: float, measure_deletes: int) -> dict:
     """count adds (PUT -> first 202), each followed by a delete (DELETE -> first 401)."""
-    adds, deletes, put_ms, del_ms, log_add, builds = [], [], [], [], [], []
-    polls_add, polls_del = [], []
-    timeouts = {"add": 0, "delete": 0}
+    adds, deletes = _Tally(), _Tally()
+    log_add, builds = [], []
     cpu0, t_start = gw.cpu_seconds(), now()
     for i in range(count):
-        key_id = f"{tag}-{i:04d}-{secrets.token_hex(4)}"
+        key = f"keys/{tag}-{i:04d}-{secrets.token_hex(4)}"
         secret = secrets.token_hex(24)
         value = key_value(secret)
         n_applied = len(gw.applied)
-        t0 = now()
-        reg.put(f"keys/{key_id}", value)
-        t_put = now()
-        t_seen, polls = poller.until(secret, 202, timeout)
-        if t_seen is None:
-            timeouts["add"] += 1
-            log(f"{tag}: add {i} not seen within {timeout}s")
-        else:
-            adds.append(ms(t_seen - t0))
-            polls_add.append(polls)
-        put_ms.append(ms(t_put - t0))
+        t0 = _timed_write(lambda: reg.put(key, value), poller, secret, 202, timeout, adds, f"{tag}: add {i}")
         event = gw.wait_applied(lambda e: True, 2.0, n_applied)
         if event:
             log_add.append(ms(event["t"] - t0))
@@ -71,34 +86,25 @@ def measure_changes(reg, gw: Gateway, poller: Poller, count: int, tag: str,
         time.sleep(settle * random.uniform(0.5, 1.5))
 
         n_applied = len(gw.applied)
-        t0 = now()
-        reg.delete(f"keys/{key_id}")
-        t_del = now()
         if i < measure_deletes:
-            t_seen, polls = poller.until(secret, 401, timeout)
-            if t_seen is None:
-                timeouts["delete"] += 1
-                log(f"{tag}: delete {i} not seen within {timeout}s")
-            else:
-                deletes.append(ms(t_seen - t0))
-                polls_del.append(polls)
-            del_ms.append(ms(t_del - t0))
+            _timed_write(lambda: reg.delete(key), poller, secret, 401, timeout, deletes, f"{tag}: delete {i}")
         else:  # not measured, but never start the next change while this one is in flight
+            reg.delete(key)
             gw.wait_applied(lambda e: True, timeout, n_applied)
         time.sleep(settle * random.uniform(0.5, 1.5))
         if (i + 1) % 50 == 0:
-            log(f"{tag}: {i + 1}/{count} changes; add p50 so far {summarize(adds).get('p50_ms')} ms")
+            log(f"{tag}: {i + 1}/{count} changes; add p50 so far {summarize(adds.seen_ms).get('p50_ms')} ms")
     wall = now() - t_start
     return {
-        "add": {**summarize(adds), "samples_ms": adds},
-        "delete": {**summarize(deletes), "samples_ms": deletes},
-        "registry_put_ack": summarize(put_ms),
-        "registry_delete_ack": summarize(del_ms),
+        "add": {**summarize(adds.seen_ms), "samples_ms": adds.seen_ms},
+        "delete": {**summarize(deletes.seen_ms), "samples_ms": deletes.seen_ms},
+        "registry_put_ack": summarize(adds.ack_ms),
+        "registry_delete_ack": summarize(deletes.ack_ms),
         "add_seen_in_gateway_log": summarize(log_add),
         "gateway_build_ms_from_log": summarize(builds),
-        "polls_per_add": summarize([float(p) for p in polls_add]),
-        "polls_per_delete": summarize([float(p) for p in polls_del]),
-        "timeouts": timeouts,
+        "polls_per_add": summarize(adds.polls),
+        "polls_per_delete": summarize(deletes.polls),
+        "timeouts": {"add": adds.timeouts, "delete": deletes.timeouts},
         "unexpected_statuses": dict(poller.unexpected),
         "gateway_cpu_s_during_phase": round(gw.cpu_seconds() - cpu0, 3),
         "wall_s": round(wall, 3),

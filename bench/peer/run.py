@@ -57,6 +57,7 @@ sys.path.insert(0, str(PEER_DIR))
 sys.path.insert(1, str(PEER_DIR.parent))  # bench/: the common package
 import report  # noqa: E402  (bench/peer/report.py)
 from common.errors import BenchError  # noqa: E402
+from common.lifecycle import RunOutcome, exit_with, interrupt_on_stop_signals  # noqa: E402
 from common.log import logger  # noqa: E402
 from common.machine import cpu_model, mem_total_kb  # noqa: E402
 from common.paths import REPO_ROOT as ROOT  # noqa: E402
@@ -725,10 +726,7 @@ def main() -> int:
     args = parse_args()
     started = dt.datetime.now(dt.timezone.utc)
 
-    def on_signal(signum, _frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
+    interrupt_on_stop_signals()
 
     for tool in (args.intake, args.bare_producer, args.topic_tool):
         if not tool.is_file():
@@ -767,57 +765,50 @@ def main() -> int:
                         if k in args.systems},
         },
     }
-    rc = 0
     bench = None
+    outcome = RunOutcome(res, log)
     try:
-        kafka.ensure()
-        res["versions"] = versions(Path(args.intake_source), kafka)
-        bench = Bench(args, kafka, scratch, loads)
-        topics = [bench.topic(s, f"r{r}") for s in args.systems for r in range(1, args.rounds + 1)]
-        topics += [bench.topic(s, "warm") for s in args.systems]
-        if args.profile_s > 0:
-            topics += [bench.topic("profile", "r0"), bench.topic("profile", "warm")]
-        if args.broker_warmup_s > 0:
-            topics += [bench.topic("brokerwarm", "intake"), bench.topic("brokerwarm", "seed")]
-        log(f"creating {len(topics)} topics (3 partitions each) before any server starts")
-        run_cmd([str(args.topic_tool), "--bootstrap", kafka.bootstrap, "--timeout-s", "60", "create",
-                 "--partitions", "3", *topics], timeout=120)
-        if args.broker_warmup_s > 0:
-            log(f"warming the broker up: {args.broker_warmup_s} s of each gateway's async load, not measured")
-            bench.warm_broker()
-        t_start = now()
-        for r in range(1, args.rounds + 1):
-            shift = (r - 1) % len(args.systems)
-            order = args.systems[shift:] + args.systems[:shift]
-            for i, system in enumerate(order):
-                log(f"round {r}/{args.rounds}: {system} ({SYSTEMS[system][0]})")
-                row = bench.measure(system, r, i)
-                res["runs"].append(row)
-                lat = row.get("latency_us") or {}
-                log(f"  {row.get('ok_per_s') or row.get('records_per_s')}/s, {row.get('req_per_cpu_s') or row.get('records_per_cpu_s')}"
-                    f" per CPU-s, p99 {lat.get('p99')} us, non-2xx {row.get('non_2xx')}, lost {row.get('records_lost')},"
-                    f" load {row['load'].get('load1_mean')}")
-        res["measure_wall_s"] = round(now() - t_start, 1)
-        if args.profile_s > 0:
-            log(f"profiling Intake under the async load for {args.profile_s} s (perf record -g)")
-            try:
-                prof = bench.profile()
-            except BenchError as e:
-                prof = {"error": str(e)}
-            if "text" in prof:
-                (args.out_dir / f"{stem}.perf.txt").write_text(prof.pop("text"))
-                prof["report_file"] = f"{stem}.perf.txt"
-            if "error" in prof:
-                res["notes"].append(f"profile: {prof['error']}")
-            res["profile"] = prof
-    except KeyboardInterrupt as e:
-        log(f"interrupted ({e}); cleaning up")
-        res["notes"].append(f"interrupted: {e}")
-        rc = 130
-    except BenchError as e:
-        log(f"ERROR: {e}")
-        res["error"] = str(e)
-        rc = 1
+        with outcome:
+            kafka.ensure()
+            res["versions"] = versions(Path(args.intake_source), kafka)
+            bench = Bench(args, kafka, scratch, loads)
+            topics = [bench.topic(s, f"r{r}") for s in args.systems for r in range(1, args.rounds + 1)]
+            topics += [bench.topic(s, "warm") for s in args.systems]
+            if args.profile_s > 0:
+                topics += [bench.topic("profile", "r0"), bench.topic("profile", "warm")]
+            if args.broker_warmup_s > 0:
+                topics += [bench.topic("brokerwarm", "intake"), bench.topic("brokerwarm", "seed")]
+            log(f"creating {len(topics)} topics (3 partitions each) before any server starts")
+            run_cmd([str(args.topic_tool), "--bootstrap", kafka.bootstrap, "--timeout-s", "60", "create",
+                     "--partitions", "3", *topics], timeout=120)
+            if args.broker_warmup_s > 0:
+                log(f"warming the broker up: {args.broker_warmup_s} s of each gateway's async load, not measured")
+                bench.warm_broker()
+            t_start = now()
+            for r in range(1, args.rounds + 1):
+                shift = (r - 1) % len(args.systems)
+                order = args.systems[shift:] + args.systems[:shift]
+                for i, system in enumerate(order):
+                    log(f"round {r}/{args.rounds}: {system} ({SYSTEMS[system][0]})")
+                    row = bench.measure(system, r, i)
+                    res["runs"].append(row)
+                    lat = row.get("latency_us") or {}
+                    log(f"  {row.get('ok_per_s') or row.get('records_per_s')}/s, {row.get('req_per_cpu_s') or row.get('records_per_cpu_s')}"
+                        f" per CPU-s, p99 {lat.get('p99')} us, non-2xx {row.get('non_2xx')}, lost {row.get('records_lost')},"
+                        f" load {row['load'].get('load1_mean')}")
+            res["measure_wall_s"] = round(now() - t_start, 1)
+            if args.profile_s > 0:
+                log(f"profiling Intake under the async load for {args.profile_s} s (perf record -g)")
+                try:
+                    prof = bench.profile()
+                except BenchError as e:
+                    prof = {"error": str(e)}
+                if "text" in prof:
+                    (args.out_dir / f"{stem}.perf.txt").write_text(prof.pop("text"))
+                    prof["report_file"] = f"{stem}.perf.txt"
+                if "error" in prof:
+                    res["notes"].append(f"profile: {prof['error']}")
+                res["profile"] = prof
     finally:
         loads.stop()
         if not args.keep_kafka:
@@ -830,6 +821,7 @@ def main() -> int:
     res["summary"] = summarize(res["runs"])
     res["ratios"] = {name: ratio(res["runs"], res["summary"], a, b, m) for name, a, b, m in RATIOS}
     res["finished"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    rc = outcome.rc
     out_json = args.out_dir / f"{stem}.json"
     out_json.write_text(json.dumps(res, indent=2) + "\n")
     log(f"wrote {out_json}")
@@ -850,8 +842,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BenchError as e:
-        log(f"ERROR: {e}")
-        sys.exit(1)
+    exit_with(main, log)

@@ -113,9 +113,7 @@ cmd_start() {
   printf 'PORT=%s\n' "$PORT" >"$STATE_FILE"
   # daemon off: the pid spawn records is the master itself (setsid execs in place), the pid stop signals.
   spawn setsid nginx -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -e "$LOGFILE"
-  await_ready "$SEED_INSTANCE" "$URL" 20
-  write_env
-  log "$SEED_INSTANCE ($SEED_MODE, $SEED_WORKERS workers) ready on $URL (pid $(cat "$PIDFILE")); log: $LOGFILE"
+  await_ready "$SEED_INSTANCE ($SEED_MODE, $SEED_WORKERS workers)" "$URL" 20
 }
 
 cmd_stop() {

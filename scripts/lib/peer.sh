@@ -51,13 +51,15 @@ refuse_taken_ports() {
 # setsid and env do), so that $! is the peer's own pid, the one stop_pidfile signals. 9>&-
 # keeps the start/stop lock out of the long-lived process.
 spawn() {
+  SPAWNED_AT_US=${EPOCHREALTIME/./}
   "$@" </dev/null >>"$LOGFILE" 2>&1 9>&- &
   echo $! >"$PIDFILE"
 }
 
-# await_ready <name> <where> <timeout_s> [grace_s]: after spawn, waits until ready. A process
-# that is not ready in time is stopped (TERM, KILL after grace_s, default 5); one that died is
-# reported. Either way the start fails with the log's tail.
+# await_ready <name> <where> <timeout_s> [grace_s]: after spawn, waits until ready, then writes
+# the env file and says how long the start took. A process that is not ready in time is stopped
+# (TERM, KILL after grace_s, default 5); one that died is reported. Either way the start fails
+# with the log's tail.
 await_ready() {
   local name="$1" where="$2" timeout_s="$3" grace_s="${4:-5}"
   if ! wait_until "$name on $where" "$timeout_s" ready_or_dead; then
@@ -68,6 +70,8 @@ await_ready() {
     rm -f "$PIDFILE"
     fail_with_log "$LOGFILE" "$name exited during startup"
   fi
+  write_env
+  log "$name ready at $where in $(( (${EPOCHREALTIME/./} - SPAWNED_AT_US) / 1000 )) ms (pid $(cat "$PIDFILE")); log: $LOGFILE"
 }
 
 # stop_started <name> <grace_s>: the stop action: TERM exactly our pid (KILL after grace_s),

@@ -143,8 +143,6 @@ cmd_start() {
   # and the pid spawn records is the agent's own.)
   spawn setsid "$CONSUL_BIN" "${args[@]}"
   await_ready consul "$ADDR" "${CONSUL_START_TIMEOUT:-60}"
-  write_env
-  log "consul ready (pid $(cat "$PIDFILE")); env: $ENVFILE"
 }
 
 cmd_stop() { stop_started consul 5; }

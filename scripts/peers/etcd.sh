@@ -80,16 +80,10 @@ cmd_start() {
     --initial-cluster "$NAME=$PEER_URL" --initial-cluster-state new \
     --initial-cluster-token intake-etcd \
     --logger zap --log-outputs stderr
-  local t0=${EPOCHREALTIME/./}
-  await_ready etcd "$ENDPOINT" "$START_TIMEOUT"
-  write_env
-  log "etcd $(etcd --version | awk 'NR==1{print $3}') ready at $ENDPOINT in $(( (${EPOCHREALTIME/./} - t0) / 1000 )) ms (pid $(cat "$PIDFILE")); log: $LOGFILE"
+  await_ready "etcd $(etcd --version | awk 'NR==1{print $3}')" "$ENDPOINT" "$START_TIMEOUT"
 }
 
-cmd_stop() {
-  lock_run_dir "$DIR"
-  stop_started etcd 10
-}
+cmd_stop() { lock_run_dir "$DIR"; stop_started etcd 10; }
 
 cmd_status() { report_status "$ENDPOINT" answering; }
 

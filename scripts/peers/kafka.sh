@@ -197,8 +197,6 @@ cmd_start() {
   spawn setsid java "${broker_jvm[@]}" "${jvm[@]}" kafka.Kafka "$RUN_DIR/server.properties"
   log "starting kafka $KAFKA_VERSION as $KAFKA_INSTANCE (pid $(cat "$PIDFILE"), $BOOTSTRAP); log: $LOGFILE"
   await_ready "$KAFKA_INSTANCE" "$BOOTSTRAP" "$KAFKA_START_TIMEOUT" 20
-  write_env
-  log "$KAFKA_INSTANCE ready on $BOOTSTRAP (env: $ENVFILE)"
 }
 
 cmd_stop() {

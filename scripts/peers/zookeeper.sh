@@ -99,7 +99,6 @@ cmd_start() {
   rm -rf "$DIR/data"   # fresh tree on every start: tests must not see earlier runs' znodes
   write_config
   : >"$LOGFILE"
-  local t0=${EPOCHREALTIME/./}
   # QuorumPeerMain is what Debian's zkEnv.sh runs; with a single-server cfg it runs
   # standalone. nohup execs java in place, so the pid spawn records is the JVM's.
   spawn nohup java -Xmx512m -XX:+ExitOnOutOfMemoryError \
@@ -107,15 +106,10 @@ cmd_start() {
     -Dzookeeper.log.dir="$DIR" \
     -cp "$DIR/conf:$CLASSPATH_JARS" \
     org.apache.zookeeper.server.quorum.QuorumPeerMain "$CFG"
-  await_ready zookeeper "$HOSTS" "$START_TIMEOUT"
-  write_env
-  log "zookeeper $(four_letter srvr | sed -n 's/^Zookeeper version: \([^-,]*\).*/\1/p') ready at $HOSTS in $(( (${EPOCHREALTIME/./} - t0) / 1000 )) ms (pid $(cat "$PIDFILE")); log: $LOGFILE"
+  await_ready "zookeeper $(dpkg-query -W -f='${Version}' zookeeper)" "$HOSTS" "$START_TIMEOUT"
 }
 
-cmd_stop() {
-  lock_run_dir "$DIR"
-  stop_started zookeeper 10
-}
+cmd_stop() { lock_run_dir "$DIR"; stop_started zookeeper 10; }
 
 cmd_status() { report_status "$HOSTS" answering; }
 
