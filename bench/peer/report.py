@@ -187,30 +187,25 @@ def markdown(res: dict, chart_path: str | None = None, perf_path: str | None = N
         add(f"#### Profile of Intake under the async load (`{prof['command']}`, event {prof.get('event')}, "
             f"{num(prof.get('req_per_s_while_profiled'))} req/s while profiled)")
         add("")
-        add("Self time (`perf report --no-children`). By library:")
-        add("")
-        add("| % | library |")
-        add("|---|---|")
-        for row in prof["by_library"][:10]:
-            add(f"| {row['percent']:.1f} | `{row['library']}` |")
-        add("")
+
+        def percent_table(title: str, column: str, rows: list[dict], field: str, top: int) -> None:
+            add(title)
+            add("")
+            add(f"| % | {column} |")
+            add("|---|---|")
+            for row in rows[:top]:
+                add(f"| {row['percent']:.1f} | `{row[field]}` |")
+            add("")
+
+        percent_table("Self time (`perf report --no-children`). By library:", "library", prof["by_library"],
+                      "library", 10)
         if prof.get("by_thread"):
-            add("By thread (librdkafka names its threads `rdk:*`):")
-            add("")
-            add("| % | thread |")
-            add("|---|---|")
-            for row in prof["by_thread"][:8]:
-                add(f"| {row['percent']:.1f} | `{row['library']}` |")
-            add("")
+            percent_table("By thread (librdkafka names its threads `rdk:*`):", "thread", prof["by_thread"],
+                          "library", 8)
         if prof.get("kernel_by_syscall"):
-            add("Kernel time by the system call that led there (`perf script` call chains; % of all samples). "
-                "On loopback a `sendmsg` also runs the receiving side's TCP path (softirq) in the sender's context:")
-            add("")
-            add("| % | system call |")
-            add("|---|---|")
-            for row in prof["kernel_by_syscall"][:8]:
-                add(f"| {row['percent']:.1f} | `{row['syscall']}` |")
-            add("")
+            percent_table("Kernel time by the system call that led there (`perf script` call chains; % of all "
+                          "samples). On loopback a `sendmsg` also runs the receiving side's TCP path (softirq) "
+                          "in the sender's context:", "system call", prof["kernel_by_syscall"], "syscall", 8)
         add("By function (top 20):")
         add("")
         add("| % | library | function |")

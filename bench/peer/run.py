@@ -44,7 +44,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -53,53 +52,23 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
 PEER_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(PEER_DIR))
+sys.path.insert(1, str(PEER_DIR.parent))  # bench/: the common package
 import report  # noqa: E402  (bench/peer/report.py)
+from common.errors import BenchError  # noqa: E402
+from common.lifecycle import RunOutcome, exit_with, interrupt_on_stop_signals  # noqa: E402
+from common.log import logger  # noqa: E402
+from common.machine import cpu_model, mem_total_kb  # noqa: E402
+from common.paths import REPO_ROOT as ROOT  # noqa: E402
+from common.peers import PeerScript, intake_run_dir, read_env_file  # noqa: E402
+from common.process import CLK_TCK, free_port, proc_cpu_s, run_cmd, wait_until_ready  # noqa: E402
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 RECORD_BYTES = 175
 ID_WIDTH = 13  # "<thread 2>-<counter 10>", as post_record.lua and bare_producer.cc write it
 now = time.monotonic
-
-
-def log(message: str) -> None:
-    print(f"[bench peer {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-class BenchError(RuntimeError):
-    """The harness itself is broken (as opposed to a slow or lossy server)."""
-
-
-def run_cmd(args: list[str], timeout: float, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    try:
-        done = subprocess.run(args, capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, **(env or {})})
-    except subprocess.TimeoutExpired as e:
-        raise BenchError(f"{shlex.join(args)} took longer than {timeout}s") from e
-    if check and done.returncode != 0:
-        raise BenchError(f"{shlex.join(args)} exited {done.returncode}:\n{(done.stderr or done.stdout)[-3000:]}")
-    return done
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http_status(url: str, timeout: float = 2.0) -> int | None:
-    import urllib.error
-    import urllib.request
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as r:
-            return r.status
-    except urllib.error.HTTPError as e:
-        return e.code
-    except OSError:
-        return None
+log = logger("bench peer")
 
 
 def http_json(url: str, timeout: float = 5.0) -> dict:
@@ -122,15 +91,6 @@ def record_template() -> tuple[str, str]:
 
 
 # --- /proc readings ------------------------------------------------------------------------------
-
-def proc_cpu_s(pid: int) -> float:
-    """utime + stime of every thread of pid, in seconds (0 when it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
 
 def proc_rss_kb(pid: int) -> int:
     try:
@@ -209,53 +169,34 @@ class RssSampler:
 
 # --- peers and servers ---------------------------------------------------------------------------
 
-def intake_run_dir() -> Path:
-    out = run_cmd(["bash", "-c", f'source {shlex.quote(str(ROOT / "scripts/lib/common.sh"))} && printf %s "$INTAKE_RUN"'],
-                  timeout=30)
-    return Path(out.stdout.strip())
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    env = {}
-    for line in path.read_text().splitlines():
-        if "=" in line and not line.startswith("#"):
-            k, v = line.split("=", 1)
-            env[k.strip()] = v.strip()
-    return env
-
-
 class Kafka:
     """A Kafka 3.9.2 instance of our own, through scripts/peers/kafka.sh; stopped at the end only
     if this run started it."""
 
     def __init__(self, instance: str, port: int, controller_port: int, version: str) -> None:
-        self.env = {"KAFKA_VERSION": version, "KAFKA_INSTANCE": instance, "KAFKA_PORT": str(port),
-                    "KAFKA_CONTROLLER_PORT": str(controller_port)}
+        self.peer = PeerScript("kafka", {"KAFKA_VERSION": version, "KAFKA_INSTANCE": instance,
+                                         "KAFKA_PORT": str(port), "KAFKA_CONTROLLER_PORT": str(controller_port)})
         self.instance, self.version = instance, version
         self.bootstrap = f"127.0.0.1:{port}"
-        self.started = False
-        self.script = str(ROOT / "scripts" / "peers" / "kafka.sh")
 
     def ensure(self) -> None:
-        status = run_cmd(["bash", self.script, "status"], timeout=60, env=self.env, check=False)
+        status = self.peer.status()
         if status.returncode == 0 and f"kafka {self.version}" in status.stdout:
             log(f"kafka: {self.instance} already running ({status.stdout.strip()}); left running at the end")
         else:
             if status.returncode == 0:
                 raise BenchError(f"{self.instance} runs another Kafka version: {status.stdout.strip()}")
             log(f"kafka: starting {self.instance} ({self.version}) on {self.bootstrap}")
-            run_cmd(["bash", self.script, "start"], timeout=180, env=self.env)
-            self.started = True
+            self.peer.start(timeout=180)
         self.pid = int((intake_run_dir() / self.instance / f"{self.instance}.pid").read_text())
 
     def cpu_s(self) -> float:
         return proc_cpu_s(self.pid)
 
     def stop_if_started(self) -> None:
-        if self.started:
+        if self.peer.started:
             log(f"kafka: stopping {self.instance} (this run started it)")
-            run_cmd(["bash", self.script, "stop"], timeout=120, env=self.env, check=False)
-            self.started = False
+            self.peer.stop_if_started()
 
 
 class IntakeServer:
@@ -277,15 +218,13 @@ class IntakeServer:
         self.log_file = open(self.log_path, "wb")
         self.proc = subprocess.Popen([str(binary), "run", "--config", str(config)], stdin=subprocess.DEVNULL,
                                      stdout=self.log_file, stderr=subprocess.STDOUT)
-        deadline = now() + 60
-        while http_status(self.url + "/readyz") != 200:
-            if self.proc.poll() is not None:
-                raise BenchError(f"intake exited with {self.proc.returncode} during start; log {self.log_path}:\n"
-                                 + self.log_path.read_text(errors="replace")[-2000:])
-            if now() > deadline:
-                self.stop()
-                raise BenchError(f"intake not ready (GET /readyz) within 60 s; log {self.log_path}")
-            time.sleep(0.05)
+        state = wait_until_ready(self.port, self.proc, 60, 0.05)
+        if state == "exited":
+            raise BenchError(f"intake exited with {self.proc.returncode} during start; log {self.log_path}:\n"
+                             + self.log_path.read_text(errors="replace")[-2000:])
+        if state == "timeout":
+            self.stop()
+            raise BenchError(f"intake not ready (GET /readyz) within 60 s; log {self.log_path}")
         self.authorization = f"Bearer {self.SECRET}"
 
     def pids(self) -> list[int]:
@@ -726,11 +665,9 @@ def versions(intake: Path, kafka: Kafka) -> dict:
 
 
 def machine() -> dict:
-    cpuinfo = Path("/proc/cpuinfo").read_text()
-    model = re.search(r"model name\s*:\s*(.*)", cpuinfo)
-    mem = re.search(r"MemTotal:\s*(\d+)", Path("/proc/meminfo").read_text())
-    return {"cpu": model[1] if model else platform.processor(), "cores": os.cpu_count(),
-            "memory_gib": round(int(mem[1]) / 1024 / 1024, 1) if mem else None, "kernel": platform.release(),
+    mem_kb = mem_total_kb()
+    return {"cpu": cpu_model() or platform.processor(), "cores": os.cpu_count(),
+            "memory_gib": round(mem_kb / 1024 / 1024, 1) if mem_kb else None, "kernel": platform.release(),
             "os": platform.freedesktop_os_release().get("PRETTY_NAME") if hasattr(platform, "freedesktop_os_release") else None}
 
 
@@ -789,10 +726,7 @@ def main() -> int:
     args = parse_args()
     started = dt.datetime.now(dt.timezone.utc)
 
-    def on_signal(signum, _frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
+    interrupt_on_stop_signals()
 
     for tool in (args.intake, args.bare_producer, args.topic_tool):
         if not tool.is_file():
@@ -831,57 +765,50 @@ def main() -> int:
                         if k in args.systems},
         },
     }
-    rc = 0
     bench = None
+    outcome = RunOutcome(res, log)
     try:
-        kafka.ensure()
-        res["versions"] = versions(Path(args.intake_source), kafka)
-        bench = Bench(args, kafka, scratch, loads)
-        topics = [bench.topic(s, f"r{r}") for s in args.systems for r in range(1, args.rounds + 1)]
-        topics += [bench.topic(s, "warm") for s in args.systems]
-        if args.profile_s > 0:
-            topics += [bench.topic("profile", "r0"), bench.topic("profile", "warm")]
-        if args.broker_warmup_s > 0:
-            topics += [bench.topic("brokerwarm", "intake"), bench.topic("brokerwarm", "seed")]
-        log(f"creating {len(topics)} topics (3 partitions each) before any server starts")
-        run_cmd([str(args.topic_tool), "--bootstrap", kafka.bootstrap, "--timeout-s", "60", "create",
-                 "--partitions", "3", *topics], timeout=120)
-        if args.broker_warmup_s > 0:
-            log(f"warming the broker up: {args.broker_warmup_s} s of each gateway's async load, not measured")
-            bench.warm_broker()
-        t_start = now()
-        for r in range(1, args.rounds + 1):
-            shift = (r - 1) % len(args.systems)
-            order = args.systems[shift:] + args.systems[:shift]
-            for i, system in enumerate(order):
-                log(f"round {r}/{args.rounds}: {system} ({SYSTEMS[system][0]})")
-                row = bench.measure(system, r, i)
-                res["runs"].append(row)
-                lat = row.get("latency_us") or {}
-                log(f"  {row.get('ok_per_s') or row.get('records_per_s')}/s, {row.get('req_per_cpu_s') or row.get('records_per_cpu_s')}"
-                    f" per CPU-s, p99 {lat.get('p99')} us, non-2xx {row.get('non_2xx')}, lost {row.get('records_lost')},"
-                    f" load {row['load'].get('load1_mean')}")
-        res["measure_wall_s"] = round(now() - t_start, 1)
-        if args.profile_s > 0:
-            log(f"profiling Intake under the async load for {args.profile_s} s (perf record -g)")
-            try:
-                prof = bench.profile()
-            except BenchError as e:
-                prof = {"error": str(e)}
-            if "text" in prof:
-                (args.out_dir / f"{stem}.perf.txt").write_text(prof.pop("text"))
-                prof["report_file"] = f"{stem}.perf.txt"
-            if "error" in prof:
-                res["notes"].append(f"profile: {prof['error']}")
-            res["profile"] = prof
-    except KeyboardInterrupt as e:
-        log(f"interrupted ({e}); cleaning up")
-        res["notes"].append(f"interrupted: {e}")
-        rc = 130
-    except BenchError as e:
-        log(f"ERROR: {e}")
-        res["error"] = str(e)
-        rc = 1
+        with outcome:
+            kafka.ensure()
+            res["versions"] = versions(Path(args.intake_source), kafka)
+            bench = Bench(args, kafka, scratch, loads)
+            topics = [bench.topic(s, f"r{r}") for s in args.systems for r in range(1, args.rounds + 1)]
+            topics += [bench.topic(s, "warm") for s in args.systems]
+            if args.profile_s > 0:
+                topics += [bench.topic("profile", "r0"), bench.topic("profile", "warm")]
+            if args.broker_warmup_s > 0:
+                topics += [bench.topic("brokerwarm", "intake"), bench.topic("brokerwarm", "seed")]
+            log(f"creating {len(topics)} topics (3 partitions each) before any server starts")
+            run_cmd([str(args.topic_tool), "--bootstrap", kafka.bootstrap, "--timeout-s", "60", "create",
+                     "--partitions", "3", *topics], timeout=120)
+            if args.broker_warmup_s > 0:
+                log(f"warming the broker up: {args.broker_warmup_s} s of each gateway's async load, not measured")
+                bench.warm_broker()
+            t_start = now()
+            for r in range(1, args.rounds + 1):
+                shift = (r - 1) % len(args.systems)
+                order = args.systems[shift:] + args.systems[:shift]
+                for i, system in enumerate(order):
+                    log(f"round {r}/{args.rounds}: {system} ({SYSTEMS[system][0]})")
+                    row = bench.measure(system, r, i)
+                    res["runs"].append(row)
+                    lat = row.get("latency_us") or {}
+                    log(f"  {row.get('ok_per_s') or row.get('records_per_s')}/s, {row.get('req_per_cpu_s') or row.get('records_per_cpu_s')}"
+                        f" per CPU-s, p99 {lat.get('p99')} us, non-2xx {row.get('non_2xx')}, lost {row.get('records_lost')},"
+                        f" load {row['load'].get('load1_mean')}")
+            res["measure_wall_s"] = round(now() - t_start, 1)
+            if args.profile_s > 0:
+                log(f"profiling Intake under the async load for {args.profile_s} s (perf record -g)")
+                try:
+                    prof = bench.profile()
+                except BenchError as e:
+                    prof = {"error": str(e)}
+                if "text" in prof:
+                    (args.out_dir / f"{stem}.perf.txt").write_text(prof.pop("text"))
+                    prof["report_file"] = f"{stem}.perf.txt"
+                if "error" in prof:
+                    res["notes"].append(f"profile: {prof['error']}")
+                res["profile"] = prof
     finally:
         loads.stop()
         if not args.keep_kafka:
@@ -894,6 +821,7 @@ def main() -> int:
     res["summary"] = summarize(res["runs"])
     res["ratios"] = {name: ratio(res["runs"], res["summary"], a, b, m) for name, a, b, m in RATIOS}
     res["finished"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    rc = outcome.rc
     out_json = args.out_dir / f"{stem}.json"
     out_json.write_text(json.dumps(res, indent=2) + "\n")
     log(f"wrote {out_json}")
@@ -914,8 +842,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BenchError as e:
-        log(f"ERROR: {e}")
-        sys.exit(1)
+    exit_with(main, log)

@@ -27,6 +27,7 @@
 # container /usr/sbin/policy-rc.d exits 101, so nothing starts; where a system nginx does
 # start, it is on :80 and ours on its own port. We do not touch the system service.
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/peer.sh"
 
 SEED_MODE="${SEED_MODE:-kafka}"
 case "$SEED_MODE" in
@@ -46,7 +47,7 @@ RUN_DIR="$INTAKE_RUN/$SEED_INSTANCE"
 PIDFILE="$RUN_DIR/$SEED_INSTANCE.pid"
 LOGFILE="$RUN_DIR/error.log"
 STATE_FILE="$RUN_DIR/instance"   # port and mode of the running instance, for status/stop
-ENV_FILE="$INTAKE_RUN/$SEED_INSTANCE.env"
+ENVFILE="$INTAKE_RUN/$SEED_INSTANCE.env"
 ENV_PREFIX="INTAKE_$(tr 'a-z-' 'A-Z_' <<<"$SEED_INSTANCE")"
 
 if [[ -f "$STATE_FILE" ]] && pid_alive "$PIDFILE"; then
@@ -68,7 +69,7 @@ cmd_install() {
       "lua-nginx-module $(dpkg-query -W -f='${Version}' libnginx-mod-http-lua)"
 }
 
-probe() {
+ready() {
   if [[ "$SEED_MODE" == kafka ]]; then
     curl -sf --max-time 2 "$URL/stats" | grep -q async_dropped
   else
@@ -90,7 +91,7 @@ write_config() {
 }
 
 write_env() {
-  printf '%s_URL=%s\n%s_PIDFILE=%s\n' "$ENV_PREFIX" "$URL" "$ENV_PREFIX" "$PIDFILE" >"$ENV_FILE"
+  printf '%s_URL=%s\n%s_PIDFILE=%s\n' "$ENV_PREFIX" "$URL" "$ENV_PREFIX" "$PIDFILE" >"$ENVFILE"
 }
 
 cmd_start() {
@@ -98,27 +99,21 @@ cmd_start() {
   [[ "$SEED_MODE" == bare || -n "${SEED_KAFKA:-}" ]] || die "SEED_KAFKA (host:port) is required in kafka mode"
   mkdir -p "$RUN_DIR"
   if pid_alive "$PIDFILE"; then
-    probe || die "$SEED_INSTANCE pid $(cat "$PIDFILE") runs but does not answer on $URL (run: $0 stop)"
+    ready || die "$SEED_INSTANCE pid $(cat "$PIDFILE") runs but does not answer on $URL (run: $0 stop)"
     write_env
     log "$SEED_INSTANCE already running (pid $(cat "$PIDFILE"), $URL)"
     return 0
   fi
-  rm -f "$PIDFILE" "$ENV_FILE"
-  port_open "$PORT" && die "127.0.0.1:$PORT is already in use by another process"
+  rm -f "$PIDFILE" "$ENVFILE"
+  refuse_taken_ports "$PORT"
   : >"$LOGFILE"
   write_config
   nginx -t -q -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -e "$LOGFILE" >>"$LOGFILE" 2>&1 ||
     fail_with_log "$LOGFILE" "nginx rejected $RUN_DIR/nginx.conf"
   printf 'PORT=%s\n' "$PORT" >"$STATE_FILE"
-  # daemon off: $! is the master itself (setsid execs in place), the pid stop signals.
-  setsid nginx -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -e "$LOGFILE" </dev/null >>"$LOGFILE" 2>&1 &
-  echo $! >"$PIDFILE"
-  ready_or_dead() { ! pid_alive "$PIDFILE" || probe; }
-  wait_until "$SEED_INSTANCE" 20 ready_or_dead || true
-  if ! pid_alive "$PIDFILE"; then rm -f "$PIDFILE"; fail_with_log "$LOGFILE" "nginx exited during startup"; fi
-  if ! probe; then cmd_stop; fail_with_log "$LOGFILE" "$SEED_INSTANCE did not answer on $URL within 20 s"; fi
-  write_env
-  log "$SEED_INSTANCE ($SEED_MODE, $SEED_WORKERS workers) ready on $URL (pid $(cat "$PIDFILE")); log: $LOGFILE"
+  # daemon off: the pid spawn records is the master itself (setsid execs in place), the pid stop signals.
+  spawn setsid nginx -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -e "$LOGFILE"
+  await_ready "$SEED_INSTANCE ($SEED_MODE, $SEED_WORKERS workers)" "$URL" 20
 }
 
 cmd_stop() {
@@ -131,14 +126,14 @@ cmd_stop() {
     while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
   fi
   stop_pidfile "$PIDFILE" 5
-  rm -f "$ENV_FILE" "$STATE_FILE"
+  rm -f "$ENVFILE" "$STATE_FILE"
 }
 
 cmd_status() {
-  if pid_alive "$PIDFILE" && probe; then echo "$SEED_INSTANCE running: pid $(cat "$PIDFILE"), $URL"; return 0; fi
+  if pid_alive "$PIDFILE" && ready; then echo "$SEED_INSTANCE running: pid $(cat "$PIDFILE"), $URL"; return 0; fi
   echo "$SEED_INSTANCE not running"; return 1
 }
 
-cmd_env() { print_env_file "$ENV_FILE" "$SEED_INSTANCE"; }
+cmd_env() { print_env_file "$ENVFILE" "$SEED_INSTANCE"; }
 
 peer_main "$@"

@@ -13,6 +13,7 @@
 # CONSUL_SERF_WAN_PORT (18302), CONSUL_DATA_DIR (unset: none; e.g. $INTAKE_RUN/consul/data),
 # CONSUL_LOG_LEVEL (info), CONSUL_START_TIMEOUT (60), GO (/usr/local/go/bin/go).
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/peer.sh"
 
 WRAPPER_DIR="$INTAKE_ROOT/scripts/peers/consul"
 # The version is whatever the wrapper module pins; one binary per version in the cache.
@@ -96,8 +97,8 @@ kv_read_ok() {
 
 answering() { leader_ok && kv_read_ok; }
 
-# Used while starting (write probe once): also true when the agent died, so we stop waiting at once.
-ready_or_dead() { ! pid_alive "$PIDFILE" || { leader_ok && kv_roundtrip_ok; }; }
+# Used while starting: a leader and one write round trip.
+ready() { leader_ok && kv_roundtrip_ok; }
 
 write_env() {
   mkdir -p "$INTAKE_RUN"
@@ -121,10 +122,7 @@ cmd_start() {
   cmd_install
 
   # Fixed ports: fail clearly rather than let the agent die on a bind error.
-  local p
-  for p in "$HTTP_PORT" "$SERVER_PORT" "$SERF_LAN_PORT" "$SERF_WAN_PORT" "$DNS_PORT"; do
-    if [[ "$p" != -1 ]] && port_open "$p"; then die "port $p on 127.0.0.1 is already taken by another process"; fi
-  done
+  refuse_taken_ports "$HTTP_PORT" "$SERVER_PORT" "$SERF_LAN_PORT" "$SERF_WAN_PORT" "$DNS_PORT"
 
   mkdir -p "$RUN_DIR"
   local args=(agent -dev -node intake-consul -bind 127.0.0.1 -client 127.0.0.1
@@ -142,33 +140,14 @@ cmd_start() {
   printf '\n=== %s consul.sh start: %s %s\n' "$(date -Is)" "$CONSUL_BIN" "${args[*]}" >>"$LOGFILE"
   # setsid: the agent must not get the caller's Ctrl-C / terminal hangup; it is stopped by pid.
   # (Without job control the background child is no group leader, so setsid execs in place
-  # and $! is the agent's own pid.)
-  setsid "$CONSUL_BIN" "${args[@]}" </dev/null >>"$LOGFILE" 2>&1 &
-  echo $! >"$PIDFILE"
-
-  wait_until "consul" "${CONSUL_START_TIMEOUT:-60}" ready_or_dead || {
-    stop_pidfile "$PIDFILE" 5; fail_with_log "$LOGFILE" "consul did not become ready (leader + KV round-trip) at $ADDR"; }
-  pid_alive "$PIDFILE" || { rm -f "$PIDFILE"; fail_with_log "$LOGFILE" "consul exited during startup"; }
-  write_env
-  log "consul ready (pid $(cat "$PIDFILE")); env: $ENVFILE"
+  # and the pid spawn records is the agent's own.)
+  spawn setsid "$CONSUL_BIN" "${args[@]}"
+  await_ready consul "$ADDR" "${CONSUL_START_TIMEOUT:-60}"
 }
 
-cmd_stop() {
-  if [[ -f "$PIDFILE" ]]; then
-    log "stopping consul (pid $(cat "$PIDFILE"))"
-    stop_pidfile "$PIDFILE" 5
-  else
-    log "consul not running (no $PIDFILE)"
-  fi
-  rm -f "$ENVFILE"
-}
+cmd_stop() { stop_started consul 5; }
 
-cmd_status() {
-  if pid_alive "$PIDFILE" && answering; then
-    log "consul running (pid $(cat "$PIDFILE")) at $ADDR"; return 0
-  fi
-  log "consul not running or not answering at $ADDR"; return 1
-}
+cmd_status() { report_status "$ADDR" answering; }
 
 cmd_env() { print_env_file "$ENVFILE" consul; }
 

@@ -16,6 +16,7 @@
 # We do not touch policy-rc.d or the service: if some host does start a system etcd, it sits
 # on 2379/2380 and we on other ports; start refuses if our own ports are already taken.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/peer.sh"
 
 ETCD_PORT="${ETCD_PORT:-12379}"
 ETCD_PEER_PORT="${ETCD_PEER_PORT:-12380}"
@@ -57,73 +58,34 @@ ready() {
   ctl del __intake_probe >/dev/null
 }
 
-# Ends the wait early when etcd died (bad flag, port race) instead of waiting out the timeout;
-# the caller then checks the pid to tell the two apart.
-ready_or_dead() { ! pid_alive "$PIDFILE" || ready; }
+answering() { healthy && ctl endpoint health >/dev/null 2>&1; }
 
 write_env() { printf 'INTAKE_ETCD_ENDPOINT=%s\n' "$ENDPOINT" >"$ENVFILE"; }
 
 cmd_start() {
   command -v etcd >/dev/null && command -v etcdctl >/dev/null || die "etcd not installed; run: $0 install"
-  mkdir -p "$DIR"
-  exec 9>"$DIR/.lock"; flock 9   # two concurrent starts must not race for the same ports
-  if pid_alive "$PIDFILE"; then
-    # Holding the lock, an earlier start has finished, so a live pid should answer at once;
-    # if not, it is hung or was started with other ports (stop it first).
-    wait_until "etcd (already started, pid $(cat "$PIDFILE"))" 5 ready ||
-      fail_with_log "$LOGFILE" "etcd pid $(cat "$PIDFILE") runs but does not answer on $ENDPOINT (other ports? run: $0 stop)"
-    write_env
-    log "already running (pid $(cat "$PIDFILE")) at $ENDPOINT; log: $LOGFILE"
-    return 0
-  fi
+  lock_run_dir "$DIR"
+  if reuse_started etcd "$ENDPOINT"; then return 0; fi
   rm -f "$PIDFILE" "$ENVFILE"
-  local p
-  for p in "$ETCD_PORT" "$ETCD_PEER_PORT"; do
-    port_open "$p" && die "port $p on 127.0.0.1 is taken by a process we did not start"
-  done
+  refuse_taken_ports "$ETCD_PORT" "$ETCD_PEER_PORT"
   rm -rf "$DIR/data"   # fresh store on every start: tests must not see earlier runs' keys
   mkdir -p "$DIR/data"; chmod 700 "$DIR/data"
   : >"$LOGFILE"
-  # A plain command (no function, no subshell) whose env and nohup exec in turn, so $! is
-  # etcd's own pid -- the one stop_pidfile must signal. 9>&- keeps the start/stop lock
-  # out of the long-lived process.
-  env "${ENV_UNSETS[@]}" nohup etcd \
+  # env and nohup exec in turn, so the pid spawn records is etcd's own.
+  spawn env "${ENV_UNSETS[@]}" nohup etcd \
     --name "$NAME" \
     --data-dir "$DIR/data" \
     --listen-client-urls "$ENDPOINT" --advertise-client-urls "$ENDPOINT" \
     --listen-peer-urls "$PEER_URL" --initial-advertise-peer-urls "$PEER_URL" \
     --initial-cluster "$NAME=$PEER_URL" --initial-cluster-state new \
     --initial-cluster-token intake-etcd \
-    --logger zap --log-outputs stderr \
-    </dev/null >>"$LOGFILE" 2>&1 9>&- &
-  echo $! >"$PIDFILE"
-  local t0=${EPOCHREALTIME/./}
-  if ! wait_until "etcd on $ENDPOINT" "$START_TIMEOUT" ready_or_dead; then
-    stop_pidfile "$PIDFILE" 5
-    fail_with_log "$LOGFILE" "etcd did not become ready within ${START_TIMEOUT}s"
-  fi
-  if ! pid_alive "$PIDFILE"; then
-    rm -f "$PIDFILE"
-    fail_with_log "$LOGFILE" "etcd exited during startup"
-  fi
-  write_env
-  log "etcd $(etcd --version | awk 'NR==1{print $3}') ready at $ENDPOINT in $(( (${EPOCHREALTIME/./} - t0) / 1000 )) ms (pid $(cat "$PIDFILE")); log: $LOGFILE"
+    --logger zap --log-outputs stderr
+  await_ready "etcd $(etcd --version | awk 'NR==1{print $3}')" "$ENDPOINT" "$START_TIMEOUT"
 }
 
-cmd_stop() {
-  mkdir -p "$DIR"
-  exec 9>"$DIR/.lock"; flock 9
-  if pid_alive "$PIDFILE"; then log "stopping etcd pid $(cat "$PIDFILE")"; fi
-  stop_pidfile "$PIDFILE" 10
-  rm -f "$ENVFILE"
-}
+cmd_stop() { lock_run_dir "$DIR"; stop_started etcd 10; }
 
-cmd_status() {
-  if pid_alive "$PIDFILE" && healthy && ctl endpoint health >/dev/null 2>&1; then
-    log "running (pid $(cat "$PIDFILE")) at $ENDPOINT"; return 0
-  fi
-  log "not running or not answering on $ENDPOINT"; return 1
-}
+cmd_status() { report_status "$ENDPOINT" answering; }
 
 cmd_env() { print_env_file "$ENVFILE" etcd; }
 

@@ -21,6 +21,7 @@
 #   KAFKA_START_TIMEOUT    seconds to wait for readiness, default 90
 #   KAFKA_HEAP_OPTS        default "-Xms256m -Xmx768m"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/peer.sh"
 
 KAFKA_VERSION="${KAFKA_VERSION:-4.4.0}"
 KAFKA_INSTANCE="${KAFKA_INSTANCE:-kafka}"
@@ -37,7 +38,7 @@ RUN_DIR="$INTAKE_RUN/$KAFKA_INSTANCE"
 PIDFILE="$RUN_DIR/$KAFKA_INSTANCE.pid"
 LOGFILE="$RUN_DIR/$KAFKA_INSTANCE.log"
 STATE_FILE="$RUN_DIR/instance"                   # ports+version of the running instance, for status/start
-ENV_FILE="$INTAKE_RUN/$KAFKA_INSTANCE.env"
+ENVFILE="$INTAKE_RUN/$KAFKA_INSTANCE.env"
 # kafka -> INTAKE_KAFKA_BOOTSTRAP, kafka2 -> INTAKE_KAFKA2_BOOTSTRAP, my-k -> INTAKE_MY_K_BOOTSTRAP
 ENV_VAR="INTAKE_$(tr 'a-z-' 'A-Z_' <<<"$KAFKA_INSTANCE")_BOOTSTRAP"
 
@@ -90,14 +91,14 @@ cmd_install() {
 # ---------------------------------------------------------------------------------------------
 # Readiness = a real Kafka metadata request answered by *our* broker (node 1 on our port);
 # an open port alone is not enough (the listener opens before the broker is unfenced).
-probe() {
+ready() {
   port_open "$PORT" || return 1
   timeout 10 kcat -b "$BOOTSTRAP" -L -m 5 2>/dev/null | grep -q "broker 1 at 127.0.0.1:$PORT"
 }
 
-running() { pid_alive "$PIDFILE" && probe; }
+running() { pid_alive "$PIDFILE" && ready; }
 
-write_env() { echo "$ENV_VAR=$BOOTSTRAP" >"$ENV_FILE"; }
+write_env() { echo "$ENV_VAR=$BOOTSTRAP" >"$ENVFILE"; }
 
 write_config() {
   cat >"$RUN_DIR/server.properties" <<EOF
@@ -159,11 +160,8 @@ cmd_start() {
   # Our pid alive but not answering: a hung or half-started broker of ours; start over.
   if pid_alive "$PIDFILE"; then log "pid $(cat "$PIDFILE") not answering; restarting it"; fi
   stop_pidfile "$PIDFILE" 20
-  rm -f "$ENV_FILE"
-  # Someone else on our ports would make the probe lie; refuse rather than share.
-  local p; for p in "$PORT" "$CONTROLLER_PORT"; do
-    port_open "$p" && die "127.0.0.1:$p is already in use by another process"
-  done
+  rm -f "$ENVFILE"
+  refuse_taken_ports "$PORT" "$CONTROLLER_PORT"
 
   # Fresh data every start (tests want a clean broker), unless KAFKA_KEEP_DATA=1 asks to
   # restart on the data a killed broker left (fault tests).
@@ -195,32 +193,16 @@ cmd_start() {
 
   # setsid: the broker must not die with the caller's terminal or process group.
   # Non-interactive bash does not make the job a group leader, so setsid execs in place
-  # and $! is the java pid itself.
-  setsid java "${broker_jvm[@]}" "${jvm[@]}" kafka.Kafka "$RUN_DIR/server.properties" >>"$LOGFILE" 2>&1 </dev/null &
-  echo $! >"$PIDFILE"
-  log "starting kafka $KAFKA_VERSION as $KAFKA_INSTANCE (pid $!, $BOOTSTRAP); log: $LOGFILE"
-
-  # Stop waiting as soon as the process dies, not only at the timeout.
-  ready_or_dead() { ! pid_alive "$PIDFILE" || probe; }
-  wait_until "$KAFKA_INSTANCE" "$KAFKA_START_TIMEOUT" ready_or_dead || true
-  if ! pid_alive "$PIDFILE"; then
-    rm -f "$PIDFILE"; fail_with_log "$LOGFILE" "$KAFKA_INSTANCE exited during startup"
-  fi
-  if ! probe; then
-    stop_pidfile "$PIDFILE" 20
-    fail_with_log "$LOGFILE" "$KAFKA_INSTANCE did not answer metadata requests on $BOOTSTRAP within ${KAFKA_START_TIMEOUT}s"
-  fi
-  write_env
-  log "$KAFKA_INSTANCE ready on $BOOTSTRAP (env: $ENV_FILE)"
+  # and the pid spawn records is the java pid itself.
+  spawn setsid java "${broker_jvm[@]}" "${jvm[@]}" kafka.Kafka "$RUN_DIR/server.properties"
+  log "starting kafka $KAFKA_VERSION as $KAFKA_INSTANCE (pid $(cat "$PIDFILE"), $BOOTSTRAP); log: $LOGFILE"
+  await_ready "$KAFKA_INSTANCE" "$BOOTSTRAP" "$KAFKA_START_TIMEOUT" 20
 }
 
 cmd_stop() {
-  if [[ -f "$PIDFILE" ]]; then
-    log "stopping $KAFKA_INSTANCE (pid $(cat "$PIDFILE"))"
-    # A controlled KRaft shutdown of a single node takes a few seconds; allow 30 before KILL.
-    stop_pidfile "$PIDFILE" 30
-  fi
-  rm -f "$ENV_FILE" "$STATE_FILE"
+  # A controlled KRaft shutdown of a single node takes a few seconds; allow 30 before KILL.
+  stop_started "$KAFKA_INSTANCE" 30
+  rm -f "$STATE_FILE"
 }
 
 # kill: SIGKILL, as a crash would (fault tests); the data stays for KAFKA_KEEP_DATA=1 start.
@@ -231,7 +213,7 @@ cmd_kill() {
     kill -KILL "$pid" 2>/dev/null || true
     while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
   fi
-  rm -f "$PIDFILE" "$ENV_FILE"
+  rm -f "$PIDFILE" "$ENVFILE"
 }
 
 # pause/resume: SIGSTOP/SIGCONT, a broker that hangs with its connections open (nothing is
@@ -253,6 +235,6 @@ cmd_status() {
   echo "$KAFKA_INSTANCE not running"; return 1
 }
 
-cmd_env() { print_env_file "$ENV_FILE" "$KAFKA_INSTANCE"; }
+cmd_env() { print_env_file "$ENVFILE" "$KAFKA_INSTANCE"; }
 
 peer_main "$@"

@@ -16,6 +16,7 @@
 # server would log nothing (slf4j NOP); we add slf4j-log4j12 + log4j-1.2 (both are
 # dependencies of libzookeeper-java) and our own log4j.properties.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/peer.sh"
 
 ZK_PORT="${ZK_PORT:-12181}"
 DIR="$INTAKE_RUN/zookeeper"
@@ -58,8 +59,7 @@ ready() {
   grep -qx 'Created /__intake_probe' <<<"$out" && grep -qx "$val" <<<"$out"
 }
 
-# Ends the wait early when the JVM died, instead of waiting out the timeout.
-ready_or_dead() { ! pid_alive "$PIDFILE" || ready; }
+answering() { serving && [[ "$(four_letter ruok 2>/dev/null)" == imok ]]; }
 
 write_env() { printf 'INTAKE_ZK_HOSTS=%s\nINTAKE_ZKCLI=%s\n' "$HOSTS" "$ZKCLI" >"$ENVFILE"; }
 
@@ -92,59 +92,26 @@ EOF
 
 cmd_start() {
   [[ -f "$ZK_JAR" && -x "$ZKCLI" ]] || die "zookeeper not installed; run: $0 install"
-  mkdir -p "$DIR"
-  exec 9>"$DIR/.lock"; flock 9   # two concurrent starts must not race for the same port
-  if pid_alive "$PIDFILE"; then
-    # Holding the lock, an earlier start has finished, so a live pid should answer at once;
-    # if not, it is hung or was started with other ports (stop it first).
-    wait_until "zookeeper (already started, pid $(cat "$PIDFILE"))" 5 ready ||
-      fail_with_log "$LOGFILE" "zookeeper pid $(cat "$PIDFILE") runs but does not answer on $HOSTS (other ports? run: $0 stop)"
-    write_env
-    log "already running (pid $(cat "$PIDFILE")) at $HOSTS; log: $LOGFILE"
-    return 0
-  fi
+  lock_run_dir "$DIR"
+  if reuse_started zookeeper "$HOSTS"; then return 0; fi
   rm -f "$PIDFILE" "$ENVFILE"
-  port_open "$ZK_PORT" && die "port $ZK_PORT on 127.0.0.1 is taken by a process we did not start"
+  refuse_taken_ports "$ZK_PORT"
   rm -rf "$DIR/data"   # fresh tree on every start: tests must not see earlier runs' znodes
   write_config
   : >"$LOGFILE"
-  local t0=${EPOCHREALTIME/./}
   # QuorumPeerMain is what Debian's zkEnv.sh runs; with a single-server cfg it runs
-  # standalone. nohup execs java in place, so $! is the JVM's pid (what stop_pidfile
-  # signals); 9>&- keeps the start/stop lock out of the long-lived process.
-  nohup java -Xmx512m -XX:+ExitOnOutOfMemoryError \
+  # standalone. nohup execs java in place, so the pid spawn records is the JVM's.
+  spawn nohup java -Xmx512m -XX:+ExitOnOutOfMemoryError \
     -Dlog4j.configuration="file:$DIR/conf/log4j.properties" \
     -Dzookeeper.log.dir="$DIR" \
     -cp "$DIR/conf:$CLASSPATH_JARS" \
-    org.apache.zookeeper.server.quorum.QuorumPeerMain "$CFG" \
-    </dev/null >>"$LOGFILE" 2>&1 9>&- &
-  echo $! >"$PIDFILE"
-  if ! wait_until "zookeeper on $HOSTS" "$START_TIMEOUT" ready_or_dead; then
-    stop_pidfile "$PIDFILE" 5
-    fail_with_log "$LOGFILE" "zookeeper did not become ready within ${START_TIMEOUT}s"
-  fi
-  if ! pid_alive "$PIDFILE"; then
-    rm -f "$PIDFILE"
-    fail_with_log "$LOGFILE" "zookeeper exited during startup"
-  fi
-  write_env
-  log "zookeeper $(four_letter srvr | sed -n 's/^Zookeeper version: \([^-,]*\).*/\1/p') ready at $HOSTS in $(( (${EPOCHREALTIME/./} - t0) / 1000 )) ms (pid $(cat "$PIDFILE")); log: $LOGFILE"
+    org.apache.zookeeper.server.quorum.QuorumPeerMain "$CFG"
+  await_ready "zookeeper $(dpkg-query -W -f='${Version}' zookeeper)" "$HOSTS" "$START_TIMEOUT"
 }
 
-cmd_stop() {
-  mkdir -p "$DIR"
-  exec 9>"$DIR/.lock"; flock 9
-  if pid_alive "$PIDFILE"; then log "stopping zookeeper pid $(cat "$PIDFILE")"; fi
-  stop_pidfile "$PIDFILE" 10
-  rm -f "$ENVFILE"
-}
+cmd_stop() { lock_run_dir "$DIR"; stop_started zookeeper 10; }
 
-cmd_status() {
-  if pid_alive "$PIDFILE" && serving && [[ "$(four_letter ruok 2>/dev/null)" == imok ]]; then
-    log "running (pid $(cat "$PIDFILE")) at $HOSTS"; return 0
-  fi
-  log "not running or not answering on $HOSTS"; return 1
-}
+cmd_status() { report_status "$HOSTS" answering; }
 
 cmd_env() { print_env_file "$ENVFILE" zookeeper; }
 
