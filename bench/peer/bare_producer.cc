@@ -117,7 +117,7 @@ long rss_kb() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   CLI::App app{"Bare librdkafka producer with Intake's producer settings (benchmark floor)"};
   std::string bootstrap, topic, warmup_topic, prefix, suffix;
   double warmup_s = 2, duration_s = 10, flush_timeout_s = 60;
@@ -169,5 +169,15 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::cerr << "bare_producer: " << e.what() << "\n";
     return 2;
+  }
+}
+
+int main(int argc, char** argv) {
+  // A benchmark tool: any failure ends it with a message and exit 1 (the harness reports it).
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& error) {
+    std::cerr << argv[0] << ": " << error.what() << "\n";
+    return 1;
   }
 }

@@ -226,7 +226,7 @@ int count(const std::string& bootstrap, const std::string& topic, double timeout
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   CLI::App app{"Kafka chores of the peer benchmark: create topics, count what a topic holds"};
   app.require_subcommand(1);
   std::string bootstrap;
@@ -248,5 +248,15 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::cerr << "topic_tool: " << e.what() << "\n";
     return 2;
+  }
+}
+
+int main(int argc, char** argv) {
+  // A benchmark tool: any failure ends it with a message and exit 1 (the harness reports it).
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& error) {
+    std::cerr << argv[0] << ": " << error.what() << "\n";
+    return 1;
   }
 }

@@ -59,7 +59,7 @@ bool ConfigPlane::rebuild_locked(const RawTree& tree) {
   return true;
 }
 
-void ConfigPlane::publish_locked(std::shared_ptr<Config> next, std::chrono::steady_clock::time_point started) {
+void ConfigPlane::publish_locked(const std::shared_ptr<Config>& next, std::chrono::steady_clock::time_point started) {
   if (health_brokers_) {
     std::set<std::string> merged(next->brokers.begin(), next->brokers.end());
     merged.insert(health_brokers_->begin(), health_brokers_->end());

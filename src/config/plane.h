@@ -39,7 +39,7 @@ class ConfigPlane final : public UpdateCallbacks {
   // Builds from `tree` plus the health brokers and publishes; returns false if rejected.
   bool rebuild_locked(const RawTree& tree);
   // Adds the health brokers to `next` and publishes it unless its content is in force.
-  void publish_locked(std::shared_ptr<Config> next, std::chrono::steady_clock::time_point started);
+  void publish_locked(const std::shared_ptr<Config>& next, std::chrono::steady_clock::time_point started);
 
   ConfigStore& store_;
   mutable std::mutex mutex_;

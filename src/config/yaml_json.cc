@@ -39,8 +39,17 @@ bool is_json_number(std::string_view text) {
 }
 
 
-// Appends `node` as JSON (the rule in yaml_json.h). Returns an error message, or empty.
-std::string append_json(const YAML::Node& node, std::string& out) {
+Error invalid(std::string what) { return Error{ErrorCode::kInvalidConfig, std::move(what)}; }
+
+// "true" or "false" when a plain (untagged, unquoted) scalar spells one of them, else nullptr.
+const char* plain_scalar_literal(const std::string& text) {
+  if (text == "true" || text == "True" || text == "TRUE") return "true";
+  if (text == "false" || text == "False" || text == "FALSE") return "false";
+  return nullptr;
+}
+
+// Appends `node` as JSON (the rule in yaml_json.h).
+Result<void> append_json(const YAML::Node& node, std::string& out) {
   switch (node.Type()) {
     case YAML::NodeType::Undefined:
     case YAML::NodeType::Null:
@@ -48,13 +57,10 @@ std::string append_json(const YAML::Node& node, std::string& out) {
       return {};
     case YAML::NodeType::Scalar: {
       const std::string& text = node.Scalar();
-      if (node.Tag() != "?") {  // quoted ("!") or explicitly tagged: a string
-        json::append_string(out, text);
-      } else if (text == "true" || text == "True" || text == "TRUE") {
-        out += "true";
-      } else if (text == "false" || text == "False" || text == "FALSE") {
-        out += "false";
-      } else if (is_json_number(text)) {
+      const bool plain = node.Tag() == "?";  // not quoted ("!") nor explicitly tagged
+      if (const char* literal = plain ? plain_scalar_literal(text) : nullptr; literal != nullptr) {
+        out += literal;
+      } else if (plain && is_json_number(text)) {
         out += text;
       } else {
         json::append_string(out, text);
@@ -67,7 +73,7 @@ std::string append_json(const YAML::Node& node, std::string& out) {
       for (const auto& item : node) {
         if (!first) out += ',';
         first = false;
-        if (auto problem = append_json(item, out); !problem.empty()) return problem;
+        if (auto appended = append_json(item, out); !appended) return appended;
       }
       out += ']';
       return {};
@@ -76,25 +82,25 @@ std::string append_json(const YAML::Node& node, std::string& out) {
       out += '{';
       bool first = true;
       for (const auto& item : node) {
-        if (!item.first.IsScalar()) return yaml_line_of(item.first) + ": a mapping key must be a scalar";
+        if (!item.first.IsScalar()) return invalid(yaml_line_of(item.first) + ": a mapping key must be a scalar");
         if (!first) out += ',';
         first = false;
         json::append_string(out, item.first.Scalar());
         out += ':';
-        if (auto problem = append_json(item.second, out); !problem.empty()) return problem;
+        if (auto appended = append_json(item.second, out); !appended) return appended;
       }
       out += '}';
       return {};
     }
   }
-  return "unknown YAML node type";
+  return invalid("unknown YAML node type");
 }
 
 }  // namespace
 
 Result<std::string> yaml_to_json(const YAML::Node& node) {
   std::string out;
-  if (auto problem = append_json(node, out); !problem.empty()) return Error{ErrorCode::kInvalidConfig, problem};
+  if (auto appended = append_json(node, out); !appended) return std::move(appended).error();
   return out;
 }
 

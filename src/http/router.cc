@@ -73,12 +73,11 @@ bool Router::match(const Route& route, std::string_view path, RouteParams& param
   if (path.empty() || path.front() != '/') return false;
   params.count = 0;
   std::size_t start = 1;
-  for (std::size_t i = 0; i < route.segments.size(); ++i) {
+  for (const std::string& expected : route.segments) {
     if (start > path.size()) return false;
     auto end = path.find('/', start);
     if (end == std::string_view::npos) end = path.size();
     const std::string_view segment = path.substr(start, end - start);
-    const std::string& expected = route.segments[i];
     if (is_capture(expected)) {
       if (segment.empty()) return false;
       params.values[params.count++] = segment;

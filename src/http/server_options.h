@@ -13,8 +13,8 @@ struct ServerOptions {
   std::string address = "127.0.0.1";
   std::uint16_t port = 8080;
   unsigned threads = 0;  // 0 = one per core
-  std::size_t max_body_bytes = 1024 * 1024;
-  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_body_bytes = std::size_t{1024} * 1024;
+  std::size_t max_header_bytes = std::size_t{16} * 1024;
   std::uint32_t idle_timeout_ms = 60'000;
   std::uint32_t sync_timeout_ms = 30'000;  // a sync request without Kafka's answer by then gets 504
 };
