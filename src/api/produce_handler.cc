@@ -1,75 +1,19 @@
 #include "api/produce_handler.h"
 
 #include <absl/strings/string_view.h>
-#include <simdjson.h>
 
 #include <charconv>
 #include <span>
 #include <string>
 
+#include "api/ndjson_decoder.h"
+#include "api/record_limit.h"
 #include "json/writer.h"
 #include "policy/access.h"
 #include "policy/topic_name.h"
 
 namespace intake::api {
 namespace {
-
-Error record_too_large(std::size_t size, std::string_view topic, std::size_t limit, std::string_view where) {
-  return {ErrorCode::kPayloadTooLarge, std::string(where) + "the record has " + std::to_string(size) +
-                                           " bytes; topic '" + std::string(topic) + "' accepts at most " +
-                                           std::to_string(limit)};
-}
-
-// One NDJSON line turned into a record. Values are copied: the parser reuses its buffers.
-struct BatchRecord {
-  std::string key;
-  std::string value;
-  std::int32_t partition = -1;
-};
-
-Result<BatchRecord> parse_batch_line(simdjson::dom::parser& parser, std::string_view line, std::size_t line_number) {
-  const std::string where = "line " + std::to_string(line_number) + ": ";
-  simdjson::dom::element root;
-  if (parser.parse(line.data(), line.size()).get(root) != simdjson::SUCCESS) {
-    return Error{ErrorCode::kBadRequest, where + "not valid JSON; each line must be one JSON object"};
-  }
-  simdjson::dom::object object;
-  if (root.get_object().get(object) != simdjson::SUCCESS) {
-    return Error{ErrorCode::kBadRequest, where + R"(expected an object such as {"value":"..."})"};
-  }
-  BatchRecord record;
-  bool has_value = false;
-  for (auto field : object) {
-    const std::string_view name = field.key;
-    if (name == "value") {
-      has_value = true;
-      std::string_view text;
-      if (field.value.get_string().get(text) == simdjson::SUCCESS) {
-        record.value = text;
-      } else {
-        record.value = simdjson::minify(field.value);  // any other JSON value is the record as is
-      }
-    } else if (name == "key") {
-      std::string_view text;
-      if (field.value.get_string().get(text) != simdjson::SUCCESS) {
-        return Error{ErrorCode::kBadRequest, where + "\"key\" must be a string"};
-      }
-      record.key = text;
-    } else if (name == "partition") {
-      std::int64_t partition = -1;
-      if (field.value.get_int64().get(partition) != simdjson::SUCCESS || partition < 0 || partition > INT32_MAX) {
-        return Error{ErrorCode::kBadRequest, where + "\"partition\" must be a partition number (0 or more)"};
-      }
-      record.partition = static_cast<std::int32_t>(partition);
-    } else {
-      return Error{ErrorCode::kBadRequest,
-                   where + "unknown field \"" + std::string(name) + "\" (known: value, key, partition)"};
-    }
-  }
-  if (!has_value) return Error{ErrorCode::kBadRequest, where + "\"value\" is missing"};
-  if (record.value.empty()) return Error{ErrorCode::kEmptyBody, where + "\"value\" is empty"};
-  return record;
-}
 
 // A refusal after some records of a batch were accepted: the error plus how many were.
 http::Response partial_batch_error(const Error& error, std::size_t accepted) {
@@ -152,8 +96,8 @@ void ProduceHandler::fill_headers(const http::Request& request, const Admitted& 
 }
 
 http::Response ProduceHandler::handle_one(const http::Request& request, Admitted admitted) {
-  if (admitted.max_record_bytes > 0 && request.body.size() > admitted.max_record_bytes) {
-    return http::error_response(record_too_large(request.body.size(), admitted.topic, admitted.max_record_bytes, ""));
+  if (auto fits = RecordLimit{admitted.topic, admitted.max_record_bytes}.check(request.body.size()); !fits) {
+    return http::error_response(fits.error());
   }
   auto partition = requested_partition(request);
   if (!partition) return http::error_response(partition.error());
@@ -203,36 +147,13 @@ http::Response ProduceHandler::handle_batch(const http::Request& request, Admitt
                                  "X-Intake-Partition"});
   }
   // Every line is checked before any record is produced, so a bad line rejects the batch whole.
-  thread_local simdjson::dom::parser parser;
-  std::vector<BatchRecord> records;
-  std::size_t total_bytes = 0, line_number = 0;
-  for (std::string_view rest = request.body; !rest.empty();) {
-    const auto newline = rest.find('\n');
-    std::string_view line = rest.substr(0, newline);
-    rest = newline == std::string_view::npos ? std::string_view{} : rest.substr(newline + 1);
-    ++line_number;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;  // blank lines are allowed
-    if (records.size() == kMaxBatchRecords) {
-      return http::error_response({ErrorCode::kPayloadTooLarge, "a batch holds at most " +
-                                                                    std::to_string(kMaxBatchRecords) +
-                                                                    " records; split it"});
-    }
-    auto parsed = parse_batch_line(parser, line, line_number);
-    if (!parsed) return http::error_response(parsed.error());
-    if (admitted.max_record_bytes > 0 && parsed.value().value.size() > admitted.max_record_bytes) {
-      return http::error_response(record_too_large(parsed.value().value.size(), admitted.topic,
-                                                   admitted.max_record_bytes, "line " + std::to_string(line_number) + ": "));
-    }
-    total_bytes += parsed.value().value.size();
-    records.push_back(std::move(parsed).value());
-  }
-  if (records.empty()) {
-    return http::error_response({ErrorCode::kEmptyBody, R"(the batch holds no record; send one {"value":...} per line)"});
-  }
+  auto decoded = decode_ndjson(
+      request.body, {.record = {admitted.topic, admitted.max_record_bytes}, .max_records = kMaxBatchRecords});
+  if (!decoded) return http::error_response(decoded.error());
+  const auto& records = decoded.value().records;
   const auto now_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
-  if (auto rate = policy::admit_rate(*admitted.key, records.size(), total_bytes, now_ns); !rate) {
+  if (auto rate = policy::admit_rate(*admitted.key, records.size(), decoded.value().value_bytes, now_ns); !rate) {
     return http::error_response(rate.error());
   }
   Headers headers;

@@ -45,8 +45,6 @@ inline constexpr std::string_view kBatchRoute = "/v1/topics/{topic}/records";
 
 // At most this many request headers are copied into each Kafka record (kafka.copy_headers).
 inline constexpr std::size_t kMaxCopiedHeaders = 16;
-// NDJSON batches hold at most this many records (the body limit bounds them too).
-inline constexpr std::size_t kMaxBatchRecords = 10'000;
 
 struct ProduceSettings {
   std::vector<std::string> copy_headers;  // request headers copied into record headers
