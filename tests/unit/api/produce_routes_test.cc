@@ -1,15 +1,19 @@
-// The produce handler behind the router, with a fake sink: which of its two routes a request
-// takes depends on the route that matched, never on what the path ends with.
-#include "api/produce_handler.h"
+// The two produce handlers behind the router, with a fake sink: which route a request takes
+// depends on the route that matched, never on what the path ends with.
+#include "api/batch_handler.h"
+#include "api/single_record_handler.h"
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "config/store.h"
 #include "crypto/digest.h"
+#include "policy/signature.h"
 
 namespace intake::api {
 namespace {
@@ -34,6 +38,19 @@ class BearerHeader final : public http::HeaderSource {
   }
 };
 
+class SignedHeaders final : public http::HeaderSource {
+ public:
+  explicit SignedHeaders(std::string signature) : signature_(std::move(signature)) {}
+  std::string_view find(std::string_view name) const override {
+    if (name == "Authorization") return "Bearer team-secret";
+    if (name == "X-Intake-Signature") return signature_;
+    return {};
+  }
+
+ private:
+  std::string signature_;
+};
+
 class ProduceRoutesTest : public ::testing::Test {
  protected:
   ProduceRoutesTest() {
@@ -45,8 +62,8 @@ class ProduceRoutesTest : public ::testing::Test {
     config->keys.emplace(key.secret_sha256, key);
     store.publish(config);
     // As app/gateway.cc registers them.
-    router.add(http::Method::kPost, "/v1/topics/{topic}", produce);
-    router.add(http::Method::kPost, "/v1/topics/{topic}/records", produce);
+    router.add(http::Method::kPost, kRecordRoute, single_record);
+    router.add(http::Method::kPost, kBatchRoute, batch);
   }
 
   http::Response post(std::string_view path, std::string_view body) {
@@ -60,7 +77,9 @@ class ProduceRoutesTest : public ::testing::Test {
 
   config::ConfigStore store;
   FakeSink sink;
-  ProduceHandler produce{store, sink};
+  ProduceGate gate{store, sink};
+  SingleRecordHandler single_record{gate};
+  BatchHandler batch{gate};
   http::Router router;
   BearerHeader headers;
 };
@@ -95,18 +114,49 @@ TEST_F(ProduceRoutesTest, OtherTopicsStillTellTheRoutesApart) {
   EXPECT_EQ(sink.records[1].value, "x");
 }
 
-TEST_F(ProduceRoutesTest, TheRoutePatternsAreTheOnesTheHandlerKnows) {
+TEST_F(ProduceRoutesTest, TheRoutePatternsAreTheDocumentedOnes) {
   EXPECT_EQ(kRecordRoute, "/v1/topics/{topic}");
   EXPECT_EQ(kBatchRoute, "/v1/topics/{topic}/records");
+}
+
+TEST_F(ProduceRoutesTest, EachHandlerTakesTheTopicFromItsRoute) {
+  // Registered elsewhere, each handler still does its one job with the first capture as topic.
   http::Router elsewhere;
-  elsewhere.add(http::Method::kPost, "/v2/{topic}", produce);
+  elsewhere.add(http::Method::kPost, "/v2/{topic}", single_record);
+  elsewhere.add(http::Method::kPost, "/v2/{topic}/batch", batch);
   http::Request request;
   request.method = http::Method::kPost;
   request.path = "/v2/events.click";
-  request.body = "raw";
+  request.body = "{\"value\":\"a\"}\n{\"value\":\"b\"}";
   request.headers = &headers;
-  EXPECT_EQ(elsewhere.dispatch(request).status, 500);
-  EXPECT_TRUE(sink.records.empty());
+  EXPECT_EQ(elsewhere.dispatch(request).body, R"({"accepted":1})");
+  request.path = "/v2/events.click/batch";
+  EXPECT_EQ(elsewhere.dispatch(request).body, R"({"accepted":2})");
+  ASSERT_EQ(sink.records.size(), 3u);
+  EXPECT_EQ(sink.records[0].value, request.body);
+  EXPECT_EQ(sink.records[1].value, "a");
+  EXPECT_EQ(sink.records[2].value, "b");
+}
+
+TEST_F(ProduceRoutesTest, ASignatureIsAcceptedOnceAcrossBothRoutes) {
+  auto config = std::make_shared<config::Config>(*store.current());
+  auto& key = config->keys.begin()->second;
+  key.signing_secret = "sixteen-byte-secret";
+  store.publish(config);
+  const std::string body = "{\"value\":\"a\"}";
+  const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+  SignedHeaders signed_headers(policy::sign_request(key.signing_secret, now_s, body));
+  http::Request request;
+  request.method = http::Method::kPost;
+  request.path = "/v1/topics/events.click/records";
+  request.body = body;
+  request.headers = &signed_headers;
+  EXPECT_EQ(router.dispatch(request).status, 202);
+  request.path = "/v1/topics/events.click";
+  const auto replayed = router.dispatch(request);
+  EXPECT_EQ(replayed.status, 401) << replayed.body;
+  EXPECT_NE(replayed.body.find("signature_replayed"), std::string::npos) << replayed.body;
 }
 
 }  // namespace
