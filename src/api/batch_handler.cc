@@ -3,6 +3,7 @@
 #include <string>
 
 #include "api/ndjson_decoder.h"
+#include "error/error_body.h"
 #include "json/writer.h"
 
 namespace intake::api {
@@ -10,11 +11,13 @@ namespace {
 
 // A refusal after some records of a batch were accepted: the error plus how many were.
 http::Response partial_batch_error(const Error& error, std::size_t accepted) {
-  auto response = http::error_response(error);
-  response.body.pop_back();  // the closing brace of {"error":{...}}
-  response.body += R"(,"accepted":)";
-  json::append_int(response.body, static_cast<std::int64_t>(accepted));
-  response.body += '}';
+  auto response = http::error_response(error);  // status and Retry-After as for any error
+  // The body again with the count beside the error, in the buffer error_response reserved.
+  response.body.clear();
+  json::Writer body(response.body);
+  body.begin_object();
+  write_error_member(body, error);
+  body.field("accepted", accepted).end_object();
   return response;
 }
 

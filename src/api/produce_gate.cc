@@ -34,13 +34,13 @@ class SyncDelivery final : public kafka::DeliveryListener {
 
   void on_delivery(const kafka::DeliveryReport& report) override {
     if (report.delivered) {
-      std::string body = R"({"topic":)";
-      json::append_string(body, topic_);
-      body += R"(,"partition":)";
-      json::append_int(body, report.partition);
-      body += R"(,"offset":)";
-      json::append_int(body, report.offset);
-      body += '}';
+      std::string body;
+      json::Writer(body)
+          .begin_object()
+          .field("topic", topic_)
+          .field("partition", report.partition)
+          .field("offset", report.offset)
+          .end_object();
       pending_->complete(http::json_response(200, std::move(body)));
     } else {
       pending_->complete(http::error_response(report.error));
@@ -135,9 +135,8 @@ http::Response ProduceGate::produce_and_wait(kafka::OutgoingRecord record) {
 }
 
 http::Response accepted_response(std::size_t records) {
-  std::string body = R"({"accepted":)";
-  json::append_int(body, static_cast<std::int64_t>(records));
-  body += '}';
+  std::string body;
+  json::Writer(body).begin_object().field("accepted", records).end_object();
   return http::json_response(202, std::move(body));
 }
 
