@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -24,11 +25,13 @@ class FakeSink final : public kafka::RecordSink {
     std::string topic, value;
   };
   Result<void> enqueue(const kafka::OutgoingRecord& record) override {
+    if (records.size() >= refuse_from) return Error{ErrorCode::kBackpressure, "the gateway's Kafka queue is full"};
     records.push_back({std::string(record.topic), std::string(record.value)});
     return {};
   }
   bool ready() const override { return true; }
   std::vector<Stored> records;
+  std::size_t refuse_from = SIZE_MAX;  // records taken before the sink refuses
 };
 
 class BearerHeader final : public http::HeaderSource {
@@ -112,6 +115,20 @@ TEST_F(ProduceRoutesTest, OtherTopicsStillTellTheRoutesApart) {
   ASSERT_EQ(sink.records.size(), 2u);
   EXPECT_EQ(sink.records[0].value, "raw");
   EXPECT_EQ(sink.records[1].value, "x");
+}
+
+TEST_F(ProduceRoutesTest, ABatchRefusedMidwayAnswersTheErrorWithTheAcceptedCount) {
+  sink.refuse_from = 2;
+  auto response = post("/v1/topics/events.click/records", "{\"value\":\"1\"}\n{\"value\":\"2\"}\n{\"value\":\"3\"}");
+  EXPECT_EQ(response.status, 429);
+  EXPECT_EQ(response.retry_after_s, 1u);
+  EXPECT_EQ(response.body,
+            R"({"error":{"code":"backpressure","message":"the gateway's Kafka queue is full; the first 2 records )"
+            R"(were accepted, resend from record 3"},"accepted":2})");
+  sink.refuse_from = sink.records.size();
+  response = post("/v1/topics/events.click/records", "{\"value\":\"4\"}");
+  EXPECT_EQ(response.body,
+            R"({"error":{"code":"backpressure","message":"the gateway's Kafka queue is full"},"accepted":0})");
 }
 
 TEST_F(ProduceRoutesTest, TheRoutePatternsAreTheDocumentedOnes) {
