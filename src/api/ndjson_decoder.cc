@@ -37,7 +37,8 @@ Result<NdjsonRecord> decode_line(simdjson::dom::parser& parser, std::string_view
     } else if (name == "partition") {
       std::int64_t partition = -1;
       if (field.value.get_int64().get(partition) != simdjson::SUCCESS || partition < 0 || partition > INT32_MAX) {
-        return Error{ErrorCode::kBadRequest, std::string(where) + "\"partition\" must be a partition number (0 or more)"};
+        return Error{ErrorCode::kBadRequest,
+                     std::string(where) + "\"partition\" must be a partition number (0 or more)"};
       }
       record.partition = static_cast<std::int32_t>(partition);
     } else {
