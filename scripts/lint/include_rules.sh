@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../src"
 
 declare -A allowed=(
-  [error]=""
+  [error]="json"
   [crypto]=""
   [encoding]=""
   [json]=""

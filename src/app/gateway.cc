@@ -96,7 +96,7 @@ Gateway::Gateway(config::StaticConfig file)
       sink_(producer_, spool_.get(), file_.spool.mode),
       sources_(make_sources(file_.registry)),
       control_(std::make_unique<Control>()),
-      produce_(store_, limiter_, sink_, api::ProduceSettings{file_.kafka.copy_headers, file_.server.sync_timeout_ms}),
+      produce_gate_(store_, limiter_, sink_, api::ProduceSettings{file_.kafka.copy_headers, file_.server.sync_timeout_ms}),
       liveness_(ops::HealthHandler::Probe::kLiveness, producer_, draining_),
       readiness_(ops::HealthHandler::Probe::kReadiness, producer_, draining_),
       server_(file_.server, router_) {
@@ -112,8 +112,8 @@ Gateway::Gateway(config::StaticConfig file)
   }
   admin_ = std::make_unique<ops::AdminConfigHandler>(file_.admin_token_sha256, store_, views(sources_),
                                                      [this] { return producer_.brokers(); });
-  router_.add(http::Method::kPost, api::kRecordRoute, produce_);
-  router_.add(http::Method::kPost, api::kBatchRoute, produce_);
+  router_.add(http::Method::kPost, api::kRecordRoute, single_record_);
+  router_.add(http::Method::kPost, api::kBatchRoute, batch_);
   router_.add(http::Method::kGet, "/healthz", liveness_);
   router_.add(http::Method::kGet, "/readyz", readiness_);
   router_.add(http::Method::kGet, "/admin/config", *admin_);

@@ -11,7 +11,9 @@
 #include <memory>
 #include <vector>
 
-#include "api/produce_handler.h"
+#include "api/batch_handler.h"
+#include "api/produce_gate.h"
+#include "api/single_record_handler.h"
 #include "config/plane.h"
 #include "config/static_config.h"
 #include "config/store.h"
@@ -58,7 +60,9 @@ class Gateway {
   spool::SpoolingSink sink_;
   std::vector<std::unique_ptr<sources::Source>> sources_;
   std::unique_ptr<Control> control_;
-  api::ProduceHandler produce_;
+  api::ProduceGate produce_gate_;
+  api::SingleRecordHandler single_record_{produce_gate_};
+  api::BatchHandler batch_{produce_gate_};
   ops::HealthHandler liveness_;
   ops::HealthHandler readiness_;
   std::unique_ptr<ops::AdminConfigHandler> admin_;

@@ -1,5 +1,6 @@
 #include "http/message.h"
 
+#include "error/error_body.h"
 #include "json/writer.h"
 
 #include <utility>
@@ -10,11 +11,10 @@ Response error_response(const Error& error) {
   Response response;
   response.status = error_http_status(error.code);
   response.body.reserve(64 + error.message.size());
-  response.body += R"({"error":{"code":)";
-  json::append_string(response.body, error_name(error.code));
-  response.body += R"(,"message":)";
-  json::append_string(response.body, error.message);
-  response.body += "}}";
+  json::Writer body(response.body);
+  body.begin_object();
+  write_error_member(body, error);
+  body.end_object();
   // Tell well-behaved clients when to come back instead of letting them hammer us.
   response.retry_after_s = error.retry_after_s > 0 ? error.retry_after_s : error_retry_after_s(error.code);
   return response;

@@ -1,6 +1,7 @@
 #include "json/writer.h"
 
 #include <charconv>
+#include <cstdio>
 
 namespace intake::json {
 
@@ -32,6 +33,67 @@ void append_int(std::string& out, std::int64_t value) {
   char buffer[24];
   auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value);
   out.append(buffer, end);
+}
+
+void append_uint(std::string& out, std::uint64_t value) {
+  char buffer[24];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  out.append(buffer, end);
+}
+
+void append_double(std::string& out, double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.15g", value);
+  out += text;
+}
+
+Writer& Writer::open(char bracket) {
+  separate();
+  out_ += bracket;
+  after_value_ = false;
+  return *this;
+}
+
+Writer& Writer::close(char bracket) {
+  out_ += bracket;
+  return done();
+}
+
+Writer& Writer::begin_object() { return open('{'); }
+Writer& Writer::end_object() { return close('}'); }
+Writer& Writer::begin_array() { return open('['); }
+Writer& Writer::end_array() { return close(']'); }
+
+Writer& Writer::name(std::string_view member) {
+  separate();
+  append_string(out_, member);
+  out_ += ':';
+  after_value_ = false;
+  return *this;
+}
+
+Writer& Writer::value(std::string_view text) {
+  separate();
+  append_string(out_, text);
+  return done();
+}
+
+Writer& Writer::value(bool flag) {
+  separate();
+  out_ += flag ? "true" : "false";
+  return done();
+}
+
+Writer& Writer::value(double number) {
+  separate();
+  append_double(out_, number);
+  return done();
+}
+
+Writer& Writer::null() {
+  separate();
+  out_ += "null";
+  return done();
 }
 
 }  // namespace intake::json

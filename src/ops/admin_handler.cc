@@ -21,84 +21,50 @@ std::string format_time(std::chrono::system_clock::time_point at) {
 
 namespace {
 
-using json::append_int;
-using json::append_string;
-
-void append_field(std::string& out, std::string_view name, std::string_view value, bool first = false) {
-  if (!first) out += ',';
-  append_string(out, name);
-  out += ':';
-  append_string(out, value);
-}
-
-void append_number(std::string& out, double value) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%.15g", value);
-  out += text;
-}
-
-void append_string_list(std::string& out, const std::vector<std::string>& items) {
-  out += '[';
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += ',';
-    append_string(out, items[i]);
-  }
-  out += ']';
+void write_string_list(json::Writer& json, std::string_view name, const std::vector<std::string>& items) {
+  json.begin_array(name);
+  for (const auto& item : items) json.value(item);
+  json.end_array();
 }
 
 std::string_view mode_name(config::DeliveryMode mode) { return mode == config::DeliveryMode::kSync ? "sync" : "async"; }
 
-void append_keys(std::string& out, const config::Config& config) {
+void write_keys(json::Writer& json, const config::Config& config) {
   // Sorted by id so the output is stable and diffable.
   std::vector<const config::ApiKey*> keys;
   keys.reserve(config.keys.size());
   for (const auto& [digest, key] : config.keys) keys.push_back(&key);
   std::sort(keys.begin(), keys.end(), [](auto* a, auto* b) { return a->id < b->id; });
-  out += "\"keys\":[";
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    const auto& key = *keys[i];
-    if (i > 0) out += ',';
-    out += '{';
-    append_field(out, "id", key.id, true);
-    out += ",\"topics\":";
-    append_string_list(out, key.topic_patterns);
-    out += ",\"enabled\":";
-    out += key.enabled ? "true" : "false";
-    if (key.rate) {
-      out += ",\"rate\":{\"per_sec\":";
-      append_number(out, key.rate->records_per_sec);
-      out += ",\"burst\":";
-      append_number(out, key.rate->burst);
-      if (key.rate->bytes_per_sec > 0) {
-        out += ",\"bytes_per_sec\":";
-        append_number(out, key.rate->bytes_per_sec);
-        out += ",\"bytes_burst\":";
-        append_number(out, key.rate->bytes_burst);
+  json.begin_array("keys");
+  for (const auto* key : keys) {
+    json.begin_object().field("id", key->id);
+    write_string_list(json, "topics", key->topic_patterns);
+    json.field("enabled", key->enabled);
+    if (key->rate) {
+      json.begin_object("rate").field("per_sec", key->rate->records_per_sec).field("burst", key->rate->burst);
+      if (key->rate->bytes_per_sec > 0) {
+        json.field("bytes_per_sec", key->rate->bytes_per_sec).field("bytes_burst", key->rate->bytes_burst);
       }
-      out += '}';
+      json.end_object();
     }
-    if (key.expires_at) append_field(out, "expires_at", format_time(*key.expires_at));
+    if (key->expires_at) json.field("expires_at", format_time(*key->expires_at));
     // Whether requests must be signed, never the signing secret itself.
-    out += ",\"signed\":";
-    out += key.signing_secret.empty() ? "false" : "true";
-    out += '}';
+    json.field("signed", !key->signing_secret.empty());
+    json.end_object();
   }
-  out += ']';
+  json.end_array();
 }
 
-void append_topics(std::string& out, const config::Config& config) {
+void write_topics(json::Writer& json, const config::Config& config) {
   std::vector<std::pair<std::string, config::TopicPolicy>> topics(config.topics.begin(), config.topics.end());
   std::sort(topics.begin(), topics.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  out += "\"topics\":{";
-  for (std::size_t i = 0; i < topics.size(); ++i) {
-    if (i > 0) out += ',';
-    append_string(out, topics[i].first);
-    out += ":{\"max_record_bytes\":";
-    append_int(out, static_cast<std::int64_t>(topics[i].second.max_record_bytes));
-    if (topics[i].second.mode) append_field(out, "mode", mode_name(*topics[i].second.mode));
-    out += '}';
+  json.begin_object("topics");
+  for (const auto& [name, policy] : topics) {
+    json.begin_object(name).field("max_record_bytes", policy.max_record_bytes);
+    if (policy.mode) json.field("mode", mode_name(*policy.mode));
+    json.end_object();
   }
-  out += '}';
+  json.end_object();
 }
 
 }  // namespace
@@ -118,59 +84,52 @@ http::Response AdminConfigHandler::handle(const http::Request& request, const ht
 
   std::string out;
   out.reserve(256 + config->keys.size() * 96);
-  out += "{\"version\":";
-  append_int(out, static_cast<std::int64_t>(config->version));
-  append_field(out, "content_hash", config->content_hash);
-  append_field(out, "source", config->source);
-  append_field(out, "revision", config->revision);
-  append_field(out, "applied_at", format_time(config->applied_at));
-  out += ",\"counters\":{\"published\":";
-  append_int(out, static_cast<std::int64_t>(counters.published));
-  out += ",\"rejected\":";
-  append_int(out, static_cast<std::int64_t>(counters.rejected));
-  out += ",\"unchanged\":";
-  append_int(out, static_cast<std::int64_t>(counters.unchanged));
-  out += "},\"last_rejected\":";
+  json::Writer json(out);
+  json.begin_object()
+      .field("version", config->version)
+      .field("content_hash", config->content_hash)
+      .field("source", config->source)
+      .field("revision", config->revision)
+      .field("applied_at", format_time(config->applied_at));
+  json.begin_object("counters")
+      .field("published", counters.published)
+      .field("rejected", counters.rejected)
+      .field("unchanged", counters.unchanged)
+      .end_object();
   if (rejected) {
-    out += '{';
-    append_field(out, "source", rejected->source, true);
-    append_field(out, "revision", rejected->revision);
-    append_field(out, "at", format_time(rejected->at));
-    append_field(out, "error", rejected->error);
-    out += '}';
+    json.begin_object("last_rejected")
+        .field("source", rejected->source)
+        .field("revision", rejected->revision)
+        .field("at", format_time(rejected->at))
+        .field("error", rejected->error)
+        .end_object();
   } else {
-    out += "null";
+    json.null_field("last_rejected");
   }
-  out += ",\"sources\":[";
-  for (std::size_t i = 0; i < sources_.size(); ++i) {
-    const auto stats = sources_[i]->stats();
-    if (i > 0) out += ',';
-    out += '{';
-    append_field(out, "name", sources_[i]->name(), true);
-    out += ",\"requests\":";
-    append_int(out, static_cast<std::int64_t>(stats.requests));
-    out += ",\"errors\":";
-    append_int(out, static_cast<std::int64_t>(stats.errors));
-    out += ",\"snapshots\":";
-    append_int(out, static_cast<std::int64_t>(stats.snapshots));
-    append_field(out, "revision", stats.revision);
-    out += '}';
+  json.begin_array("sources");
+  for (const auto* source : sources_) {
+    const auto stats = source->stats();
+    json.begin_object()
+        .field("name", source->name())
+        .field("requests", stats.requests)
+        .field("errors", stats.errors)
+        .field("snapshots", stats.snapshots)
+        .field("revision", stats.revision)
+        .end_object();
   }
-  out += "],\"brokers\":{\"configured\":";
-  append_string_list(out, config->brokers);
-  out += ",\"producer\":";
-  append_string_list(out, producer_brokers_());
-  out += "},\"settings\":{";
-  append_field(out, "default_mode", mode_name(config->settings.default_mode), true);
-  out += ",\"max_record_bytes\":";
-  append_int(out, static_cast<std::int64_t>(config->settings.max_record_bytes));
-  out += ",\"signature_window_s\":";
-  append_int(out, config->settings.signature_window_s);
-  out += "},";
-  append_topics(out, *config);
-  out += ',';
-  append_keys(out, *config);
-  out += '}';
+  json.end_array();
+  json.begin_object("brokers");
+  write_string_list(json, "configured", config->brokers);
+  write_string_list(json, "producer", producer_brokers_());
+  json.end_object();
+  json.begin_object("settings")
+      .field("default_mode", mode_name(config->settings.default_mode))
+      .field("max_record_bytes", config->settings.max_record_bytes)
+      .field("signature_window_s", config->settings.signature_window_s)
+      .end_object();
+  write_topics(json, *config);
+  write_keys(json, *config);
+  json.end_object();
   return http::json_response(200, std::move(out));
 }
 

@@ -9,7 +9,8 @@
 #include <thread>
 #include <vector>
 
-#include "api/produce_handler.h"
+#include "api/batch_handler.h"
+#include "api/single_record_handler.h"
 #include "config/store.h"
 #include "crypto/digest.h"
 #include "eventually.h"
@@ -95,8 +96,8 @@ class ServerTest : public ::testing::Test {
     key.topic_patterns = {"events.*"};
     config->keys.emplace(key.secret_sha256, key);
     store.publish(config);
-    router.add(http::Method::kPost, "/v1/topics/{topic}", produce);
-    router.add(http::Method::kPost, "/v1/topics/{topic}/records", produce);
+    router.add(http::Method::kPost, "/v1/topics/{topic}", single_record);
+    router.add(http::Method::kPost, "/v1/topics/{topic}/records", batch);
     router.add(http::Method::kGet, "/healthz", liveness);
     router.add(http::Method::kGet, "/readyz", readiness);
     settings.address = "127.0.0.1";
@@ -114,7 +115,9 @@ class ServerTest : public ::testing::Test {
   policy::RateLimiter limiter;
   FakeSink sink;
   std::atomic<bool> draining{false};
-  api::ProduceHandler produce{store, limiter, sink, api::ProduceSettings{{"X-Request-Id"}, /*sync_timeout_ms=*/300}};
+  api::ProduceGate gate{store, limiter, sink, api::ProduceSettings{{"X-Request-Id"}, /*sync_timeout_ms=*/300}};
+  api::SingleRecordHandler single_record{gate};
+  api::BatchHandler batch{gate};
   ops::HealthHandler liveness{ops::HealthHandler::Probe::kLiveness, sink, draining};
   ops::HealthHandler readiness{ops::HealthHandler::Probe::kReadiness, sink, draining};
   http::Router router;

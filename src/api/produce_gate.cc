@@ -1,0 +1,141 @@
+#include "api/produce_gate.h"
+
+#include <absl/strings/string_view.h>
+
+#include <optional>
+
+#include "json/writer.h"
+#include "policy/access.h"
+#include "names/topic_name.h"
+
+namespace intake::api {
+namespace {
+
+// `?sync=true|false` or `X-Intake-Sync: true|false`; nullopt when the request does not say.
+Result<std::optional<bool>> requested_sync(const http::Request& request) {
+  std::string_view value = request.header("X-Intake-Sync");
+  for (std::string_view rest = request.query; !rest.empty() && value.empty();) {
+    const auto amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    if (pair.rfind("sync=", 0) == 0) value = pair.substr(5);
+    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+  }
+  if (value.empty()) return std::optional<bool>{};
+  if (value == "true" || value == "1") return std::optional<bool>{true};
+  if (value == "false" || value == "0") return std::optional<bool>{false};
+  return Error{ErrorCode::kBadRequest, "sync must be true or false (query ?sync= or X-Intake-Sync)"};
+}
+
+// Completes one sync request from the producer's delivery report, then deletes itself.
+class SyncDelivery final : public kafka::DeliveryListener {
+ public:
+  SyncDelivery(std::shared_ptr<http::DeferredResponse> pending, std::string_view topic)
+      : pending_(std::move(pending)), topic_(topic) {}
+
+  void on_delivery(const kafka::DeliveryReport& report) override {
+    if (report.delivered) {
+      std::string body;
+      json::Writer(body)
+          .begin_object()
+          .field("topic", topic_)
+          .field("partition", report.partition)
+          .field("offset", report.offset)
+          .end_object();
+      pending_->complete(http::json_response(200, std::move(body)));
+    } else {
+      pending_->complete(http::error_response(report.error));
+    }
+    delete this;
+  }
+
+ private:
+  std::shared_ptr<http::DeferredResponse> pending_;
+  std::string topic_;
+};
+
+}  // namespace
+
+Result<AdmittedRequest> ProduceGate::admit(const http::Request& request, std::string_view topic) {
+  // Authenticate before looking at anything else, so unauthenticated callers learn nothing.
+  auto secret = policy::presented_key(request.header("Authorization"), request.header("X-Intake-Key"));
+  if (!secret) return std::move(secret).error();
+
+  AdmittedRequest admitted;
+  admitted.config = store_.current();
+  admitted.now = std::chrono::system_clock::now();
+  auto key = policy::authenticate(*admitted.config, secret.value(), admitted.now);
+  if (!key) return std::move(key).error();
+  admitted.key = key.value();
+
+  admitted.topic = topic;
+  if (auto checked = names::check_topic_name(admitted.topic); !checked) return std::move(checked).error();
+  if (auto allowed = policy::authorize_topic(*admitted.key, admitted.topic); !allowed) return std::move(allowed).error();
+  if (!admitted.key->signing_secret.empty()) {
+    const policy::SignatureCheck check{
+        .header = request.header("X-Intake-Signature"),
+        .body = request.body,
+        .signing_secret = admitted.key->signing_secret,
+        .key_id = admitted.key->id,
+        .now_s = std::chrono::duration_cast<std::chrono::seconds>(admitted.now.time_since_epoch()).count(),
+        .window_s = admitted.config->settings.signature_window_s};
+    if (auto signed_ok = policy::verify_signature(check, replays_); !signed_ok) return std::move(signed_ok).error();
+  }
+  // Record size limit and delivery mode from the same snapshot: the topic's own policy, else
+  // the registry's settings; the request may override the mode.
+  admitted.limit = {.topic = admitted.topic, .max_bytes = admitted.config->settings.max_record_bytes};
+  admitted.mode = admitted.config->settings.default_mode;
+  const auto& topics = admitted.config->topics;
+  if (auto policy = topics.find(absl::string_view(admitted.topic.data(), admitted.topic.size()));
+      policy != topics.end()) {
+    if (policy->second.max_record_bytes > 0) admitted.limit.max_bytes = policy->second.max_record_bytes;
+    if (policy->second.mode) admitted.mode = *policy->second.mode;
+  }
+  auto sync = requested_sync(request);
+  if (!sync) return std::move(sync).error();
+  if (sync.value()) admitted.mode = *sync.value() ? config::DeliveryMode::kSync : config::DeliveryMode::kAsync;
+  if (request.body.empty()) {
+    return Error{ErrorCode::kEmptyBody, "the request body is empty; send the record value as the body"};
+  }
+  return admitted;
+}
+
+Result<void> ProduceGate::admit_rate(const AdmittedRequest& admitted, std::size_t records, std::size_t bytes) const {
+  const auto now_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  return limiter_.admit(*admitted.key, records, bytes, now_ns);
+}
+
+void ProduceGate::fill_headers(const http::Request& request, const AdmittedRequest& admitted,
+                               RecordHeaders& headers) const {
+  // The configured request headers that are present, then who sent it and when.
+  headers.received_at_ms = std::to_string(
+      std::chrono::duration_cast<std::chrono::milliseconds>(admitted.now.time_since_epoch()).count());
+  for (const auto& name : settings_.copy_headers) {
+    if (auto value = request.header(name); !value.empty()) headers.items[headers.count++] = {name, value};
+  }
+  headers.items[headers.count++] = {"intake-key-id", admitted.key->id};
+  headers.items[headers.count++] = {"intake-received-at", headers.received_at_ms};
+}
+
+http::Response ProduceGate::produce_and_wait(kafka::OutgoingRecord record) {
+  auto pending = std::make_shared<http::DeferredResponse>();
+  auto* listener = new SyncDelivery(pending, record.topic);  // deletes itself after its one report
+  record.listener = listener;
+  auto enqueued = sink_.enqueue(record);
+  if (!enqueued) {
+    delete listener;  // the sink did not take the record, so no report will come
+    return http::error_response(enqueued.error());
+  }
+  http::Response response;
+  response.deferred = std::move(pending);
+  response.deferred_timeout_ms = settings_.sync_timeout_ms;
+  return response;
+}
+
+http::Response accepted_response(std::size_t records) {
+  std::string body;
+  json::Writer(body).begin_object().field("accepted", records).end_object();
+  return http::json_response(202, std::move(body));
+}
+
+}  // namespace intake::api

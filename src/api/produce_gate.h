@@ -1,0 +1,98 @@
+// What the two native produce routes share (api/single_record_handler.h,
+// api/batch_handler.h): the checks a request passes before any record of it is produced, the
+// headers every record carries, the rate check, the sink, Kafka's answer for sync requests and
+// the 202 answer. One gate serves both routes, so a signature accepted on one is a replay on
+// the other.
+//
+// The API key comes from `Authorization: Bearer` or `X-Intake-Key`. Records carry the
+// configured request headers plus intake-key-id and intake-received-at (unix ms).
+//
+// Checks, in order, each cheaper than the next and none trusting what it has not verified:
+// key (one SHA-256 + lookup) → topic name and rights → signature (signing keys only, over the
+// whole body) → then, in the route's handler, record size limits → rate limit → hand to the sink.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/record_limit.h"
+#include "config/store.h"
+#include "http/message.h"
+#include "kafka/record_sink.h"
+#include "policy/rate_limiter.h"
+#include "policy/signature.h"
+
+namespace intake::api {
+
+// At most this many request headers are copied into each Kafka record (kafka.copy_headers).
+inline constexpr std::size_t kMaxCopiedHeaders = 16;
+
+struct ProduceSettings {
+  std::vector<std::string> copy_headers;  // request headers copied into record headers
+  std::uint32_t sync_timeout_ms = 30'000;  // sync requests answer 504 after this
+};
+
+// What the checks every produce request passes established.
+struct AdmittedRequest {
+  std::shared_ptr<const config::Config> config;  // one snapshot for the whole request
+  const config::ApiKey* key = nullptr;
+  std::string_view topic;
+  RecordLimit limit;
+  config::DeliveryMode mode = config::DeliveryMode::kAsync;
+  std::chrono::system_clock::time_point now;
+};
+
+// Record headers for every record of one request; `items` may point into `received_at_ms`.
+struct RecordHeaders {
+  std::array<kafka::RecordHeader, kMaxCopiedHeaders + 2> items;
+  std::size_t count = 0;
+  std::string received_at_ms;
+
+  std::span<const kafka::RecordHeader> view() const { return {items.data(), count}; }
+};
+
+class ProduceGate {
+ public:
+  // `store`, `limiter` and `sink` must outlive the gate.
+  ProduceGate(const config::ConfigStore& store, const policy::RateLimiter& limiter, kafka::RecordSink& sink,
+              ProduceSettings settings = {})
+      : store_(store), limiter_(limiter), sink_(sink), settings_(std::move(settings)) {}
+
+  // Authenticates the request, checks `topic` and the key's rights to it and the signature,
+  // and settles the record limit and delivery mode (the topic's policy, else the registry's
+  // settings, overridden by `?sync=` / `X-Intake-Sync`). The body must not be empty.
+  Result<AdmittedRequest> admit(const http::Request& request, std::string_view topic);
+
+  // Takes `records` records of `bytes` value bytes in total from the key's rate, if it has one.
+  Result<void> admit_rate(const AdmittedRequest& admitted, std::size_t records, std::size_t bytes) const;
+
+  // Fills `headers` (which must outlive every record that uses them) for the records of one request.
+  void fill_headers(const http::Request& request, const AdmittedRequest& admitted, RecordHeaders& headers) const;
+
+  // Async: hands the record on; success means the producer (or the spool) owns it.
+  Result<void> enqueue(const kafka::OutgoingRecord& record) { return sink_.enqueue(record); }
+
+  // Sync: hands the record on and answers once Kafka acknowledged it, 200
+  // {"topic","partition","offset"}, or refused it (the error); 504 after sync_timeout_ms.
+  // REQUIRES: record.listener == nullptr.
+  http::Response produce_and_wait(kafka::OutgoingRecord record);
+
+ private:
+  const config::ConfigStore& store_;
+  const policy::RateLimiter& limiter_;
+  kafka::RecordSink& sink_;
+  ProduceSettings settings_;
+  policy::ReplayCache replays_;  // signatures already accepted, for signing keys
+};
+
+// 202 {"accepted":N}: the producer (or the spool) owns the request's N records.
+http::Response accepted_response(std::size_t records);
+
+}  // namespace intake::api
