@@ -68,9 +68,14 @@ std::string decode_health_answer(const std::string& body, HealthInstances& out) 
   return {};
 }
 
+ConsulHealthSource::ConsulHealthSource(ConsulOptions options, ConsulTransport transport)
+    : options_(std::move(options)), endpoint_(parse_consul_address(options_.address, options_.token)) {
+  endpoint_.transport = std::move(transport);
+}
+
 void ConsulHealthSource::start(boost::asio::io_context& control, config::UpdateCallbacks& callbacks) {
-  BlockingQuery query{"/v1/health/service/" + settings_.service + "?passing=1", settings_.wait};
-  const std::string source = "consul_health:" + settings_.service;
+  BlockingQuery query{"/v1/health/service/" + options_.broker_service + "?passing=1", options_.wait};
+  const std::string source = "consul_health:" + options_.broker_service;
   auto on_answer = [this, &callbacks, source](const HttpAnswer& answer, std::uint64_t index) -> std::string {
     HealthInstances instances;
     if (answer.status == 200) {
@@ -83,7 +88,7 @@ void ConsulHealthSource::start(boost::asio::io_context& control, config::UpdateC
     return {};
   };
   auto on_error = [&callbacks, source](const std::string& message) { callbacks.on_source_error(source, message); };
-  boost::asio::co_spawn(control, run_blocking_query(settings_.endpoint, query, stats_, on_answer, on_error),
+  boost::asio::co_spawn(control, run_blocking_query(endpoint_, query, stats_, on_answer, on_error),
                         boost::asio::detached);
 }
 

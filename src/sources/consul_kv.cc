@@ -7,8 +7,10 @@
 
 namespace intake::sources {
 
-ConsulKvSource::ConsulKvSource(ConsulKvSettings settings) : settings_(std::move(settings)) {
-  if (settings_.prefix.empty() || settings_.prefix.back() != '/') settings_.prefix += '/';
+ConsulKvSource::ConsulKvSource(ConsulOptions options, ConsulTransport transport)
+    : options_(std::move(options)), endpoint_(parse_consul_address(options_.address, options_.token)) {
+  if (options_.prefix.empty() || options_.prefix.back() != '/') options_.prefix += '/';
+  endpoint_.transport = std::move(transport);
 }
 
 std::string decode_kv_answer(const HttpAnswer& answer, const std::string& prefix, config::RawTree& tree) {
@@ -40,18 +42,18 @@ std::string decode_kv_answer(const HttpAnswer& answer, const std::string& prefix
 }
 
 void ConsulKvSource::start(boost::asio::io_context& control, config::UpdateCallbacks& callbacks) {
-  BlockingQuery query{"/v1/kv/" + settings_.prefix + "?recurse=true", settings_.wait};
+  BlockingQuery query{"/v1/kv/" + options_.prefix + "?recurse=true", options_.wait};
   auto on_answer = [this, &callbacks](const HttpAnswer& answer, std::uint64_t index) -> std::string {
     config::RawTree tree;
     tree.source = "consul";
     tree.revision = std::to_string(index);
-    if (auto problem = decode_kv_answer(answer, settings_.prefix, tree); !problem.empty()) return problem;
+    if (auto problem = decode_kv_answer(answer, options_.prefix, tree); !problem.empty()) return problem;
     stats_.count_snapshot(tree.revision);
     callbacks.on_tree(std::move(tree));
     return {};
   };
   auto on_error = [&callbacks](const std::string& message) { callbacks.on_source_error("consul_kv", message); };
-  boost::asio::co_spawn(control, run_blocking_query(settings_.endpoint, query, stats_, on_answer, on_error),
+  boost::asio::co_spawn(control, run_blocking_query(endpoint_, query, stats_, on_answer, on_error),
                         boost::asio::detached);
 }
 

@@ -192,8 +192,10 @@ void apply_etcd_events(const std::vector<EtcdEvent>& events, const std::string& 
 // see http_client.cc): calls, bodies and handlers are named locals.
 class EtcdSource::Session {
  public:
-  Session(const EtcdSettings& settings, WatchStats& stats, config::UpdateCallbacks& callbacks)
+  Session(const EtcdOptions& settings, const HttpEndpoint& endpoint, WatchStats& stats,
+          config::UpdateCallbacks& callbacks)
       : settings_(settings),
+        endpoint_(endpoint),
         stats_(stats),
         callbacks_(callbacks),
         range_end_(etcd_prefix_range_end(settings.prefix)) {}
@@ -241,7 +243,7 @@ class EtcdSource::Session {
     const std::string target = "/v3/auth/authenticate";
     const HttpCall call = make_call(target, body);
     stats_.count_request();
-    Result<HttpAnswer> answer = co_await http_call(settings_.endpoint, call, settings_.request_timeout);
+    Result<HttpAnswer> answer = co_await http_call(endpoint_, call, settings_.request_timeout);
     if (!answer) co_return answer.error().message;
     if (answer->status != 200) {
       co_return "authenticating as '" + settings_.username + "': " + describe_answer(answer.value());
@@ -266,7 +268,7 @@ class EtcdSource::Session {
       }
       const HttpCall call = make_call(target, body);
       stats_.count_request();
-      Result<HttpAnswer> answer = co_await http_call(settings_.endpoint, call, settings_.request_timeout);
+      Result<HttpAnswer> answer = co_await http_call(endpoint_, call, settings_.request_timeout);
       if (answer && answer->status == 401 && uses_auth() && attempt == 0) {
         token_.clear();
         continue;
@@ -345,7 +347,7 @@ class EtcdSource::Session {
       return true;
     };
     stats_.count_request();
-    Result<HttpAnswer> answer = co_await http_stream(settings_.endpoint, call, settings_.request_timeout,
+    Result<HttpAnswer> answer = co_await http_stream(endpoint_, call, settings_.request_timeout,
                                                      settings_.watch_idle_timeout, on_text);
     if (compacted) co_return std::string();
     if (!failure.empty()) co_return failure;
@@ -365,7 +367,8 @@ class EtcdSource::Session {
     callbacks_.on_tree(std::move(tree));
   }
 
-  const EtcdSettings& settings_;
+  const EtcdOptions& settings_;
+  const HttpEndpoint& endpoint_;
   WatchStats& stats_;
   config::UpdateCallbacks& callbacks_;
   const std::string range_end_;
@@ -375,12 +378,13 @@ class EtcdSource::Session {
   Backoff backoff_;
 };
 
-EtcdSource::EtcdSource(EtcdSettings settings) : settings_(std::move(settings)) {
-  if (settings_.prefix.empty() || settings_.prefix.back() != '/') settings_.prefix += '/';
+EtcdSource::EtcdSource(EtcdOptions options)
+    : options_(std::move(options)), endpoint_(parse_http_address(options_.address, "config.etcd.address")) {
+  if (options_.prefix.empty() || options_.prefix.back() != '/') options_.prefix += '/';
 }
 
 void EtcdSource::start(boost::asio::io_context& control, config::UpdateCallbacks& callbacks) {
-  auto session = std::make_shared<Session>(settings_, stats_, callbacks);
+  auto session = std::make_shared<Session>(options_, endpoint_, stats_, callbacks);
   asio::co_spawn(control, [session]() { return session->run(); }, asio::detached);
 }
 

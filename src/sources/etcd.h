@@ -25,34 +25,23 @@
 // read or watch in flight at once.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "sources/etcd_options.h"
 #include "sources/http_client.h"
 #include "sources/source.h"
 #include "sources/watch_support.h"
 
 namespace intake::sources {
 
-struct EtcdSettings {
-  HttpEndpoint endpoint{"127.0.0.1", 2379};
-  std::string prefix = "intake/";  // a '/' is appended when missing
-  std::string username;            // empty = no authentication
-  std::string password;
-  std::chrono::milliseconds request_timeout{10'000};
-  // A silent watch is taken as dead after this long. The watch asks for progress
-  // notifications, which etcd sends every 10 minutes by default on an idle watch.
-  std::chrono::milliseconds watch_idle_timeout{15 * 60'000};
-  std::uint32_t page_keys = 10'000;  // the range read fetches this many keys per request
-};
-
 class EtcdSource final : public Source {
  public:
-  explicit EtcdSource(EtcdSettings settings);
+  // Throws std::invalid_argument for a bad options.address (start-up only).
+  explicit EtcdSource(EtcdOptions options);
 
   std::string name() const override { return "etcd"; }
   void start(boost::asio::io_context& control, config::UpdateCallbacks& callbacks) override;
@@ -61,7 +50,8 @@ class EtcdSource final : public Source {
  private:
   class Session;
 
-  EtcdSettings settings_;
+  EtcdOptions options_;
+  HttpEndpoint endpoint_;
   WatchStats stats_;
 };
 

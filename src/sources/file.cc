@@ -85,7 +85,7 @@ std::string yaml_to_entries(std::string_view text, std::map<std::string, std::st
 // touched only from the control context.
 class FileSource::Watch : public std::enable_shared_from_this<Watch> {
  public:
-  Watch(asio::io_context& control, const FileSettings& settings, FileSettings::Form form, WatchStats& stats,
+  Watch(asio::io_context& control, const FileOptions& settings, FileOptions::Form form, WatchStats& stats,
         config::UpdateCallbacks& callbacks)
       : settings_(settings),
         form_(form),
@@ -94,7 +94,7 @@ class FileSource::Watch : public std::enable_shared_from_this<Watch> {
         events_(control),
         timer_(control, std::chrono::steady_clock::time_point::max()) {
     const fs::path path(settings.path);
-    if (form_ == FileSettings::Form::kDirectory) {
+    if (form_ == FileOptions::Form::kDirectory) {
       base_ = path;
     } else {
       base_ = path.has_parent_path() ? path.parent_path() : fs::path(".");
@@ -260,7 +260,7 @@ class FileSource::Watch : public std::enable_shared_from_this<Watch> {
     std::map<std::string, std::string> entries;
     std::set<std::string> read;  // the keys whose content came from disk in this pass
     bool keep = false;
-    const Outcome outcome = form_ == FileSettings::Form::kDirectory
+    const Outcome outcome = form_ == FileOptions::Form::kDirectory
                                 ? read_directory(base_, "", entries, read, problem)
                                 : read_yaml(entries, read, keep, problem);
     std::set<std::string> touched;
@@ -413,8 +413,8 @@ class FileSource::Watch : public std::enable_shared_from_this<Watch> {
     return Outcome::kOk;
   }
 
-  const FileSettings settings_;
-  const FileSettings::Form form_;
+  const FileOptions settings_;
+  const FileOptions::Form form_;
   WatchStats& stats_;
   config::UpdateCallbacks& callbacks_;
   fs::path base_;          // the directory (directory form) or the YAML file's directory
@@ -431,15 +431,15 @@ class FileSource::Watch : public std::enable_shared_from_this<Watch> {
   Backoff backoff_;
 };
 
-FileSource::FileSource(FileSettings settings) : settings_(std::move(settings)) {}
+FileSource::FileSource(FileOptions options) : options_(std::move(options)) {}
 
 void FileSource::start(boost::asio::io_context& control, config::UpdateCallbacks& callbacks) {
-  FileSettings::Form form = settings_.form;
-  if (form == FileSettings::Form::kAuto) {
+  FileOptions::Form form = options_.form;
+  if (form == FileOptions::Form::kAuto) {
     std::error_code ignored;
-    form = fs::is_directory(settings_.path, ignored) ? FileSettings::Form::kDirectory : FileSettings::Form::kYaml;
+    form = fs::is_directory(options_.path, ignored) ? FileOptions::Form::kDirectory : FileOptions::Form::kYaml;
   }
-  std::make_shared<Watch>(control, settings_, form, stats_, callbacks)->start();
+  std::make_shared<Watch>(control, options_, form, stats_, callbacks)->start();
 }
 
 }  // namespace intake::sources

@@ -31,29 +31,19 @@
 // stopping that context stops the source at once.
 #pragma once
 
-#include <chrono>
-#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
 
+#include "sources/file_options.h"
 #include "sources/source.h"
 #include "sources/watch_support.h"
 
 namespace intake::sources {
 
-struct FileSettings {
-  enum class Form { kAuto, kDirectory, kYaml };
-
-  std::string path;
-  Form form = Form::kAuto;  // kAuto: a directory at start() is kDirectory, anything else kYaml
-  std::chrono::milliseconds debounce{10};
-  std::uint64_t max_file_bytes = 16 * 1024 * 1024;
-};
-
 class FileSource final : public Source {
  public:
-  explicit FileSource(FileSettings settings);
+  explicit FileSource(FileOptions options);
 
   std::string name() const override { return "file"; }
   void start(boost::asio::io_context& control, config::UpdateCallbacks& callbacks) override;
@@ -62,7 +52,7 @@ class FileSource final : public Source {
  private:
   class Watch;
 
-  FileSettings settings_;
+  FileOptions options_;
   WatchStats stats_;
 };
 

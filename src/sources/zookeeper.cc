@@ -58,7 +58,7 @@ void log_client_line(const char* message) {
 // Owns the session and the mirror; every member below the C callbacks runs on thread_.
 class ZooKeeperSource::Watcher {
  public:
-  Watcher(const ZooKeeperSettings& settings, WatchStats& stats, config::UpdateCallbacks& callbacks)
+  Watcher(const ZooKeeperOptions& settings, WatchStats& stats, config::UpdateCallbacks& callbacks)
       : settings_(settings),
         stats_(stats),
         callbacks_(callbacks),
@@ -461,7 +461,7 @@ class ZooKeeperSource::Watcher {
     callbacks_.on_source_error("zookeeper", message);
   }
 
-  const ZooKeeperSettings& settings_;
+  const ZooKeeperOptions& settings_;
   WatchStats& stats_;
   config::UpdateCallbacks& callbacks_;
 
@@ -492,14 +492,14 @@ class ZooKeeperSource::Watcher {
   std::optional<ZooKeeperSessionId> session_;
 };
 
-ZooKeeperSource::ZooKeeperSource(ZooKeeperSettings settings) : settings_(std::move(settings)) {
-  settings_.root = normalize_znode_root(settings_.root);
+ZooKeeperSource::ZooKeeperSource(ZooKeeperOptions options) : options_(std::move(options)) {
+  options_.root = normalize_znode_root(options_.root);
 }
 
 ZooKeeperSource::~ZooKeeperSource() { stop(); }
 
 void ZooKeeperSource::start(boost::asio::io_context& /*control*/, config::UpdateCallbacks& callbacks) {
-  watcher_ = std::make_unique<Watcher>(settings_, stats_, callbacks);
+  watcher_ = std::make_unique<Watcher>(options_, stats_, callbacks);
   watcher_->start();
 }
 

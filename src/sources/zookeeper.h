@@ -31,7 +31,6 @@
 // calls the UpdateCallbacks. The control io_context of start() is not used.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -39,15 +38,9 @@
 
 #include "sources/source.h"
 #include "sources/watch_support.h"
+#include "sources/zookeeper_options.h"
 
 namespace intake::sources {
-
-struct ZooKeeperSettings {
-  std::string hosts = "127.0.0.1:2181";  // "h1:p1,h2:p2", optionally with a chroot "/path"
-  std::string root = "/intake";          // absolute; normalized by the constructor
-  std::chrono::milliseconds session_timeout{10'000};  // the server clamps it to [2, 20] ticks
-  std::chrono::milliseconds report_interval{10};      // the least time between two reports
-};
 
 // A ZooKeeper session's id and password (what zoo_client_id returns).
 struct ZooKeeperSessionId {
@@ -58,7 +51,7 @@ struct ZooKeeperSessionId {
 class ZooKeeperSource final : public Source {
  public:
   // Throws std::invalid_argument for a bad root (start-up only).
-  explicit ZooKeeperSource(ZooKeeperSettings settings);
+  explicit ZooKeeperSource(ZooKeeperOptions options);
   ~ZooKeeperSource() override;
 
   std::string name() const override { return "zookeeper"; }
@@ -78,7 +71,7 @@ class ZooKeeperSource final : public Source {
  private:
   class Watcher;
 
-  ZooKeeperSettings settings_;
+  ZooKeeperOptions options_;
   WatchStats stats_;
   std::unique_ptr<Watcher> watcher_;
 };

@@ -117,7 +117,7 @@ class FileSourceTest : public ::testing::Test {
   }
 
   void start(const fs::path& path) {
-    FileSettings settings;
+    FileOptions settings;
     settings.path = path.string();
     source = std::make_unique<FileSource>(settings);
     runner = std::make_unique<testing::SourceRunner>(*source);
@@ -282,9 +282,9 @@ TEST_F(FileSourceTest, NewSubdirectoriesAreWatched) {
 
 TEST_F(FileSourceTest, AMissingDirectoryIsAnErrorUntilItAppears) {
   const fs::path missing = root / "registry";
-  FileSettings settings;
+  FileOptions settings;
   settings.path = missing.string();
-  settings.form = FileSettings::Form::kDirectory;
+  settings.form = FileOptions::Form::kDirectory;
   source = std::make_unique<FileSource>(settings);
   runner = std::make_unique<testing::SourceRunner>(*source);
   ASSERT_TRUE(eventually([&] { return callbacks().error_count() > 0; }, 5s));
