@@ -37,8 +37,8 @@ struct HealthInstances {
   std::vector<std::string> skipped;  // for each instance left out: which one, and why
 };
 
-// Decodes a /v1/health/service answer. Returns an error message when the answer as a whole
-// cannot be read (not a JSON array), else empty; unusable instances go to `out.skipped`.
-std::string decode_health_answer(const std::string& body, HealthInstances& out);
+// Decodes a /v1/health/service answer. Fails when the answer as a whole cannot be read (not a
+// JSON array); unusable instances go to `skipped`.
+Result<HealthInstances> decode_health_answer(const std::string& body);
 
 }  // namespace intake::sources

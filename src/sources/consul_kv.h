@@ -29,7 +29,7 @@ class ConsulKvSource final : public Source {
 };
 
 // Decodes a /v1/kv/<prefix>?recurse answer (a JSON array, or the 404 of an empty prefix) into
-// a tree of keys relative to `prefix`. Returns an error message, or empty on success.
-std::string decode_kv_answer(const HttpAnswer& answer, const std::string& prefix, config::RawTree& tree);
+// a tree of keys relative to `prefix` (its source and revision left for the caller to set).
+Result<config::RawTree> decode_kv_answer(const HttpAnswer& answer, const std::string& prefix);
 
 }  // namespace intake::sources

@@ -66,12 +66,11 @@ struct EtcdRangePage {
   std::int64_t revision = 0;  // header.revision: the store's revision the page was read at
   bool more = false;          // the range was cut by its limit
   std::string last_key;       // the last key of this page (full, decoded)
+  std::map<std::string, std::string> entries;  // its keys under the prefix, relative to it
 };
 
-// Decodes a /v3/kv/range answer, adding its keys under `prefix` to `entries` (relative to the
-// prefix, values decoded). Returns an error message, or empty on success.
-std::string decode_etcd_range(std::string_view body, const std::string& prefix,
-                              std::map<std::string, std::string>& entries, EtcdRangePage& page);
+// Decodes a /v3/kv/range answer; keys outside `prefix` are left out of `entries`.
+Result<EtcdRangePage> decode_etcd_range(std::string_view body, const std::string& prefix);
 
 struct EtcdEvent {
   enum class Type { kPut, kDelete };
@@ -92,8 +91,9 @@ struct EtcdWatchMessage {
   std::vector<EtcdEvent> events;
 };
 
-// Decodes one JSON text of the watch stream. Returns an error message, or empty on success.
-std::string decode_etcd_watch_message(std::string_view json_text, EtcdWatchMessage& message);
+// Decodes one JSON text of the watch stream. An {"error": ...} message of the gateway is a
+// message (its `error` set), not a failure to decode.
+Result<EtcdWatchMessage> decode_etcd_watch_message(std::string_view json_text);
 
 // Applies `events` in order to `entries` (keys relative to `prefix`; other keys ignored).
 void apply_etcd_events(const std::vector<EtcdEvent>& events, const std::string& prefix,

@@ -45,6 +45,11 @@ bool ends_with(std::string_view text, std::string_view suffix) {
 
 std::string errno_text(int error) { return std::generic_category().message(error); }
 
+// A tree that could not be read (retried with backoff); content that does not parse is
+// ErrorCode::kInvalidConfig (re-read on its next change).
+Error read_error(std::string message) { return make_error(ErrorCode::kInternal, std::move(message)); }
+Error content_error(std::string message) { return make_error(ErrorCode::kInvalidConfig, std::move(message)); }
+
 }  // namespace
 
 bool is_editor_temp_name(std::string_view name) {
@@ -52,32 +57,31 @@ bool is_editor_temp_name(std::string_view name) {
          ends_with(name, ".swp") || ends_with(name, ".tmp");
 }
 
-std::string yaml_to_entries(std::string_view text, std::map<std::string, std::string>& entries) {
-  entries.clear();
+Result<std::map<std::string, std::string>> yaml_to_entries(std::string_view text) {
+  std::map<std::string, std::string> entries;
   try {
     const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
-    if (documents.empty() || (documents.size() == 1 && documents[0].IsNull())) return {};
-    if (documents.size() > 1) return "more than one YAML document";
+    if (documents.empty() || (documents.size() == 1 && documents[0].IsNull())) return entries;
+    if (documents.size() > 1) return content_error("more than one YAML document");
     const YAML::Node& root = documents[0];
-    if (!root.IsMap()) return config::yaml_line_of(root) + ": the top level must map registry keys to values";
+    if (!root.IsMap()) return content_error(config::yaml_line_of(root) + ": the top level must map registry keys to values");
     for (const auto& item : root) {
-      if (!item.first.IsScalar()) return config::yaml_line_of(item.first) + ": a registry key must be a scalar";
+      if (!item.first.IsScalar()) return content_error(config::yaml_line_of(item.first) + ": a registry key must be a scalar");
       const std::string& key = item.first.Scalar();
-      if (entries.count(key) != 0) return config::yaml_line_of(item.first) + ": duplicate key '" + key + "'";
+      if (entries.count(key) != 0) return content_error(config::yaml_line_of(item.first) + ": duplicate key '" + key + "'");
       std::string value;
       if (item.second.IsScalar()) {
         value = item.second.Scalar();
       } else if (!item.second.IsNull()) {
         auto json = config::yaml_to_json(item.second);
-        if (!json) return json.error().message;
+        if (!json) return content_error(std::move(json).error().message);
         value = std::move(json).value();
       }
       entries.emplace(key, std::move(value));
     }
-    return {};
+    return entries;
   } catch (const YAML::Exception& error) {
-    entries.clear();
-    return std::string("not valid YAML: ") + error.what();
+    return content_error(std::string("not valid YAML: ") + error.what());
   }
 }
 
@@ -108,8 +112,6 @@ class FileSource::Watch : public std::enable_shared_from_this<Watch> {
   }
 
  private:
-  enum class Outcome { kOk, kBadContent, kReadError };
-
   // Handles inotify events until the descriptor fails or the context stops. The events are
   // read by drain_events() only (here and before and after each re-read), so they are
   // handled in order and none hides in a buffer. Asio does not remember readiness that came
@@ -166,14 +168,14 @@ class FileSource::Watch : public std::enable_shared_from_this<Watch> {
       timer_.expires_at(std::chrono::steady_clock::time_point::max());
       if (!pending_) continue;
       pending_ = false;
-      std::string problem;
-      const Outcome outcome = reread(problem);
-      if (outcome == Outcome::kOk) {
+      const Result<void> reread_done = reread();
+      if (reread_done) {
         backoff_.reset();
         continue;
       }
       stats_.count_error();
-      if (outcome == Outcome::kReadError) {
+      std::string problem = reread_done.error().message;
+      if (reread_done.error().code != ErrorCode::kInvalidConfig) {
         const auto delay = backoff_.next();
         problem += " (retrying in " + std::to_string(delay.count()) + " ms)";
         pending_ = true;
@@ -248,34 +250,35 @@ class FileSource::Watch : public std::enable_shared_from_this<Watch> {
 
   // Reads the whole tree and reports it if it changed. Events queued before are handled first;
   // a writer that started on a file while it was being read voids the pass (its close will
-  // schedule the next one), so a half-written file is never reported.
-  Outcome reread(std::string& problem) {
+  // schedule the next one), so a half-written file is never reported. Fails with
+  // ErrorCode::kInvalidConfig for a YAML file that does not parse, otherwise for a read error.
+  Result<void> reread() {
     stats_.count_request();
-    if (!events_.is_open() && !open_inotify(problem)) return Outcome::kReadError;
+    if (!events_.is_open()) {
+      if (auto opened = open_inotify(); !opened) return opened;
+    }
     if (!drain_events(nullptr)) {
       reset_inotify();
-      problem = "reading inotify events failed";
-      return Outcome::kReadError;
+      return read_error("reading inotify events failed");
     }
     std::map<std::string, std::string> entries;
     std::set<std::string> read;  // the keys whose content came from disk in this pass
     bool keep = false;
-    const Outcome outcome = form_ == FileOptions::Form::kDirectory
-                                ? read_directory(base_, "", entries, read, problem)
-                                : read_yaml(entries, read, keep, problem);
+    const Result<void> outcome = form_ == FileOptions::Form::kDirectory ? read_directory(base_, "", entries, read)
+                                                                         : read_yaml(entries, read, keep);
     std::set<std::string> touched;
     if (!drain_events(&touched)) {
       reset_inotify();
       schedule(settings_.debounce);
-      return Outcome::kOk;
+      return {};
     }
-    if (outcome == Outcome::kReadError) return outcome;
-    if (touched.count(std::string(kLostEvents)) != 0) return Outcome::kOk;
+    if (!outcome && outcome.error().code != ErrorCode::kInvalidConfig) return outcome;
+    if (touched.count(std::string(kLostEvents)) != 0) return {};
     for (const auto& key : touched) {
-      if (read.count(key) != 0) return Outcome::kOk;  // not even a parse error: it may be half of it
+      if (read.count(key) != 0) return {};  // not even a parse error: it may be half of it
     }
-    if (outcome != Outcome::kOk || keep) return outcome;
-    if (reported_ && *reported_ == entries) return Outcome::kOk;
+    if (!outcome || keep) return outcome;
+    if (reported_ && *reported_ == entries) return {};
     ++revision_;
     config::RawTree tree;
     tree.prefix = settings_.path;
@@ -285,73 +288,64 @@ class FileSource::Watch : public std::enable_shared_from_this<Watch> {
     reported_ = std::move(entries);
     stats_.count_snapshot(tree.revision);
     callbacks_.on_tree(std::move(tree));
-    return Outcome::kOk;
+    return {};
   }
 
-  bool open_inotify(std::string& problem) {
+  Result<void> open_inotify() {
     const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (fd < 0) {
-      problem = "cannot start inotify: " + errno_text(errno);
-      return false;
-    }
+    if (fd < 0) return read_error("cannot start inotify: " + errno_text(errno));
     events_.assign(fd);
     dirs_.clear();
     writing_.clear();
     asio::co_spawn(timer_.get_executor(), [self = shared_from_this()] { return self->watch_events(); }, asio::detached);
-    return true;
+    return {};
   }
 
-  bool add_watch(const fs::path& directory, const std::string& relative, std::string& problem) {
+  Result<void> add_watch(const fs::path& directory, const std::string& relative) {
     const int wd = ::inotify_add_watch(events_.native_handle(), directory.c_str(), kDirectoryMask);
     if (wd < 0) {
       const int error = errno;
-      problem = "cannot watch " + directory.string() + ": " + errno_text(error);
+      std::string problem = "cannot watch " + directory.string() + ": " + errno_text(error);
       if (error == ENOSPC) problem += " (raise fs.inotify.max_user_watches)";
-      return false;
+      return read_error(std::move(problem));
     }
     dirs_[wd] = relative;  // also updates the path of a directory that moved
-    return true;
+    return {};
   }
 
-  // Reads a whole file. `vanished`: it was removed meanwhile (its delete event follows).
-  Outcome read_file(const fs::path& path, std::string& content, bool& vanished, std::string& problem) const {
-    vanished = false;
+  // Reads a whole file; nullopt when it was removed meanwhile (its delete event follows).
+  Result<std::optional<std::string>> read_file(const fs::path& path) const {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-      if (errno == ENOENT) {
-        vanished = true;
-        return Outcome::kOk;
-      }
-      problem = "cannot read " + path.string() + ": " + errno_text(errno);
-      return Outcome::kReadError;
+      if (errno == ENOENT) return std::optional<std::string>();
+      return read_error("cannot read " + path.string() + ": " + errno_text(errno));
     }
+    std::string content;
     std::array<char, 64 * 1024> chunk;
     for (;;) {
       const ssize_t got = ::read(fd, chunk.data(), chunk.size());
       if (got < 0 && errno == EINTR) continue;
       if (got < 0) {
-        problem = "cannot read " + path.string() + ": " + errno_text(errno);
+        const int error = errno;
         ::close(fd);
-        return Outcome::kReadError;
+        return read_error("cannot read " + path.string() + ": " + errno_text(error));
       }
       if (got == 0) break;
       content.append(chunk.data(), static_cast<std::size_t>(got));
       if (content.size() > settings_.max_file_bytes) {
-        problem = path.string() + " is larger than " + std::to_string(settings_.max_file_bytes) + " bytes";
         ::close(fd);
-        return Outcome::kReadError;
+        return read_error(path.string() + " is larger than " + std::to_string(settings_.max_file_bytes) + " bytes");
       }
     }
     ::close(fd);
-    return Outcome::kOk;
+    return std::optional<std::string>(std::move(content));
   }
 
   // Watches `directory` (before listing it, so nothing created meanwhile is missed), then reads
   // every entry below it into `entries`.
-  Outcome read_directory(const fs::path& directory, const std::string& relative,
-                         std::map<std::string, std::string>& entries, std::set<std::string>& read,
-                         std::string& problem) {
-    if (!add_watch(directory, relative, problem)) return Outcome::kReadError;
+  Result<void> read_directory(const fs::path& directory, const std::string& relative,
+                              std::map<std::string, std::string>& entries, std::set<std::string>& read) {
+    if (auto watched = add_watch(directory, relative); !watched) return watched;
     std::error_code error;
     for (fs::directory_iterator it(directory, error), end; !error && it != end; it.increment(error)) {
       const std::string name = it->path().filename().string();
@@ -359,9 +353,7 @@ class FileSource::Watch : public std::enable_shared_from_this<Watch> {
       const std::string key = relative.empty() ? name : relative + "/" + name;
       std::error_code gone;
       if (fs::is_directory(it->symlink_status(gone))) {
-        if (const Outcome outcome = read_directory(it->path(), key, entries, read, problem); outcome != Outcome::kOk) {
-          return outcome;
-        }
+        if (auto below = read_directory(it->path(), key, entries, read); !below) return below;
         continue;
       }
       if (!fs::is_regular_file(it->status(gone))) continue;  // fifo, socket, dangling link, vanished
@@ -371,46 +363,32 @@ class FileSource::Watch : public std::enable_shared_from_this<Watch> {
         }
         continue;
       }
-      std::string content;
-      bool vanished = false;
-      if (const Outcome outcome = read_file(it->path(), content, vanished, problem); outcome != Outcome::kOk) {
-        return outcome;
-      }
-      if (!vanished) {
+      auto content = read_file(it->path());
+      if (!content) return std::move(content).error();
+      if (content.value()) {
         read.insert(key);
-        entries.emplace(key, std::move(content));
+        entries.emplace(key, std::move(*content.value()));
       }
     }
-    if (error) {
-      problem = "cannot list " + directory.string() + ": " + error.message();
-      return Outcome::kReadError;
-    }
-    return Outcome::kOk;
+    if (error) return read_error("cannot list " + directory.string() + ": " + error.message());
+    return {};
   }
 
   // `keep`: the file is being written; the last report stands.
-  Outcome read_yaml(std::map<std::string, std::string>& entries, std::set<std::string>& read, bool& keep,
-                    std::string& problem) {
-    if (!add_watch(base_, "", problem)) return Outcome::kReadError;
+  Result<void> read_yaml(std::map<std::string, std::string>& entries, std::set<std::string>& read, bool& keep) {
+    if (auto watched = add_watch(base_, ""); !watched) return watched;
     if (writing_.count(yaml_name_) != 0) {
       keep = true;
-      return Outcome::kOk;
+      return {};
     }
-    std::string content;
-    bool vanished = false;
-    if (const Outcome outcome = read_file(base_ / yaml_name_, content, vanished, problem); outcome != Outcome::kOk) {
-      return outcome;
-    }
-    if (vanished) {
-      problem = "cannot read " + settings_.path + ": " + errno_text(ENOENT);
-      return Outcome::kReadError;
-    }
+    auto content = read_file(base_ / yaml_name_);
+    if (!content) return std::move(content).error();
+    if (!content.value()) return read_error("cannot read " + settings_.path + ": " + errno_text(ENOENT));
     read.insert(yaml_name_);
-    if (auto error = yaml_to_entries(content, entries); !error.empty()) {
-      problem = settings_.path + ": " + error;
-      return Outcome::kBadContent;
-    }
-    return Outcome::kOk;
+    auto decoded = yaml_to_entries(*content.value());
+    if (!decoded) return content_error(settings_.path + ": " + decoded.error().message);
+    entries = std::move(decoded).value();
+    return {};
   }
 
   const FileOptions settings_;

@@ -35,6 +35,7 @@
 #include <string>
 #include <string_view>
 
+#include "error/result.h"
 #include "sources/file_options.h"
 #include "sources/source.h"
 #include "sources/watch_support.h"
@@ -67,7 +68,7 @@ bool is_editor_temp_name(std::string_view name);
 //    string; a plain one is true/false/null (also True/TRUE/..., ~ and empty for null) or a
 //    number when it is spelled as a JSON number, else a string: `n: 5` is 5, `n: "5"` is
 //    "5", `v: 0x1F` and `r: .5` are strings. Explicitly tagged scalars are strings.
-// Returns an error message (with the YAML line), or empty on success.
-std::string yaml_to_entries(std::string_view text, std::map<std::string, std::string>& entries);
+// Fails (ErrorCode::kInvalidConfig) with a message naming the YAML line.
+Result<std::map<std::string, std::string>> yaml_to_entries(std::string_view text);
 
 }  // namespace intake::sources
