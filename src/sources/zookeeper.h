@@ -1,7 +1,9 @@
 // ZooKeeperSource: watches one ZooKeeper subtree (default root "/intake") and reports it as a
 // complete RawTree after every change — the same layout as Consul's prefix
 // (docs/registry-layout.md): the znode "/intake/keys/team-a" holds the JSON of the entry
-// "keys/team-a". Which znodes are entries and which are folders: sources/znode_tree.h.
+// "keys/team-a". Which znodes are entries and which are folders: sources/znode_tree.h. The
+// handle and its session: sources/zookeeper_session.h; reads, watches and when to report:
+// sources/znode_tree_watcher.h.
 //
 // Watching: ZooKeeper watches fire once, so every znode under the root carries a data watch
 // and a child watch, re-armed by the read each event causes. A change re-reads only what it
@@ -69,11 +71,11 @@ class ZooKeeperSource final : public Source {
   std::optional<ZooKeeperSessionId> session() const;
 
  private:
-  class Watcher;
+  class Loop;
 
   ZooKeeperOptions options_;
   WatchStats stats_;
-  std::unique_ptr<Watcher> watcher_;
+  std::unique_ptr<Loop> loop_;
 };
 
 }  // namespace intake::sources
