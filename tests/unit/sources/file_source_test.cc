@@ -2,6 +2,7 @@
 // editors' atomic saves, half-written files, new subdirectories and the YAML form; and the
 // YAML-to-entries rule on its own.
 #include "sources/file.h"
+#include "sources/file_tree_reader.h"
 
 #include <fcntl.h>
 #include <unistd.h>
