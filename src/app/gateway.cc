@@ -36,47 +36,28 @@ struct Gateway::Control {
 
 namespace {
 
-std::vector<std::unique_ptr<sources::Source>> make_sources(const config::RegistrySettings& registry) {
-  using Kind = config::RegistrySettings::Kind;
+std::vector<std::unique_ptr<sources::Source>> make_sources(const sources::RegistryOptions& registry) {
+  using Kind = sources::RegistryOptions::Kind;
   std::vector<std::unique_ptr<sources::Source>> made;
-  const auto& consul = registry.consul;
   switch (registry.source) {
     case Kind::kNone:
       break;
     case Kind::kConsul:
-      made.push_back(std::make_unique<sources::ConsulKvSource>(sources::ConsulKvSettings{
-          sources::parse_consul_address(consul.address, consul.token), consul.prefix,
-          std::chrono::milliseconds(consul.wait_ms)}));
+      made.push_back(std::make_unique<sources::ConsulKvSource>(registry.consul));
       break;
-    case Kind::kEtcd: {
-      sources::EtcdSettings settings;
-      settings.endpoint = sources::parse_http_address(registry.etcd.address, "config.etcd.address");
-      settings.prefix = registry.etcd.prefix;
-      settings.username = registry.etcd.username;
-      settings.password = registry.etcd.password;
-      made.push_back(std::make_unique<sources::EtcdSource>(std::move(settings)));
+    case Kind::kEtcd:
+      made.push_back(std::make_unique<sources::EtcdSource>(registry.etcd));
       break;
-    }
-    case Kind::kZooKeeper: {
-      sources::ZooKeeperSettings settings;
-      settings.hosts = registry.zookeeper.hosts;
-      settings.root = registry.zookeeper.root;
-      settings.session_timeout = std::chrono::milliseconds(registry.zookeeper.session_timeout_ms);
-      made.push_back(std::make_unique<sources::ZooKeeperSource>(std::move(settings)));
+    case Kind::kZooKeeper:
+      made.push_back(std::make_unique<sources::ZooKeeperSource>(registry.zookeeper));
       break;
-    }
-    case Kind::kFile: {
-      sources::FileSettings settings;
-      settings.path = registry.file.path;
-      made.push_back(std::make_unique<sources::FileSource>(std::move(settings)));
+    case Kind::kFile:
+      made.push_back(std::make_unique<sources::FileSource>(registry.file));
       break;
-    }
   }
   // Brokers from Consul's health API, beside whichever source holds the keys (or none).
   if (config::plan_watches(registry).consul_health) {
-    made.push_back(std::make_unique<sources::ConsulHealthSource>(sources::ConsulHealthSettings{
-        sources::parse_consul_address(consul.address, consul.token), consul.broker_service,
-        std::chrono::milliseconds(consul.wait_ms)}));
+    made.push_back(std::make_unique<sources::ConsulHealthSource>(registry.consul));
   }
   return made;
 }

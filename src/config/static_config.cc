@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <fstream>
 #include <initializer_list>
 #include <limits>
@@ -189,10 +190,10 @@ void parse_spool(const YAML::Node& node, spool::SpoolOptions& spool, const std::
   }
 }
 
-void parse_registry(const YAML::Node& node, RegistrySettings& registry, const std::string& origin) {
+void parse_registry(const YAML::Node& node, sources::RegistryOptions& registry, const std::string& origin) {
   require_known_fields(node, origin, "config",
                        {"source", "on_unreachable_at_start", "consul", "etcd", "zookeeper", "file"});
-  using Kind = RegistrySettings::Kind;
+  using Kind = sources::RegistryOptions::Kind;
   if (node["source"]) {
     const std::string source = scalar(node["source"], origin, "config.source");
     if (source == "none") registry.source = Kind::kNone;
@@ -216,7 +217,8 @@ void parse_registry(const YAML::Node& node, RegistrySettings& registry, const st
     if (consul["prefix"]) settings.prefix = scalar(consul["prefix"], origin, "config.consul.prefix");
     if (consul["token"]) settings.token = scalar(consul["token"], origin, "config.consul.token");
     if (consul["wait_ms"]) {
-      settings.wait_ms = integer<std::uint32_t>(consul["wait_ms"], origin, "config.consul.wait_ms", 100, 600'000);
+      settings.wait = std::chrono::milliseconds(
+          integer<std::uint32_t>(consul["wait_ms"], origin, "config.consul.wait_ms", 100, 600'000));
     }
     if (consul["broker_service"]) settings.broker_service = scalar(consul["broker_service"], origin, "config.consul.broker_service");
     if (settings.prefix.empty() || settings.prefix.front() == '/') {
@@ -238,8 +240,8 @@ void parse_registry(const YAML::Node& node, RegistrySettings& registry, const st
     if (zookeeper["hosts"]) settings.hosts = scalar(zookeeper["hosts"], origin, "config.zookeeper.hosts");
     if (zookeeper["root"]) settings.root = scalar(zookeeper["root"], origin, "config.zookeeper.root");
     if (zookeeper["session_timeout_ms"]) {
-      settings.session_timeout_ms = integer<std::uint32_t>(zookeeper["session_timeout_ms"], origin,
-                                                           "config.zookeeper.session_timeout_ms", 1'000, 120'000);
+      settings.session_timeout = std::chrono::milliseconds(integer<std::uint32_t>(
+          zookeeper["session_timeout_ms"], origin, "config.zookeeper.session_timeout_ms", 1'000, 120'000));
     }
     if (settings.root.empty() || settings.root.front() != '/') {
       fail(origin, "config.zookeeper.root", "must be an absolute znode path, e.g. /intake");
@@ -326,9 +328,9 @@ StaticConfig load_static_config(const std::string& path) {
   return parse_static_config(text.str(), path);
 }
 
-WatchPlan plan_watches(const RegistrySettings& registry) {
+WatchPlan plan_watches(const sources::RegistryOptions& registry) {
   WatchPlan plan;
-  plan.registry = registry.source != RegistrySettings::Kind::kNone;
+  plan.registry = registry.source != sources::RegistryOptions::Kind::kNone;
   plan.consul_health = !registry.consul.broker_service.empty();
   plan.wait_for_registry = plan.registry && registry.wait_at_start;
   return plan;

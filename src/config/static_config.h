@@ -16,46 +16,10 @@
 #include "crypto/digest.h"
 #include "http/server_options.h"
 #include "kafka/producer_options.h"
+#include "sources/registry_options.h"
 #include "spool/spool_options.h"
 
 namespace intake::config {
-
-struct ConsulSettings {
-  std::string address = "http://127.0.0.1:8500";
-  std::string prefix = "intake/";
-  std::string token;            // X-Consul-Token; empty = none
-  std::uint32_t wait_ms = 300'000;  // blocking-query wait
-  std::string broker_service;   // non-empty: brokers also from /v1/health/service/<name>?passing=1
-};
-
-struct EtcdSettings {
-  std::string address = "http://127.0.0.1:2379";
-  std::string prefix = "intake/";
-  std::string username;  // empty = no authentication
-  std::string password;
-};
-
-struct ZooKeeperSettings {
-  std::string hosts = "127.0.0.1:2181";
-  std::string root = "/intake";
-  std::uint32_t session_timeout_ms = 10'000;
-};
-
-struct FileSourceSettings {
-  std::string path;  // a YAML file, or a directory mirroring the registry layout
-};
-
-// Where live configuration comes from. The YAML's own keys are the bootstrap and the fallback.
-struct RegistrySettings {
-  enum class Kind : std::uint8_t { kNone, kConsul, kEtcd, kZooKeeper, kFile };
-  Kind source = Kind::kNone;
-  // false: serve with the YAML's keys until the registry answers; true: wait for the registry.
-  bool wait_at_start = false;
-  ConsulSettings consul;  // consul.broker_service also works beside another source
-  EtcdSettings etcd;
-  ZooKeeperSettings zookeeper;
-  FileSourceSettings file;
-};
 
 // What `intake run` watches for these settings, and whether serving waits for it.
 struct WatchPlan {
@@ -66,13 +30,13 @@ struct WatchPlan {
   // is applied. Health discovery alone never holds serving back (the YAML's keys apply).
   bool wait_for_registry = false;
 };
-WatchPlan plan_watches(const RegistrySettings& registry);
+WatchPlan plan_watches(const sources::RegistryOptions& registry);
 
 struct StaticConfig {
   std::string path;
   http::ServerOptions server;
   kafka::ProducerOptions kafka;
-  RegistrySettings registry;
+  sources::RegistryOptions registry;
   spool::SpoolOptions spool;
   std::optional<crypto::Sha256> admin_token_sha256;
   // The YAML's `keys:`, as registry entries ("keys/<id>" → JSON): read by the same parser as a

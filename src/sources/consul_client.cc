@@ -66,7 +66,9 @@ asio::awaitable<void> run_blocking_query(ConsulEndpoint endpoint, BlockingQuery 
     } else if (!parse_index(answer->header("X-Consul-Index"), header_index)) {
       failure = "Consul's answer has no valid X-Consul-Index header";
     } else {
-      if (index == 0 || header_index != index) failure = on_answer(answer.value(), header_index);
+      if (index == 0 || header_index != index) {
+        if (auto handled = on_answer(answer.value(), header_index); !handled) failure = std::move(handled).error().message;
+      }
       // An answer that could not be used keeps the index it was asked with: moving on would
       // block until the next change and never show us this content again.
       index = failure.empty() ? next_index(header_index) : index_after_unusable_answer(index, header_index);

@@ -43,8 +43,8 @@ struct BlockingQuery {
 };
 
 // What the loop hands to its owner for each answer that moved the index (and the first).
-// Returning an error string counts as a failed request (backoff, index kept); empty = fine.
-using AnswerHandler = std::function<std::string(const HttpAnswer& answer, std::uint64_t index)>;
+// Returning an error counts as a failed request (backoff, index kept).
+using AnswerHandler = std::function<Result<void>(const HttpAnswer& answer, std::uint64_t index)>;
 
 // Runs until the context stops. Reports transport failures through `on_error`.
 boost::asio::awaitable<void> run_blocking_query(ConsulEndpoint endpoint, BlockingQuery query, WatchStats& stats,

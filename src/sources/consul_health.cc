@@ -36,12 +36,13 @@ std::string describe(simdjson::dom::element entry) {
 
 }  // namespace
 
-std::string decode_health_answer(const std::string& body, HealthInstances& out) {
-  out.brokers.clear();
-  out.skipped.clear();
+Result<HealthInstances> decode_health_answer(const std::string& body) {
+  HealthInstances out;
   simdjson::dom::parser parser;
   simdjson::dom::array entries;
-  if (parser.parse(body).get_array().get(entries) != simdjson::SUCCESS) return "Consul's health answer is not a JSON array";
+  if (parser.parse(body).get_array().get(entries) != simdjson::SUCCESS) {
+    return make_error(ErrorCode::kInternal, "Consul's health answer is not a JSON array");
+  }
   std::set<std::string> unique;
   for (auto entry : entries) {
     std::uint64_t port = 0;
@@ -65,16 +66,23 @@ std::string decode_health_answer(const std::string& body, HealthInstances& out) 
     unique.insert(std::move(*broker));
   }
   out.brokers.assign(unique.begin(), unique.end());
-  return {};
+  return out;
+}
+
+ConsulHealthSource::ConsulHealthSource(ConsulOptions options, ConsulTransport transport)
+    : options_(std::move(options)), endpoint_(parse_consul_address(options_.address, options_.token)) {
+  endpoint_.transport = std::move(transport);
 }
 
 void ConsulHealthSource::start(boost::asio::io_context& control, config::UpdateCallbacks& callbacks) {
-  BlockingQuery query{"/v1/health/service/" + settings_.service + "?passing=1", settings_.wait};
-  const std::string source = "consul_health:" + settings_.service;
-  auto on_answer = [this, &callbacks, source](const HttpAnswer& answer, std::uint64_t index) -> std::string {
+  BlockingQuery query{"/v1/health/service/" + options_.broker_service + "?passing=1", options_.wait};
+  const std::string source = "consul_health:" + options_.broker_service;
+  auto on_answer = [this, &callbacks, source](const HttpAnswer& answer, std::uint64_t index) -> Result<void> {
     HealthInstances instances;
     if (answer.status == 200) {
-      if (auto problem = decode_health_answer(answer.body, instances); !problem.empty()) return problem;
+      auto decoded = decode_health_answer(answer.body);
+      if (!decoded) return std::move(decoded).error();
+      instances = std::move(decoded).value();
     }
     // Logged once per answer that moved the index, so a bad registration is not repeated.
     for (const auto& reason : instances.skipped) spdlog::warn("config: {}: left out {}", source, reason);
@@ -83,7 +91,7 @@ void ConsulHealthSource::start(boost::asio::io_context& control, config::UpdateC
     return {};
   };
   auto on_error = [&callbacks, source](const std::string& message) { callbacks.on_source_error(source, message); };
-  boost::asio::co_spawn(control, run_blocking_query(settings_.endpoint, query, stats_, on_answer, on_error),
+  boost::asio::co_spawn(control, run_blocking_query(endpoint_, query, stats_, on_answer, on_error),
                         boost::asio::detached);
 }
 

@@ -6,31 +6,29 @@
 // `brokers/` keys (names/broker_address.h), IPv6 literals come out as [addr]:port.
 #pragma once
 
-#include <chrono>
 #include <string>
 #include <vector>
 
 #include "sources/consul_client.h"
+#include "sources/consul_options.h"
 #include "sources/source.h"
 
 namespace intake::sources {
 
-struct ConsulHealthSettings {
-  ConsulEndpoint endpoint;
-  std::string service = "kafka";
-  std::chrono::milliseconds wait{300'000};
-};
-
 class ConsulHealthSource final : public Source {
  public:
-  explicit ConsulHealthSource(ConsulHealthSettings settings) : settings_(std::move(settings)) {}
+  // Watches the service options.broker_service at options.address; `transport` empty = HTTP to
+  // that address (tests put a fake agent here). Throws std::invalid_argument for a bad address
+  // (start-up only).
+  explicit ConsulHealthSource(ConsulOptions options, ConsulTransport transport = {});
 
   std::string name() const override { return "consul_health"; }
   void start(boost::asio::io_context& control, config::UpdateCallbacks& callbacks) override;
   SourceStats stats() const override { return stats_.snapshot(); }
 
  private:
-  ConsulHealthSettings settings_;
+  ConsulOptions options_;
+  ConsulEndpoint endpoint_;
   WatchStats stats_;
 };
 
@@ -39,8 +37,8 @@ struct HealthInstances {
   std::vector<std::string> skipped;  // for each instance left out: which one, and why
 };
 
-// Decodes a /v1/health/service answer. Returns an error message when the answer as a whole
-// cannot be read (not a JSON array), else empty; unusable instances go to `out.skipped`.
-std::string decode_health_answer(const std::string& body, HealthInstances& out);
+// Decodes a /v1/health/service answer. Fails when the answer as a whole cannot be read (not a
+// JSON array); unusable instances go to `skipped`.
+Result<HealthInstances> decode_health_answer(const std::string& body);
 
 }  // namespace intake::sources

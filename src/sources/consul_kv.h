@@ -4,35 +4,32 @@
 // just "the tree as it is now".
 #pragma once
 
-#include <chrono>
 #include <string>
 
 #include "sources/consul_client.h"
+#include "sources/consul_options.h"
 #include "sources/source.h"
 
 namespace intake::sources {
 
-struct ConsulKvSettings {
-  ConsulEndpoint endpoint;
-  std::string prefix = "intake/";
-  std::chrono::milliseconds wait{300'000};
-};
-
 class ConsulKvSource final : public Source {
  public:
-  explicit ConsulKvSource(ConsulKvSettings settings);
+  // Watches options.prefix at options.address; `transport` empty = HTTP to that address (tests
+  // put a fake agent here). Throws std::invalid_argument for a bad address (start-up only).
+  explicit ConsulKvSource(ConsulOptions options, ConsulTransport transport = {});
 
   std::string name() const override { return "consul_kv"; }
   void start(boost::asio::io_context& control, config::UpdateCallbacks& callbacks) override;
   SourceStats stats() const override { return stats_.snapshot(); }
 
  private:
-  ConsulKvSettings settings_;
+  ConsulOptions options_;
+  ConsulEndpoint endpoint_;
   WatchStats stats_;
 };
 
 // Decodes a /v1/kv/<prefix>?recurse answer (a JSON array, or the 404 of an empty prefix) into
-// a tree of keys relative to `prefix`. Returns an error message, or empty on success.
-std::string decode_kv_answer(const HttpAnswer& answer, const std::string& prefix, config::RawTree& tree);
+// a tree of keys relative to `prefix` (its source and revision left for the caller to set).
+Result<config::RawTree> decode_kv_answer(const HttpAnswer& answer, const std::string& prefix);
 
 }  // namespace intake::sources

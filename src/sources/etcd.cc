@@ -56,12 +56,18 @@ bool read_base64(simdjson::dom::object object, std::string_view field, std::stri
   return true;
 }
 
-// Reads one {"key","value","mod_revision",...} object of a range answer or watch event.
-std::string read_kv(simdjson::dom::object kv, std::string& key, std::string& value, std::int64_t& mod_revision) {
-  if (!read_base64(kv, "key", key) || key.empty()) return "a key-value has no valid base64 key";
-  if (!read_base64(kv, "value", value)) return "the value of key '" + key + "' is not base64";
-  if (!read_int64(kv, "mod_revision", mod_revision)) return "key '" + key + "' has a bad mod_revision";
-  return {};
+Error etcd_error(std::string message) { return make_error(ErrorCode::kInternal, std::move(message)); }
+
+// Reads one {"key","value","mod_revision",...} object of a range answer or watch event, as a
+// PUT event.
+Result<EtcdEvent> read_kv(simdjson::dom::object kv) {
+  EtcdEvent out;
+  if (!read_base64(kv, "key", out.key) || out.key.empty()) return etcd_error("a key-value has no valid base64 key");
+  if (!read_base64(kv, "value", out.value)) return etcd_error("the value of key '" + out.key + "' is not base64");
+  if (!read_int64(kv, "mod_revision", out.mod_revision)) {
+    return etcd_error("key '" + out.key + "' has a bad mod_revision");
+  }
+  return out;
 }
 
 std::string describe_answer(const HttpAnswer& answer) {
@@ -85,43 +91,43 @@ std::string etcd_prefix_range_end(std::string_view prefix) {
   return std::string(1, '\0');
 }
 
-std::string decode_etcd_range(std::string_view body, const std::string& prefix,
-                              std::map<std::string, std::string>& entries, EtcdRangePage& page) {
-  page = EtcdRangePage{};
+Result<EtcdRangePage> decode_etcd_range(std::string_view body, const std::string& prefix) {
+  EtcdRangePage page;
   simdjson::dom::parser parser;
   simdjson::dom::object root;
   if (parser.parse(body.data(), body.size()).get_object().get(root) != simdjson::SUCCESS) {
-    return "etcd's range answer is not a JSON object";
+    return etcd_error("etcd's range answer is not a JSON object");
   }
   simdjson::dom::object header;
   if (root["header"].get_object().get(header) != simdjson::SUCCESS || !read_int64(header, "revision", page.revision) ||
       page.revision <= 0) {
-    return "etcd's range answer has no valid header.revision";
+    return etcd_error("etcd's range answer has no valid header.revision");
   }
   page.more = read_bool(root, "more");
   simdjson::dom::element kvs;
-  if (root["kvs"].get(kvs) != simdjson::SUCCESS) return {};  // no key in the range
+  if (root["kvs"].get(kvs) != simdjson::SUCCESS) return page;  // no key in the range
   simdjson::dom::array items;
-  if (kvs.get_array().get(items) != simdjson::SUCCESS) return "etcd's range answer has a non-array kvs";
-  std::string key, value;
-  std::int64_t mod_revision = 0;
+  if (kvs.get_array().get(items) != simdjson::SUCCESS) return etcd_error("etcd's range answer has a non-array kvs");
   for (auto item : items) {
-    simdjson::dom::object kv;
-    if (item.get_object().get(kv) != simdjson::SUCCESS) return "etcd's range answer has a kvs entry that is no object";
-    if (auto problem = read_kv(kv, key, value, mod_revision); !problem.empty()) return problem;
-    page.last_key = key;
-    if (!starts_with(key, prefix)) continue;
-    entries.insert_or_assign(key.substr(prefix.size()), std::move(value));
+    simdjson::dom::object object;
+    if (item.get_object().get(object) != simdjson::SUCCESS) {
+      return etcd_error("etcd's range answer has a kvs entry that is no object");
+    }
+    auto kv = read_kv(object);
+    if (!kv) return std::move(kv).error();
+    page.last_key = kv->key;
+    if (!starts_with(kv->key, prefix)) continue;
+    page.entries.insert_or_assign(kv->key.substr(prefix.size()), std::move(kv->value));
   }
-  return {};
+  return page;
 }
 
-std::string decode_etcd_watch_message(std::string_view json_text, EtcdWatchMessage& message) {
-  message = EtcdWatchMessage{};
+Result<EtcdWatchMessage> decode_etcd_watch_message(std::string_view json_text) {
+  EtcdWatchMessage message;
   simdjson::dom::parser parser;
   simdjson::dom::object root;
   if (parser.parse(json_text.data(), json_text.size()).get_object().get(root) != simdjson::SUCCESS) {
-    return "a watch message is not a JSON object";
+    return etcd_error("a watch message is not a JSON object");
   }
   // The gateway reports a failed stream as {"error": {"grpc_code":..,"message":..}} (or a
   // plain string, as unary answers do).
@@ -135,42 +141,41 @@ std::string decode_etcd_watch_message(std::string_view json_text, EtcdWatchMessa
       message.error = read_string(details, "message");
     }
     if (message.error.empty()) message.error = "unspecified error";
-    return {};
+    return message;
   }
   simdjson::dom::object result;
-  if (root["result"].get_object().get(result) != simdjson::SUCCESS) return "a watch message has no result";
+  if (root["result"].get_object().get(result) != simdjson::SUCCESS) return etcd_error("a watch message has no result");
   simdjson::dom::object header;
   if (result["header"].get_object().get(header) == simdjson::SUCCESS &&
       !read_int64(header, "revision", message.revision)) {
-    return "a watch message has a bad header.revision";
+    return etcd_error("a watch message has a bad header.revision");
   }
   message.created = read_bool(result, "created");
   message.canceled = read_bool(result, "canceled");
   message.cancel_reason = read_string(result, "cancel_reason");
   if (!read_int64(result, "compact_revision", message.compact_revision)) {
-    return "a watch message has a bad compact_revision";
+    return etcd_error("a watch message has a bad compact_revision");
   }
   simdjson::dom::element events;
-  if (result["events"].get(events) != simdjson::SUCCESS) return {};
+  if (result["events"].get(events) != simdjson::SUCCESS) return message;
   simdjson::dom::array items;
-  if (events.get_array().get(items) != simdjson::SUCCESS) return "a watch message has a non-array events";
+  if (events.get_array().get(items) != simdjson::SUCCESS) return etcd_error("a watch message has a non-array events");
   for (auto item : items) {
     simdjson::dom::object event, kv;
     if (item.get_object().get(event) != simdjson::SUCCESS || event["kv"].get_object().get(kv) != simdjson::SUCCESS) {
-      return "a watch event has no kv object";
+      return etcd_error("a watch event has no kv object");
     }
-    EtcdEvent decoded;
     // proto3 JSON omits an enum at its default, so a PUT (0) usually has no "type" at all.
     const std::string_view type = read_string(event, "type");
-    if (type == "DELETE") {
-      decoded.type = EtcdEvent::Type::kDelete;
-    } else if (!type.empty() && type != "PUT") {
-      return "a watch event has the unknown type '" + std::string(type) + "'";
+    if (!type.empty() && type != "PUT" && type != "DELETE") {
+      return etcd_error("a watch event has the unknown type '" + std::string(type) + "'");
     }
-    if (auto problem = read_kv(kv, decoded.key, decoded.value, decoded.mod_revision); !problem.empty()) return problem;
-    message.events.push_back(std::move(decoded));
+    auto decoded = read_kv(kv);
+    if (!decoded) return std::move(decoded).error();
+    if (type == "DELETE") decoded->type = EtcdEvent::Type::kDelete;
+    message.events.push_back(std::move(decoded).value());
   }
-  return {};
+  return message;
 }
 
 void apply_etcd_events(const std::vector<EtcdEvent>& events, const std::string& prefix,
@@ -192,8 +197,10 @@ void apply_etcd_events(const std::vector<EtcdEvent>& events, const std::string& 
 // see http_client.cc): calls, bodies and handlers are named locals.
 class EtcdSource::Session {
  public:
-  Session(const EtcdSettings& settings, WatchStats& stats, config::UpdateCallbacks& callbacks)
+  Session(const EtcdOptions& settings, const HttpEndpoint& endpoint, WatchStats& stats,
+          config::UpdateCallbacks& callbacks)
       : settings_(settings),
+        endpoint_(endpoint),
         stats_(stats),
         callbacks_(callbacks),
         range_end_(etcd_prefix_range_end(settings.prefix)) {}
@@ -203,15 +210,16 @@ class EtcdSource::Session {
     asio::steady_timer pause(executor);
     boost::system::error_code ignored;
     for (;;) {
-      std::string failure = co_await list();
-      if (failure.empty()) {
+      Result<void> done = co_await list();
+      if (done) {
         report();
-        failure = co_await watch();
-        if (failure.empty()) continue;  // the watch fell behind a compaction: list again at once
+        done = co_await watch();
+        if (done) continue;  // the watch fell behind a compaction: list again at once
       }
       stats_.count_error();
       const auto delay = backoff_.next();
-      callbacks_.on_source_error(kSourceName, failure + " (retrying in " + std::to_string(delay.count()) + " ms)");
+      callbacks_.on_source_error(kSourceName,
+                                 done.error().message + " (retrying in " + std::to_string(delay.count()) + " ms)");
       pause.expires_after(delay);
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
     }
@@ -230,8 +238,8 @@ class EtcdSource::Session {
     return call;
   }
 
-  // Trades username/password for a token. Returns an error message, or empty.
-  asio::awaitable<std::string> authenticate() {
+  // Trades username/password for a token.
+  asio::awaitable<Result<void>> authenticate() {
     std::string body = "{\"name\":";
     json::append_string(body, settings_.username);
     body += ",\"password\":";
@@ -241,19 +249,19 @@ class EtcdSource::Session {
     const std::string target = "/v3/auth/authenticate";
     const HttpCall call = make_call(target, body);
     stats_.count_request();
-    Result<HttpAnswer> answer = co_await http_call(settings_.endpoint, call, settings_.request_timeout);
-    if (!answer) co_return answer.error().message;
+    Result<HttpAnswer> answer = co_await http_call(endpoint_, call, settings_.request_timeout);
+    if (!answer) co_return std::move(answer).error();
     if (answer->status != 200) {
-      co_return "authenticating as '" + settings_.username + "': " + describe_answer(answer.value());
+      co_return etcd_error("authenticating as '" + settings_.username + "': " + describe_answer(answer.value()));
     }
     simdjson::dom::parser parser;
     std::string_view token;
     if (parser.parse(answer->body).get_object()["token"].get_string().get(token) != simdjson::SUCCESS ||
         token.empty()) {
-      co_return "etcd's authenticate answer has no token";
+      co_return etcd_error("etcd's authenticate answer has no token");
     }
     token_ = token;
-    co_return std::string();
+    co_return Result<void>();
   }
 
   // A unary POST with the current token, fetching one first when needed. A token etcd rejects
@@ -261,12 +269,12 @@ class EtcdSource::Session {
   asio::awaitable<Result<HttpAnswer>> post(const std::string& target, const std::string& body) {
     for (int attempt = 0;; ++attempt) {
       if (uses_auth() && token_.empty()) {
-        const std::string problem = co_await authenticate();
-        if (!problem.empty()) co_return Error{ErrorCode::kInternal, problem};
+        Result<void> authenticated = co_await authenticate();
+        if (!authenticated) co_return std::move(authenticated).error();
       }
       const HttpCall call = make_call(target, body);
       stats_.count_request();
-      Result<HttpAnswer> answer = co_await http_call(settings_.endpoint, call, settings_.request_timeout);
+      Result<HttpAnswer> answer = co_await http_call(endpoint_, call, settings_.request_timeout);
       if (answer && answer->status == 401 && uses_auth() && attempt == 0) {
         token_.clear();
         continue;
@@ -276,9 +284,8 @@ class EtcdSource::Session {
   }
 
   // Reads the whole prefix into entries_/revision_, page by page; every page after the first
-  // is read at the first one's revision, so the pages form one consistent snapshot. Returns
-  // an error message, or empty.
-  asio::awaitable<std::string> list() {
+  // is read at the first one's revision, so the pages form one consistent snapshot.
+  asio::awaitable<Result<void>> list() {
     const std::string target = "/v3/kv/range";
     std::map<std::string, std::string> fresh;
     std::int64_t at_revision = 0;
@@ -290,25 +297,25 @@ class EtcdSource::Session {
       if (at_revision > 0) body += ",\"revision\":\"" + std::to_string(at_revision) + "\"";
       body += "}";
       Result<HttpAnswer> answer = co_await post(target, body);
-      if (!answer) co_return answer.error().message;
-      if (answer->status != 200) co_return "reading the prefix: " + describe_answer(answer.value());
-      EtcdRangePage page;
-      if (auto problem = decode_etcd_range(answer->body, settings_.prefix, fresh, page); !problem.empty()) {
-        co_return problem;
-      }
-      if (at_revision == 0) at_revision = page.revision;
-      if (!page.more || page.last_key.empty()) break;
-      from = page.last_key;
+      if (!answer) co_return std::move(answer).error();
+      if (answer->status != 200) co_return etcd_error("reading the prefix: " + describe_answer(answer.value()));
+      Result<EtcdRangePage> page = decode_etcd_range(answer->body, settings_.prefix);
+      if (!page) co_return std::move(page).error();
+      for (auto& [key, value] : page->entries) fresh.insert_or_assign(key, std::move(value));
+      if (at_revision == 0) at_revision = page->revision;
+      if (!page->more || page->last_key.empty()) break;
+      from = page->last_key;
       from.push_back('\0');  // the next key after the last one read
     }
     entries_ = std::move(fresh);
     revision_ = at_revision;
-    co_return std::string();
+    co_return Result<void>();
   }
 
   // Watches from revision_ + 1, reporting the tree after each event batch, until the stream
-  // ends. Returns empty when the watch fell behind a compaction (list again), else the error.
-  asio::awaitable<std::string> watch() {
+  // ends. Succeeds when the watch fell behind a compaction (list again), else fails with why
+  // the stream ended.
+  asio::awaitable<Result<void>> watch() {
     std::string body = "{\"create_request\":{\"key\":\"" + encoding::base64_encode(settings_.prefix) +
                        "\",\"range_end\":\"" + encoding::base64_encode(range_end_) + "\",\"start_revision\":\"" +
                        std::to_string(revision_ + 1) + "\",\"progress_notify\":true}}";
@@ -317,11 +324,12 @@ class EtcdSource::Session {
     bool compacted = false;
     std::string failure;
     const JsonTextHandler on_text = [&](std::string_view text) {
-      EtcdWatchMessage message;
-      if (auto problem = decode_etcd_watch_message(text, message); !problem.empty()) {
-        failure = problem;
+      Result<EtcdWatchMessage> decoded = decode_etcd_watch_message(text);
+      if (!decoded) {
+        failure = decoded.error().message;
         return false;
       }
+      EtcdWatchMessage& message = decoded.value();
       if (!message.error.empty()) {
         failure = "etcd ended the watch: " + message.error;
         return false;
@@ -345,14 +353,14 @@ class EtcdSource::Session {
       return true;
     };
     stats_.count_request();
-    Result<HttpAnswer> answer = co_await http_stream(settings_.endpoint, call, settings_.request_timeout,
+    Result<HttpAnswer> answer = co_await http_stream(endpoint_, call, settings_.request_timeout,
                                                      settings_.watch_idle_timeout, on_text);
-    if (compacted) co_return std::string();
-    if (!failure.empty()) co_return failure;
-    if (!answer) co_return answer.error().message;
+    if (compacted) co_return Result<void>();
+    if (!failure.empty()) co_return etcd_error(failure);
+    if (!answer) co_return std::move(answer).error();
     if (answer->status == 401) token_.clear();
-    if (answer->status != 200) co_return "watching the prefix: " + describe_answer(answer.value());
-    co_return "etcd ended the watch stream";
+    if (answer->status != 200) co_return etcd_error("watching the prefix: " + describe_answer(answer.value()));
+    co_return etcd_error("etcd ended the watch stream");
   }
 
   void report() {
@@ -365,7 +373,8 @@ class EtcdSource::Session {
     callbacks_.on_tree(std::move(tree));
   }
 
-  const EtcdSettings& settings_;
+  const EtcdOptions& settings_;
+  const HttpEndpoint& endpoint_;
   WatchStats& stats_;
   config::UpdateCallbacks& callbacks_;
   const std::string range_end_;
@@ -375,12 +384,13 @@ class EtcdSource::Session {
   Backoff backoff_;
 };
 
-EtcdSource::EtcdSource(EtcdSettings settings) : settings_(std::move(settings)) {
-  if (settings_.prefix.empty() || settings_.prefix.back() != '/') settings_.prefix += '/';
+EtcdSource::EtcdSource(EtcdOptions options)
+    : options_(std::move(options)), endpoint_(parse_http_address(options_.address, "config.etcd.address")) {
+  if (options_.prefix.empty() || options_.prefix.back() != '/') options_.prefix += '/';
 }
 
 void EtcdSource::start(boost::asio::io_context& control, config::UpdateCallbacks& callbacks) {
-  auto session = std::make_shared<Session>(settings_, stats_, callbacks);
+  auto session = std::make_shared<Session>(options_, endpoint_, stats_, callbacks);
   asio::co_spawn(control, [session]() { return session->run(); }, asio::detached);
 }
 

@@ -25,34 +25,23 @@
 // read or watch in flight at once.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "sources/etcd_options.h"
 #include "sources/http_client.h"
 #include "sources/source.h"
 #include "sources/watch_support.h"
 
 namespace intake::sources {
 
-struct EtcdSettings {
-  HttpEndpoint endpoint{"127.0.0.1", 2379};
-  std::string prefix = "intake/";  // a '/' is appended when missing
-  std::string username;            // empty = no authentication
-  std::string password;
-  std::chrono::milliseconds request_timeout{10'000};
-  // A silent watch is taken as dead after this long. The watch asks for progress
-  // notifications, which etcd sends every 10 minutes by default on an idle watch.
-  std::chrono::milliseconds watch_idle_timeout{15 * 60'000};
-  std::uint32_t page_keys = 10'000;  // the range read fetches this many keys per request
-};
-
 class EtcdSource final : public Source {
  public:
-  explicit EtcdSource(EtcdSettings settings);
+  // Throws std::invalid_argument for a bad options.address (start-up only).
+  explicit EtcdSource(EtcdOptions options);
 
   std::string name() const override { return "etcd"; }
   void start(boost::asio::io_context& control, config::UpdateCallbacks& callbacks) override;
@@ -61,7 +50,8 @@ class EtcdSource final : public Source {
  private:
   class Session;
 
-  EtcdSettings settings_;
+  EtcdOptions options_;
+  HttpEndpoint endpoint_;
   WatchStats stats_;
 };
 
@@ -76,12 +66,11 @@ struct EtcdRangePage {
   std::int64_t revision = 0;  // header.revision: the store's revision the page was read at
   bool more = false;          // the range was cut by its limit
   std::string last_key;       // the last key of this page (full, decoded)
+  std::map<std::string, std::string> entries;  // its keys under the prefix, relative to it
 };
 
-// Decodes a /v3/kv/range answer, adding its keys under `prefix` to `entries` (relative to the
-// prefix, values decoded). Returns an error message, or empty on success.
-std::string decode_etcd_range(std::string_view body, const std::string& prefix,
-                              std::map<std::string, std::string>& entries, EtcdRangePage& page);
+// Decodes a /v3/kv/range answer; keys outside `prefix` are left out of `entries`.
+Result<EtcdRangePage> decode_etcd_range(std::string_view body, const std::string& prefix);
 
 struct EtcdEvent {
   enum class Type { kPut, kDelete };
@@ -102,8 +91,9 @@ struct EtcdWatchMessage {
   std::vector<EtcdEvent> events;
 };
 
-// Decodes one JSON text of the watch stream. Returns an error message, or empty on success.
-std::string decode_etcd_watch_message(std::string_view json_text, EtcdWatchMessage& message);
+// Decodes one JSON text of the watch stream. An {"error": ...} message of the gateway is a
+// message (its `error` set), not a failure to decode.
+Result<EtcdWatchMessage> decode_etcd_watch_message(std::string_view json_text);
 
 // Applies `events` in order to `entries` (keys relative to `prefix`; other keys ignored).
 void apply_etcd_events(const std::vector<EtcdEvent>& events, const std::string& prefix,

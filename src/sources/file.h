@@ -6,7 +6,8 @@
 //    its content the value. Names starting with '.' or '#' or ending in '~', ".swp", ".tmp"
 //    (editor temp and swap files) are skipped, directories too; symlinks to files are
 //    followed, symlinks to directories are not.
-//  - a single YAML file whose top level maps keys to values (yaml_to_entries below), e.g.
+//  - a single YAML file whose top level maps keys to values (yaml_to_entries in
+//    sources/file_tree_reader.h), e.g.
 //      keys/team-a: {"secret_sha256": "...", "topics": ["events.*"]}
 //      settings: '{"default_mode": "async"}'
 //
@@ -28,56 +29,31 @@
 //    watch to every directory it walks, before listing it).
 //
 // Runs on the control io_context (the inotify descriptor is a posix::stream_descriptor):
-// stopping that context stops the source at once.
+// stopping that context stops the source at once. Reading and decoding the tree:
+// sources/file_tree_reader.h; when to re-read it: sources/file_change_detector.h.
 #pragma once
 
-#include <chrono>
-#include <cstdint>
-#include <map>
 #include <string>
-#include <string_view>
 
+#include "sources/file_options.h"
 #include "sources/source.h"
 #include "sources/watch_support.h"
 
 namespace intake::sources {
 
-struct FileSettings {
-  enum class Form { kAuto, kDirectory, kYaml };
-
-  std::string path;
-  Form form = Form::kAuto;  // kAuto: a directory at start() is kDirectory, anything else kYaml
-  std::chrono::milliseconds debounce{10};
-  std::uint64_t max_file_bytes = 16 * 1024 * 1024;
-};
-
 class FileSource final : public Source {
  public:
-  explicit FileSource(FileSettings settings);
+  explicit FileSource(FileOptions options);
 
   std::string name() const override { return "file"; }
   void start(boost::asio::io_context& control, config::UpdateCallbacks& callbacks) override;
   SourceStats stats() const override { return stats_.snapshot(); }
 
  private:
-  class Watch;
+  class Loop;
 
-  FileSettings settings_;
+  FileOptions options_;
   WatchStats stats_;
 };
-
-// True for names the directory form skips: ".x", "#x#", "x~", "x.swp", "x.tmp".
-bool is_editor_temp_name(std::string_view name);
-
-// Turns a YAML document into registry entries. The top level must be a mapping (or empty:
-// no entries) with scalar keys. Each value becomes:
-//  - a scalar: its text as written, unquoted ('{"a": 1}' stays that JSON text); null or
-//    empty: "";
-//  - a mapping or sequence: equivalent JSON text. Inside it, a quoted scalar is a JSON
-//    string; a plain one is true/false/null (also True/TRUE/..., ~ and empty for null) or a
-//    number when it is spelled as a JSON number, else a string: `n: 5` is 5, `n: "5"` is
-//    "5", `v: 0x1F` and `r: .5` are strings. Explicitly tagged scalars are strings.
-// Returns an error message (with the YAML line), or empty on success.
-std::string yaml_to_entries(std::string_view text, std::map<std::string, std::string>& entries);
 
 }  // namespace intake::sources

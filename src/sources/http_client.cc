@@ -49,19 +49,19 @@ namespace {
 bool is_json_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
 // Resolves, connects and sends `call`; the stream's deadline is `timeout` from now on, for
-// the caller's reads too. Returns what failed, or empty.
-asio::awaitable<std::string> send_request(beast::tcp_stream& stream, const HttpEndpoint& endpoint, const HttpCall& call,
-                                          std::chrono::milliseconds timeout) {
+// the caller's reads too.
+asio::awaitable<Result<void>> send_request(beast::tcp_stream& stream, const HttpEndpoint& endpoint, const HttpCall& call,
+                                           std::chrono::milliseconds timeout) {
   auto executor = co_await asio::this_coro::executor;
   beast::error_code error;
   tcp::resolver resolver(executor);
   const std::string port = std::to_string(endpoint.port);
   auto addresses = co_await resolver.async_resolve(endpoint.host, port, asio::redirect_error(asio::use_awaitable, error));
-  if (error) co_return "cannot resolve " + endpoint.host + ": " + error.message();
+  if (error) co_return Error{ErrorCode::kInternal, "cannot resolve " + endpoint.host + ": " + error.message()};
 
   stream.expires_after(timeout);
   co_await stream.async_connect(addresses, asio::redirect_error(asio::use_awaitable, error));
-  if (error) co_return "cannot connect to " + endpoint.host + ":" + port + ": " + error.message();
+  if (error) co_return Error{ErrorCode::kInternal, "cannot connect to " + endpoint.host + ":" + port + ": " + error.message()};
   bhttp::request<bhttp::string_body> request{bhttp::string_to_verb(call.method), call.target, 11};
   request.set(bhttp::field::host, endpoint.host);
   request.set(bhttp::field::user_agent, "intake");
@@ -71,8 +71,8 @@ asio::awaitable<std::string> send_request(beast::tcp_stream& stream, const HttpE
     request.prepare_payload();
   }
   co_await bhttp::async_write(stream, request, asio::redirect_error(asio::use_awaitable, error));
-  if (error) co_return "sending to " + endpoint.host + ":" + port + " failed: " + error.message();
-  co_return std::string();
+  if (error) co_return Error{ErrorCode::kInternal, "sending to " + endpoint.host + ":" + port + " failed: " + error.message()};
+  co_return Result<void>();
 }
 
 template <typename Fields>
@@ -87,8 +87,8 @@ asio::awaitable<Result<HttpAnswer>> http_call(const HttpEndpoint& endpoint, cons
                                               std::chrono::milliseconds timeout) {
   auto executor = co_await asio::this_coro::executor;
   beast::tcp_stream stream(executor);
-  const std::string failure = co_await send_request(stream, endpoint, call, timeout);
-  if (!failure.empty()) co_return Error{ErrorCode::kInternal, failure};
+  Result<void> sent = co_await send_request(stream, endpoint, call, timeout);
+  if (!sent) co_return std::move(sent).error();
   const std::string port = std::to_string(endpoint.port);
   beast::error_code error;
 
@@ -118,8 +118,8 @@ asio::awaitable<Result<HttpAnswer>> http_stream(const HttpEndpoint& endpoint, co
   constexpr std::size_t kMaxErrorBody = 64 * 1024;
   auto executor = co_await asio::this_coro::executor;
   beast::tcp_stream stream(executor);
-  const std::string failure = co_await send_request(stream, endpoint, call, timeout);
-  if (!failure.empty()) co_return Error{ErrorCode::kInternal, failure};
+  Result<void> sent = co_await send_request(stream, endpoint, call, timeout);
+  if (!sent) co_return std::move(sent).error();
   const std::string peer = endpoint.host + ":" + std::to_string(endpoint.port);
   beast::error_code error;
 

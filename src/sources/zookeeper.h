@@ -1,7 +1,9 @@
 // ZooKeeperSource: watches one ZooKeeper subtree (default root "/intake") and reports it as a
 // complete RawTree after every change — the same layout as Consul's prefix
 // (docs/registry-layout.md): the znode "/intake/keys/team-a" holds the JSON of the entry
-// "keys/team-a". Which znodes are entries and which are folders: sources/znode_tree.h.
+// "keys/team-a". Which znodes are entries and which are folders: sources/znode_tree.h. The
+// handle and its session: sources/zookeeper_session.h; reads, watches and when to report:
+// sources/znode_tree_watcher.h.
 //
 // Watching: ZooKeeper watches fire once, so every znode under the root carries a data watch
 // and a child watch, re-armed by the read each event causes. A change re-reads only what it
@@ -31,7 +33,6 @@
 // calls the UpdateCallbacks. The control io_context of start() is not used.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -39,15 +40,9 @@
 
 #include "sources/source.h"
 #include "sources/watch_support.h"
+#include "sources/zookeeper_options.h"
 
 namespace intake::sources {
-
-struct ZooKeeperSettings {
-  std::string hosts = "127.0.0.1:2181";  // "h1:p1,h2:p2", optionally with a chroot "/path"
-  std::string root = "/intake";          // absolute; normalized by the constructor
-  std::chrono::milliseconds session_timeout{10'000};  // the server clamps it to [2, 20] ticks
-  std::chrono::milliseconds report_interval{10};      // the least time between two reports
-};
 
 // A ZooKeeper session's id and password (what zoo_client_id returns).
 struct ZooKeeperSessionId {
@@ -58,7 +53,7 @@ struct ZooKeeperSessionId {
 class ZooKeeperSource final : public Source {
  public:
   // Throws std::invalid_argument for a bad root (start-up only).
-  explicit ZooKeeperSource(ZooKeeperSettings settings);
+  explicit ZooKeeperSource(ZooKeeperOptions options);
   ~ZooKeeperSource() override;
 
   std::string name() const override { return "zookeeper"; }
@@ -76,11 +71,11 @@ class ZooKeeperSource final : public Source {
   std::optional<ZooKeeperSessionId> session() const;
 
  private:
-  class Watcher;
+  class Loop;
 
-  ZooKeeperSettings settings_;
+  ZooKeeperOptions options_;
   WatchStats stats_;
-  std::unique_ptr<Watcher> watcher_;
+  std::unique_ptr<Loop> loop_;
 };
 
 }  // namespace intake::sources

@@ -62,8 +62,11 @@ class ConsulBackend final : public Backend {
            "\", prefix: \"" + prefix_ + "\"}}\n";
   }
   std::unique_ptr<sources::Source> make_source() override {
-    return std::make_unique<sources::ConsulKvSource>(sources::ConsulKvSettings{
-        sources::parse_consul_address(consul_.address(), ""), prefix_, std::chrono::milliseconds(60'000)});
+    sources::ConsulOptions options;
+    options.address = consul_.address();
+    options.prefix = prefix_;
+    options.wait = std::chrono::milliseconds(60'000);
+    return std::make_unique<sources::ConsulKvSource>(std::move(options));
   }
   void put_all(const std::map<std::string, std::string>& entries) override {
     in_batches(entries, [&](const auto& batch) {
@@ -103,8 +106,8 @@ class EtcdBackend final : public Backend {
            prefix_ + "\"}}\n";
   }
   std::unique_ptr<sources::Source> make_source() override {
-    sources::EtcdSettings settings;
-    settings.endpoint = sources::parse_http_address(address_, "etcd");
+    sources::EtcdOptions settings;
+    settings.address = address_;
     settings.prefix = prefix_;
     return std::make_unique<sources::EtcdSource>(std::move(settings));
   }
@@ -162,7 +165,7 @@ class ZooKeeperBackend final : public Backend {
            "\", root: \"" + root_ + "\"}}\n";
   }
   std::unique_ptr<sources::Source> make_source() override {
-    sources::ZooKeeperSettings settings;
+    sources::ZooKeeperOptions settings;
     settings.hosts = proxied_hosts_;
     settings.root = root_;
     return std::make_unique<sources::ZooKeeperSource>(std::move(settings));
@@ -245,7 +248,7 @@ class ZooKeeperBackend final : public Backend {
   // 30 in 5 s. The bound is that pace plus a third; a spin, or a source opening new handles
   // at a faster pace, goes over it.
   std::uint64_t max_attempts_in_5s_down() const override {
-    const auto pace = sources::ZooKeeperSettings{}.session_timeout / 60;
+    const auto pace = sources::ZooKeeperOptions{}.session_timeout / 60;
     return std::chrono::milliseconds(5000) / pace * 4 / 3;
   }
 
@@ -276,7 +279,7 @@ class FileBackend final : public Backend {
     return "config: {source: file, on_unreachable_at_start: wait, file: {path: \"" + path() + "\"}}\n";
   }
   std::unique_ptr<sources::Source> make_source() override {
-    sources::FileSettings settings;
+    sources::FileOptions settings;
     settings.path = path();
     return std::make_unique<sources::FileSource>(std::move(settings));
   }

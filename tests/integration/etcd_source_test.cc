@@ -268,9 +268,9 @@ class EtcdRelay {
   std::vector<std::string> first_lines_;
 };
 
-sources::EtcdSettings settings_for(const std::string& endpoint, const std::string& prefix) {
-  sources::EtcdSettings settings;
-  settings.endpoint = sources::parse_http_address(endpoint, "etcd endpoint");
+sources::EtcdOptions settings_for(const std::string& endpoint, const std::string& prefix) {
+  sources::EtcdOptions settings;
+  settings.address = endpoint;
   settings.prefix = prefix;
   return settings;
 }
@@ -291,7 +291,7 @@ class EtcdSourceTest : public ::testing::Test {
     }
   }
 
-  void start(sources::EtcdSettings settings) {
+  void start(sources::EtcdOptions settings) {
     source = std::make_unique<sources::EtcdSource>(std::move(settings));
     runner = std::make_unique<testing::SourceRunner>(*source);
   }

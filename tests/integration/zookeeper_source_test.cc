@@ -40,7 +40,7 @@ namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-using sources::ZooKeeperSettings;
+using sources::ZooKeeperOptions;
 using sources::ZooKeeperSource;
 using testing::eventually;
 using testing::TcpProxy;
@@ -161,8 +161,8 @@ class ZooKeeperSourceTest : public ::testing::Test {
     }
   }
 
-  void start_source(ZooKeeperSettings settings = {}) {
-    if (settings.hosts == ZooKeeperSettings{}.hosts) settings.hosts = hosts;
+  void start_source(ZooKeeperOptions settings = {}) {
+    if (settings.hosts == ZooKeeperOptions{}.hosts) settings.hosts = hosts;
     settings.root = root;
     source = std::make_unique<ZooKeeperSource>(settings);
     source->start(control, recorder);
@@ -253,7 +253,7 @@ TEST_F(ZooKeeperSourceTest, NewFolderWholeDeleteAndRecreateAreReported) {
 TEST_F(ZooKeeperSourceTest, MultiOpIsNeverReportedHalfApplied) {
   zk->create(path("keys/k"), "0");
   zk->create(path("topics/t"), "0");
-  ZooKeeperSettings settings;
+  ZooKeeperOptions settings;
   settings.report_interval = 0ms;  // report at every point where no read is outstanding
   start_source(settings);
   ASSERT_TRUE(recorder.wait_for(is({{"keys/k", "0"}, {"topics/t", "0"}}))) << recorder.errors();
@@ -417,7 +417,7 @@ TEST_F(ZooKeeperSourceTest, TenThousandKeysLoadAndASingleChangeRereadsOnlyWhatCh
 TEST_F(ZooKeeperSourceTest, SessionClosedByAnotherHandleIsReplacedAndTheTreeReadAgain) {
   TcpProxy& proxy = start_proxy(port_of(hosts));
   zk->create(path("keys/a"), "1");
-  ZooKeeperSettings settings;
+  ZooKeeperOptions settings;
   settings.hosts = "127.0.0.1:" + std::to_string(proxy.port());
   start_source(settings);
   ASSERT_TRUE(recorder.wait_for(is({{"keys/a", "1"}}))) << recorder.errors();
@@ -448,7 +448,7 @@ TEST_F(ZooKeeperSourceTest, SessionClosedByAnotherHandleIsReplacedAndTheTreeRead
 TEST_F(ZooKeeperSourceTest, LostConnectionKeepsTheTreeAndRereadsAfterReconnecting) {
   TcpProxy& proxy = start_proxy(port_of(hosts));
   zk->create(path("keys/a"), "1");
-  ZooKeeperSettings settings;
+  ZooKeeperOptions settings;
   settings.hosts = "127.0.0.1:" + std::to_string(proxy.port());
   start_source(settings);
   ASSERT_TRUE(recorder.wait_for(is({{"keys/a", "1"}}))) << recorder.errors();
@@ -476,7 +476,7 @@ TEST_F(ZooKeeperSourceTest, LostConnectionKeepsTheTreeAndRereadsAfterReconnectin
 TEST_F(ZooKeeperSourceTest, SessionExpiredDuringALongOutageIsReplaced) {
   TcpProxy& proxy = start_proxy(port_of(hosts));
   zk->create(path("keys/a"), "1");
-  ZooKeeperSettings settings;
+  ZooKeeperOptions settings;
   settings.hosts = "127.0.0.1:" + std::to_string(proxy.port());
   settings.session_timeout = 4s;  // the server's minimum (2 ticks of 2 s)
   start_source(settings);
@@ -509,7 +509,7 @@ TEST_F(ZooKeeperSourceTest, StopReturnsWithinOneSecondConnectedOrNot) {
 
   // A proxy to a port nothing listens on: it counts the client's attempts and closes each.
   TcpProxy& proxy = start_proxy(testing::free_port());
-  ZooKeeperSettings settings;
+  ZooKeeperOptions settings;
   settings.hosts = "127.0.0.1:" + std::to_string(proxy.port());
   start_source(settings);
   ASSERT_TRUE(eventually([&] { return proxy.accepted() >= 1; }));  // it has tried and failed

@@ -35,10 +35,8 @@ class FakeAgent {
  public:
   explicit FakeAgent(std::deque<HttpAnswer> script) : script_(std::move(script)) {}
 
-  ConsulEndpoint endpoint() {
-    ConsulEndpoint endpoint;
-    endpoint.transport = [this](const HttpCall& call, std::chrono::milliseconds) { return ready(next(call)); };
-    return endpoint;
+  ConsulTransport transport() {
+    return [this](const HttpCall& call, std::chrono::milliseconds) { return ready(next(call)); };
   }
   const std::vector<std::string>& targets() const { return targets_; }
   std::function<void()> on_script_end;
@@ -72,6 +70,14 @@ class RecordingCallbacks final : public config::UpdateCallbacks {
   std::vector<std::string> errors;
 };
 
+// Options for the fake agent: prefix "intake/", the given wait and health service.
+ConsulOptions options_waiting(std::chrono::milliseconds wait, std::string broker_service = {}) {
+  ConsulOptions options;
+  options.wait = wait;
+  options.broker_service = std::move(broker_service);
+  return options;
+}
+
 // Runs `source` against `agent` until the agent's script is used up.
 void run_until_script_ends(Source& source, FakeAgent& agent, RecordingCallbacks& callbacks) {
   asio::io_context context;  // destroyed first: it ends the loop's coroutine frame
@@ -92,7 +98,7 @@ std::string kv_target(std::uint64_t index) {
 TEST(ConsulKvWatch, AnAnswerThatCannotBeDecodedIsReadAgainAtTheOldIndexNotBlockedPast) {
   FakeAgent agent({answer(5, kKeyX), answer(7, kNotBase64), answer(7, kKeyY)});
   RecordingCallbacks callbacks;
-  ConsulKvSource source({agent.endpoint(), "intake/", std::chrono::milliseconds(1000)});
+  ConsulKvSource source(options_waiting(std::chrono::milliseconds(1000)), agent.transport());
   run_until_script_ends(source, agent, callbacks);
 
   // The undecodable answer at 7 did not move the index: the retry asks with 5 again (Consul
@@ -109,7 +115,7 @@ TEST(ConsulKvWatch, AnAnswerThatCannotBeDecodedIsReadAgainAtTheOldIndexNotBlocke
 TEST(ConsulKvWatch, AFirstAnswerThatCannotBeDecodedIsReadAgainWithoutAnIndex) {
   FakeAgent agent({answer(5, "{}"), answer(5, kKeyX)});
   RecordingCallbacks callbacks;
-  ConsulKvSource source({agent.endpoint(), "intake/", std::chrono::milliseconds(1000)});
+  ConsulKvSource source(options_waiting(std::chrono::milliseconds(1000)), agent.transport());
   run_until_script_ends(source, agent, callbacks);
 
   EXPECT_EQ(agent.targets(), (std::vector<std::string>{std::string(kKvPath), std::string(kKvPath), kv_target(5)}));
@@ -123,7 +129,7 @@ TEST(ConsulHealthWatch, AnAnswerThatCannotBeDecodedIsReadAgainAtTheOldIndexNotBl
                               {"Node":{"Address":"10.0.0.2"},"Service":{"Address":"","Port":9092}}])";
   FakeAgent agent({answer(3, one), answer(4, "{not json"), answer(4, two)});
   RecordingCallbacks callbacks;
-  ConsulHealthSource source({agent.endpoint(), "kafka", std::chrono::milliseconds(1000)});
+  ConsulHealthSource source(options_waiting(std::chrono::milliseconds(1000), "kafka"), agent.transport());
   run_until_script_ends(source, agent, callbacks);
 
   const std::string path = "/v1/health/service/kafka?passing=1";

@@ -16,6 +16,12 @@ using Entries = std::map<std::string, std::string>;
 
 std::string b64(const std::string& text) { return encoding::base64_encode(text); }
 
+// The message of a failed decode; "" when it succeeded.
+template <typename T>
+std::string error_of(const Result<T>& result) {
+  return result ? std::string() : result.error().message;
+}
+
 TEST(EtcdPrefixRangeEnd, IncrementsTheLastByteBelow0xff) {
   EXPECT_EQ(etcd_prefix_range_end("intake/"), "intake0");
   EXPECT_EQ(etcd_prefix_range_end("a\xff"), "b");
@@ -30,52 +36,47 @@ TEST(DecodeEtcdRange, DecodesKeysRelativeToThePrefixWithStringRevisions) {
              {"key":")" + b64("intake/brokers/h:9092") + R"(","mod_revision":"41","version":"1"},
              {"key":")" + b64("intake/settings") + R"(","mod_revision":"7","value":")" + b64("{}") + R"("}],
       "count":"3"})";
-  Entries entries;
-  EtcdRangePage page;
-  ASSERT_EQ(decode_etcd_range(body, "intake/", entries, page), "");
+  const auto decoded = decode_etcd_range(body, "intake/");
+  ASSERT_EQ(error_of(decoded), "");
+  const EtcdRangePage& page = decoded.value();
   EXPECT_EQ(page.revision, 42);
   EXPECT_FALSE(page.more);
   EXPECT_EQ(page.last_key, "intake/settings");
   // A value at its default (empty) is omitted by the gateway: an empty string.
-  EXPECT_EQ(entries, (Entries{{"keys/a", R"({"x":1})"}, {"brokers/h:9092", ""}, {"settings", "{}"}}));
+  EXPECT_EQ(page.entries, (Entries{{"keys/a", R"({"x":1})"}, {"brokers/h:9092", ""}, {"settings", "{}"}}));
 }
 
 TEST(DecodeEtcdRange, AnEmptyRangeHasNoKvsAndIsAnEmptyTree) {
-  Entries entries;
-  EtcdRangePage page;
-  ASSERT_EQ(decode_etcd_range(R"({"header":{"revision":"9"}})", "intake/", entries, page), "");
-  EXPECT_EQ(page.revision, 9);
-  EXPECT_TRUE(entries.empty());
+  const auto page = decode_etcd_range(R"({"header":{"revision":"9"}})", "intake/");
+  ASSERT_EQ(error_of(page), "");
+  EXPECT_EQ(page->revision, 9);
+  EXPECT_TRUE(page->entries.empty());
 }
 
 TEST(DecodeEtcdRange, ReportsMoreAndTakesNumericRevisionsToo) {
   const std::string body = R"({"header":{"revision":7},"more":true,"kvs":[{"key":")" + b64("intake/a") + R"("}]})";
-  Entries entries;
-  EtcdRangePage page;
-  ASSERT_EQ(decode_etcd_range(body, "intake/", entries, page), "");
-  EXPECT_TRUE(page.more);
-  EXPECT_EQ(page.revision, 7);
-  EXPECT_EQ(page.last_key, "intake/a");
+  const auto page = decode_etcd_range(body, "intake/");
+  ASSERT_EQ(error_of(page), "");
+  EXPECT_TRUE(page->more);
+  EXPECT_EQ(page->revision, 7);
+  EXPECT_EQ(page->last_key, "intake/a");
 }
 
 TEST(DecodeEtcdRange, RejectsGarbage) {
-  Entries entries;
-  EtcdRangePage page;
-  EXPECT_NE(decode_etcd_range("[]", "intake/", entries, page), "");
-  EXPECT_NE(decode_etcd_range(R"({"kvs":[]})", "intake/", entries, page), "");  // no header.revision
-  EXPECT_NE(decode_etcd_range(R"({"header":{"revision":"x1"}})", "intake/", entries, page), "");
-  EXPECT_NE(decode_etcd_range(R"({"header":{"revision":"1"},"kvs":[{"key":"!!"}]})", "intake/", entries, page), "");
+  EXPECT_EQ(error_of(decode_etcd_range("[]", "intake/")), "etcd's range answer is not a JSON object");
+  EXPECT_NE(error_of(decode_etcd_range(R"({"kvs":[]})", "intake/")), "");  // no header.revision
+  EXPECT_NE(error_of(decode_etcd_range(R"({"header":{"revision":"x1"}})", "intake/")), "");
+  EXPECT_NE(error_of(decode_etcd_range(R"({"header":{"revision":"1"},"kvs":[{"key":"!!"}]})", "intake/")), "");
   const std::string bad_value =
       R"({"header":{"revision":"1"},"kvs":[{"key":")" + b64("intake/a") + R"(","value":"%%%"}]})";
-  EXPECT_NE(decode_etcd_range(bad_value, "intake/", entries, page).find("not base64"), std::string::npos);
+  EXPECT_NE(error_of(decode_etcd_range(bad_value, "intake/")).find("not base64"), std::string::npos);
 }
 
 TEST(DecodeEtcdWatch, TheFirstMessageIsTheCreatedConfirmation) {
-  EtcdWatchMessage message;
-  ASSERT_EQ(decode_etcd_watch_message(
-                R"({"result":{"header":{"cluster_id":"1","member_id":"2","revision":"8","raft_term":"2"},"created":true}})",
-                message),
-            "");
+  const auto decoded = decode_etcd_watch_message(
+      R"({"result":{"header":{"cluster_id":"1","member_id":"2","revision":"8","raft_term":"2"},"created":true}})");
+  ASSERT_EQ(error_of(decoded), "");
+  const EtcdWatchMessage& message = decoded.value();
   EXPECT_TRUE(message.created);
   EXPECT_FALSE(message.canceled);
   EXPECT_EQ(message.revision, 8);
@@ -88,8 +89,9 @@ TEST(DecodeEtcdWatch, PutHasNoTypeAndDeleteSaysSo) {
                            b64("v1") + R"("}},
       {"type":"DELETE","kv":{"key":")" + b64("intake/keys/b") + R"(","mod_revision":"9"}},
       {"type":"PUT","kv":{"key":")" + b64("intake/c") + R"(","mod_revision":"9"}}]}})";
-  EtcdWatchMessage message;
-  ASSERT_EQ(decode_etcd_watch_message(text, message), "");
+  const auto decoded = decode_etcd_watch_message(text);
+  ASSERT_EQ(error_of(decoded), "");
+  const EtcdWatchMessage& message = decoded.value();
   EXPECT_EQ(message.revision, 9);
   ASSERT_EQ(message.events.size(), 3u);
   EXPECT_EQ(message.events[0].type, EtcdEvent::Type::kPut);
@@ -104,23 +106,21 @@ TEST(DecodeEtcdWatch, PutHasNoTypeAndDeleteSaysSo) {
 
 TEST(DecodeEtcdWatch, CompactionCancelsTheWatchWithoutAHeaderRevision) {
   // As etcd 3.4.23 sends it when the start revision was compacted away.
-  EtcdWatchMessage message;
-  ASSERT_EQ(decode_etcd_watch_message(
-                R"({"result":{"header":{"cluster_id":"1","member_id":"2","raft_term":"2"},"canceled":true,"compact_revision":"9"}})",
-                message),
-            "");
+  const auto decoded = decode_etcd_watch_message(
+      R"({"result":{"header":{"cluster_id":"1","member_id":"2","raft_term":"2"},"canceled":true,"compact_revision":"9"}})");
+  ASSERT_EQ(error_of(decoded), "");
+  const EtcdWatchMessage& message = decoded.value();
   EXPECT_TRUE(message.canceled);
   EXPECT_EQ(message.compact_revision, 9);
   EXPECT_EQ(message.revision, 0);
 }
 
 TEST(DecodeEtcdWatch, CancellationCarriesItsReason) {
-  EtcdWatchMessage message;
-  ASSERT_EQ(decode_etcd_watch_message(
-                R"({"result":{"header":{"revision":"2"},"watch_id":"-1","created":true,"canceled":true,
-                    "cancel_reason":"rpc error: code = PermissionDenied desc = etcdserver: permission denied"}})",
-                message),
-            "");
+  const auto decoded = decode_etcd_watch_message(
+      R"({"result":{"header":{"revision":"2"},"watch_id":"-1","created":true,"canceled":true,
+          "cancel_reason":"rpc error: code = PermissionDenied desc = etcdserver: permission denied"}})");
+  ASSERT_EQ(error_of(decoded), "");
+  const EtcdWatchMessage& message = decoded.value();
   EXPECT_TRUE(message.created);
   EXPECT_TRUE(message.canceled);
   EXPECT_EQ(message.compact_revision, 0);
@@ -128,23 +128,22 @@ TEST(DecodeEtcdWatch, CancellationCarriesItsReason) {
 }
 
 TEST(DecodeEtcdWatch, GatewayErrorsAreMessagesNotDecodingFailures) {
-  EtcdWatchMessage message;
-  ASSERT_EQ(decode_etcd_watch_message(
-                R"({"error":{"grpc_code":14,"http_code":503,"message":"etcdserver: no leader","http_status":"Service Unavailable"}})",
-                message),
-            "");
+  const auto decoded = decode_etcd_watch_message(
+      R"({"error":{"grpc_code":14,"http_code":503,"message":"etcdserver: no leader","http_status":"Service Unavailable"}})");
+  ASSERT_EQ(error_of(decoded), "");
+  const EtcdWatchMessage& message = decoded.value();
   EXPECT_EQ(message.error, "etcdserver: no leader");
-  ASSERT_EQ(decode_etcd_watch_message(R"({"error":"invalid character","code":3})", message), "");
-  EXPECT_EQ(message.error, "invalid character");
+  const auto plain = decode_etcd_watch_message(R"({"error":"invalid character","code":3})");
+  ASSERT_EQ(error_of(plain), "");
+  EXPECT_EQ(plain->error, "invalid character");
 }
 
 TEST(DecodeEtcdWatch, RejectsGarbage) {
-  EtcdWatchMessage message;
-  EXPECT_NE(decode_etcd_watch_message("{", message), "");
-  EXPECT_NE(decode_etcd_watch_message(R"({"header":{}})", message), "");  // no result
-  EXPECT_NE(decode_etcd_watch_message(R"({"result":{"events":[{"type":"PUT"}]}})", message), "");
-  EXPECT_NE(decode_etcd_watch_message(R"({"result":{"events":[{"type":"MERGE","kv":{"key":"YQ=="}}]}})", message), "");
-  EXPECT_NE(decode_etcd_watch_message(R"({"result":{"compact_revision":"soon"}})", message), "");
+  EXPECT_EQ(error_of(decode_etcd_watch_message("{")), "a watch message is not a JSON object");
+  EXPECT_NE(error_of(decode_etcd_watch_message(R"({"header":{}})")), "");  // no result
+  EXPECT_NE(error_of(decode_etcd_watch_message(R"({"result":{"events":[{"type":"PUT"}]}})")), "");
+  EXPECT_NE(error_of(decode_etcd_watch_message(R"({"result":{"events":[{"type":"MERGE","kv":{"key":"YQ=="}}]}})")), "");
+  EXPECT_NE(error_of(decode_etcd_watch_message(R"({"result":{"compact_revision":"soon"}})")), "");
 }
 
 TEST(ApplyEtcdEvents, AppliesABatchInOrderAndIgnoresOtherPrefixes) {

@@ -2,6 +2,7 @@
 // editors' atomic saves, half-written files, new subdirectories and the YAML form; and the
 // YAML-to-entries rule on its own.
 #include "sources/file.h"
+#include "sources/file_tree_reader.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -30,9 +31,21 @@ using testing::eventually;
 
 // ---- yaml_to_entries ----
 
+// The entries of a YAML text that decodes; a failure shows its message.
+Entries entries_of(std::string_view yaml) {
+  auto entries = yaml_to_entries(yaml);
+  EXPECT_TRUE(entries.ok()) << entries.error().message;
+  return entries ? std::move(entries).value() : Entries{};
+}
+
+// The message of a YAML text that does not decode; "" when it does.
+std::string error_of(std::string_view yaml) {
+  const auto entries = yaml_to_entries(yaml);
+  return entries ? std::string() : entries.error().message;
+}
+
 TEST(YamlToEntries, ScalarsKeepTheirTextAndCollectionsBecomeJson) {
-  Entries entries;
-  ASSERT_EQ(yaml_to_entries(R"(
+  const Entries entries = entries_of(R"(
 keys/team-a: {"secret_sha256": "ab12", "topics": ["events.*"], "enabled": true}
 keys/team-b:
   secret_sha256: "0042"
@@ -47,9 +60,7 @@ topics/t: |
 brokers/kafka-1:9092:
 brokers/kafka-2:9092: ""
 number: 5
-)",
-                            entries),
-            "");
+)");
   EXPECT_EQ(entries, (Entries{
                          {"keys/team-a", R"({"secret_sha256":"ab12","topics":["events.*"],"enabled":true})"},
                          {"keys/team-b",
@@ -64,31 +75,25 @@ number: 5
 }
 
 TEST(YamlToEntries, OnlyJsonSpelledPlainScalarsAreNumbers) {
-  Entries entries;
   const char* yaml = R"(v: [5, "5", -0.5, 0x1F, .5, 1_000, 007, True, FALSE, Null, !!str 12, '{x}'])";
-  ASSERT_EQ(yaml_to_entries(yaml, entries), "");
-  EXPECT_EQ(entries.at("v"), R"([5,"5",-0.5,"0x1F",".5","1_000","007",true,false,null,"12","{x}"])");
+  EXPECT_EQ(entries_of(yaml).at("v"), R"([5,"5",-0.5,"0x1F",".5","1_000","007",true,false,null,"12","{x}"])");
 }
 
 TEST(YamlToEntries, AnEmptyDocumentIsAnEmptyTree) {
-  Entries entries{{"stale", "x"}};
-  EXPECT_EQ(yaml_to_entries("", entries), "");
-  EXPECT_TRUE(entries.empty());
-  EXPECT_EQ(yaml_to_entries("# only a comment\n", entries), "");
-  EXPECT_EQ(yaml_to_entries("{}", entries), "");
-  EXPECT_TRUE(entries.empty());
+  EXPECT_TRUE(entries_of("").empty());
+  EXPECT_TRUE(entries_of("# only a comment\n").empty());
+  EXPECT_TRUE(entries_of("{}").empty());
 }
 
 TEST(YamlToEntries, RejectsWhatIsNoMappingOfKeys) {
-  Entries entries;
-  EXPECT_NE(yaml_to_entries("keys/a: {unclosed", entries).find("not valid YAML"), std::string::npos);
-  EXPECT_TRUE(entries.empty());
-  EXPECT_NE(yaml_to_entries("- a\n- b\n", entries), "");
-  EXPECT_NE(yaml_to_entries("just text", entries), "");
-  EXPECT_NE(yaml_to_entries("a: 1\n---\nb: 2\n", entries), "");
-  EXPECT_NE(yaml_to_entries("[a]: 1\n", entries), "");
-  EXPECT_NE(yaml_to_entries("a: {[x]: 1}\n", entries), "");
-  EXPECT_NE(yaml_to_entries("a: 1\na: 2\n", entries).find("duplicate"), std::string::npos);
+  EXPECT_NE(error_of("keys/a: {unclosed").find("not valid YAML"), std::string::npos);
+  EXPECT_NE(error_of("- a\n- b\n"), "");
+  EXPECT_NE(error_of("just text"), "");
+  EXPECT_EQ(yaml_to_entries("just text").error().code, ErrorCode::kInvalidConfig);  // content, not a read error
+  EXPECT_EQ(error_of("a: 1\n---\nb: 2\n"), "more than one YAML document");
+  EXPECT_NE(error_of("[a]: 1\n"), "");
+  EXPECT_NE(error_of("a: {[x]: 1}\n"), "");
+  EXPECT_NE(error_of("a: 1\na: 2\n").find("duplicate"), std::string::npos);
 }
 
 TEST(EditorTempName, SkipsHiddenBackupSwapAndTempFiles) {
@@ -117,7 +122,7 @@ class FileSourceTest : public ::testing::Test {
   }
 
   void start(const fs::path& path) {
-    FileSettings settings;
+    FileOptions settings;
     settings.path = path.string();
     source = std::make_unique<FileSource>(settings);
     runner = std::make_unique<testing::SourceRunner>(*source);
@@ -282,9 +287,9 @@ TEST_F(FileSourceTest, NewSubdirectoriesAreWatched) {
 
 TEST_F(FileSourceTest, AMissingDirectoryIsAnErrorUntilItAppears) {
   const fs::path missing = root / "registry";
-  FileSettings settings;
+  FileOptions settings;
   settings.path = missing.string();
-  settings.form = FileSettings::Form::kDirectory;
+  settings.form = FileOptions::Form::kDirectory;
   source = std::make_unique<FileSource>(settings);
   runner = std::make_unique<testing::SourceRunner>(*source);
   ASSERT_TRUE(eventually([&] { return callbacks().error_count() > 0; }, 5s));

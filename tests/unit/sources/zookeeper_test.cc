@@ -21,7 +21,7 @@ TEST(ZnodeRoot, IsNormalizedOrRejected) {
   EXPECT_THROW(normalize_znode_root("/a//b"), std::invalid_argument);
   EXPECT_THROW(normalize_znode_root("/a/../b"), std::invalid_argument);
   EXPECT_THROW(normalize_znode_root("/a/."), std::invalid_argument);
-  EXPECT_THROW(ZooKeeperSource{ZooKeeperSettings{.root = "relative"}}, std::invalid_argument);
+  EXPECT_THROW(ZooKeeperSource{ZooKeeperOptions{.root = "relative"}}, std::invalid_argument);
 }
 
 TEST(ZnodePaths, MapBetweenAbsolutePathsAndKeysRelativeToTheRoot) {
