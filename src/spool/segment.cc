@@ -269,6 +269,17 @@ std::string Segment::log_path(const std::string& dir, std::uint32_t seq) {
   return dir + "/" + seq_name(seq) + ".log";
 }
 
+std::uint32_t Segment::seq_of(std::string_view file_name) {
+  constexpr std::string_view kExtension = ".log";
+  if (file_name.size() != 10 + kExtension.size() || !file_name.ends_with(kExtension)) return 0;
+  std::uint32_t seq = 0;
+  for (const char digit : file_name.substr(0, 10)) {
+    if (digit < '0' || digit > '9') return 0;
+    seq = seq * 10 + static_cast<std::uint32_t>(digit - '0');
+  }
+  return seq;
+}
+
 std::string Segment::acks_path(const std::string& dir, std::uint32_t seq) {
   return dir + "/" + seq_name(seq) + ".acks";
 }

@@ -107,6 +107,8 @@ class Segment {
   Result<std::string> set_aside();
 
   static std::string log_path(const std::string& dir, std::uint32_t seq);
+  // The segment number a file name ("0000000042.log") stands for; 0 if it is no segment's log.
+  static std::uint32_t seq_of(std::string_view file_name);
   static std::string acks_path(const std::string& dir, std::uint32_t seq);
 
  private:

@@ -1,0 +1,47 @@
+#include "spool/quarantine.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+
+#include "spool/record_codec.h"
+
+namespace intake::spool {
+
+Quarantine::Quarantine(const SpoolOptions& settings, SpoolCounters& counters)
+    : settings_(settings), counters_(counters) {}
+
+void Quarantine::keep(const kafka::OutgoingRecord& record, std::string_view reason) {
+  namespace fs = std::filesystem;
+  const bool sync = settings_.fsync != SpoolOptions::Fsync::kNever;
+  spdlog::error("spool: a record for topic '{}' ({} bytes) will never be accepted by Kafka ({}); kept in {}/rejected/",
+                record.topic, record.value.size(), reason, settings_.dir);
+  std::lock_guard lock(mutex_);
+  if (!segment_) {
+    const std::string dir = settings_.dir + "/rejected";
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    std::uint32_t seq = 1;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      seq = std::max(seq, Segment::seq_of(entry.path().filename().string()) + 1);
+    }
+    auto created = Segment::create(dir, seq, sync);
+    if (!created) {
+      spdlog::error("{}; the record is lost", created.error().message);
+      return;
+    }
+    segment_ = std::move(created).value();
+  }
+  std::string payload;
+  encode(record, payload);
+  if (auto appended = segment_->append(payload); !appended) {
+    spdlog::error("{}; the record is lost", appended.error().message);
+    return;
+  }
+  if (sync) (void)segment_->sync();
+  counters_.quarantined.fetch_add(1);
+}
+
+}  // namespace intake::spool
