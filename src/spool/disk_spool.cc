@@ -1,46 +1,39 @@
 #include "spool/disk_spool.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <stdexcept>
 
 namespace intake::spool {
 
-DiskSpool::DirectoryLock::DirectoryLock(const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw std::runtime_error("spool.dir " + dir + ": cannot create it: " + ec.message());
+DiskSpool::DirectoryLock::DirectoryLock(FileOps& ops, const std::string& dir) : file_ops(ops) {
+  if (auto made = file_ops.make_directories(dir); !made) {
+    throw std::runtime_error("spool.dir " + dir + ": cannot create it: " + made.error().message);
+  }
   // One process per spool directory: two writers would interleave segments.
-  const std::string lock_path = dir + "/LOCK";
-  fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-  if (fd < 0) throw std::runtime_error("spool.dir " + dir + ": cannot open LOCK: " + std::strerror(errno));
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    ::close(fd);
+  auto opened = file_ops.open(dir + "/LOCK", O_RDWR | O_CREAT | O_CLOEXEC);
+  if (!opened) throw std::runtime_error("spool.dir " + dir + ": cannot open LOCK: " + opened.error().message);
+  fd = opened.value();
+  if (!file_ops.lock(fd)) {
+    file_ops.close(fd);
     throw std::runtime_error("spool.dir " + dir + " is in use by another intake process; give each its own");
   }
 }
 
 DiskSpool::DirectoryLock::~DirectoryLock() {
-  if (fd >= 0) ::close(fd);
+  if (fd >= 0) file_ops.close(fd);
 }
 
-DiskSpool::DiskSpool(const spool::SpoolOptions& settings)
+DiskSpool::DiskSpool(const spool::SpoolOptions& settings, FileOps& file_ops)
     : settings_(settings),
-      lock_(settings_.dir),
-      reader_(settings_, segments_, counters_, signal_),
-      writer_(settings_, segments_, counters_, signal_),
-      quarantine_(settings_, counters_) {
+      lock_(file_ops, settings_.dir),
+      reader_(settings_, file_ops, segments_, counters_, signal_),
+      writer_(settings_, file_ops, segments_, counters_, signal_),
+      quarantine_(settings_, file_ops, counters_) {
   writer_.start(reader_.recover());
 }
 
-DiskSpool::~DiskSpool() {
-  writer_.stop();
-}
+DiskSpool::~DiskSpool() { writer_.stop(); }
 
 void DiskSpool::maintain(std::chrono::milliseconds seal_after, bool right_now) {
   const auto now = std::chrono::steady_clock::now();

@@ -22,6 +22,7 @@
 #include "error/result.h"
 #include "kafka/record_sink.h"
 #include "spool/consumer_signal.h"
+#include "spool/file_ops.h"
 #include "spool/quarantine.h"
 #include "spool/segment_set.h"
 #include "spool/spool_counters.h"
@@ -59,7 +60,9 @@ class DiskSpool {
   // Opens (creating) settings.dir, takes its lock file, and recovers what an earlier run left:
   // torn tails are cut off, damaged frames skipped, every record that reads back is replayed
   // (log_format.h, "Damage"); each is logged. Throws std::runtime_error (start-up only).
-  explicit DiskSpool(const spool::SpoolOptions& settings);
+  // Every file operation goes through `file_ops` (the operating system's unless a test
+  // injects faults), which must outlive the spool.
+  explicit DiskSpool(const spool::SpoolOptions& settings, FileOps& file_ops = posix_file_ops());
   ~DiskSpool();  // stops the flusher within ~100 ms and syncs
   DiskSpool(const DiskSpool&) = delete;
   DiskSpool& operator=(const DiskSpool&) = delete;
@@ -108,10 +111,11 @@ class DiskSpool {
  private:
   // The directory's LOCK file, held for the spool's lifetime (released last).
   struct DirectoryLock {
-    explicit DirectoryLock(const std::string& dir);  // throws if another process holds it
+    DirectoryLock(FileOps& file_ops, const std::string& dir);  // throws if another process holds it
     ~DirectoryLock();
     DirectoryLock(const DirectoryLock&) = delete;
     DirectoryLock& operator=(const DirectoryLock&) = delete;
+    FileOps& file_ops;
     int fd = -1;
   };
 

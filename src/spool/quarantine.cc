@@ -3,31 +3,28 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <string>
 
 #include "spool/record_codec.h"
 
 namespace intake::spool {
 
-Quarantine::Quarantine(const SpoolOptions& settings, SpoolCounters& counters)
-    : settings_(settings), counters_(counters) {}
+Quarantine::Quarantine(const SpoolOptions& settings, FileOps& file_ops, SpoolCounters& counters)
+    : settings_(settings), file_ops_(file_ops), counters_(counters) {}
 
 void Quarantine::keep(const kafka::OutgoingRecord& record, std::string_view reason) {
-  namespace fs = std::filesystem;
   const bool sync = settings_.fsync != SpoolOptions::Fsync::kNever;
   spdlog::error("spool: a record for topic '{}' ({} bytes) will never be accepted by Kafka ({}); kept in {}/rejected/",
                 record.topic, record.value.size(), reason, settings_.dir);
   std::lock_guard lock(mutex_);
   if (!segment_) {
     const std::string dir = settings_.dir + "/rejected";
-    std::error_code ec;
-    fs::create_directories(dir, ec);
+    (void)file_ops_.make_directories(dir);  // if it fails, so does creating the segment, which is logged
     std::uint32_t seq = 1;
-    for (const auto& entry : fs::directory_iterator(dir, ec)) {
-      seq = std::max(seq, Segment::seq_of(entry.path().filename().string()) + 1);
+    if (auto names = file_ops_.list_directory(dir); names) {
+      for (const auto& name : names.value()) seq = std::max(seq, Segment::seq_of(name) + 1);
     }
-    auto created = Segment::create(dir, seq, sync);
+    auto created = Segment::create(dir, seq, sync, file_ops_);
     if (!created) {
       spdlog::error("{}; the record is lost", created.error().message);
       return;

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "kafka/record_sink.h"
+#include "spool/file_ops.h"
 #include "spool/segment.h"
 #include "spool/spool_counters.h"
 #include "spool/spool_options.h"
@@ -17,7 +18,7 @@ namespace intake::spool {
 class Quarantine {
  public:
   // Counts each kept record in counters.quarantined. References must outlive this.
-  Quarantine(const SpoolOptions& settings, SpoolCounters& counters);
+  Quarantine(const SpoolOptions& settings, FileOps& file_ops, SpoolCounters& counters);
 
   // Appends the record to rejected/ (synced unless fsync: never); logs why. If it cannot be
   // written, that is logged too (the record is lost).
@@ -25,6 +26,7 @@ class Quarantine {
 
  private:
   const SpoolOptions& settings_;
+  FileOps& file_ops_;
   SpoolCounters& counters_;
   std::mutex mutex_;
   std::unique_ptr<Segment> segment_;  // opened at the first record

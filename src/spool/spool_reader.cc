@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <stdexcept>
 #include <vector>
 
@@ -11,20 +10,22 @@
 
 namespace intake::spool {
 
-SpoolReader::SpoolReader(const SpoolOptions& settings, SegmentSet& segments, SpoolCounters& counters,
-                         ConsumerSignal& signal)
-    : settings_(settings), segments_(segments), counters_(counters), signal_(signal) {}
+SpoolReader::SpoolReader(const SpoolOptions& settings, FileOps& file_ops, SegmentSet& segments,
+                         SpoolCounters& counters, ConsumerSignal& signal)
+    : settings_(settings), file_ops_(file_ops), segments_(segments), counters_(counters), signal_(signal) {}
 
 std::uint32_t SpoolReader::recover() {
+  auto names = file_ops_.list_directory(settings_.dir);
+  if (!names) throw std::runtime_error("spool.dir " + settings_.dir + ": cannot list it: " + names.error().message);
   std::vector<std::uint32_t> found;
-  for (const auto& entry : std::filesystem::directory_iterator(settings_.dir)) {
-    if (const auto seq = Segment::seq_of(entry.path().filename().string()); seq != 0) found.push_back(seq);
+  for (const auto& name : names.value()) {
+    if (const auto seq = Segment::seq_of(name); seq != 0) found.push_back(seq);
   }
   std::sort(found.begin(), found.end());
   std::uint32_t next_seq = 1;
   std::uint64_t waiting = 0;
   for (const auto seq : found) {
-    auto recovered = Segment::recover(settings_.dir, seq);
+    auto recovered = Segment::recover(settings_.dir, seq, file_ops_);
     if (!recovered) throw std::runtime_error(recovered.error().message);
     auto& result = recovered.value();
     const std::string path = Segment::log_path(settings_.dir, seq);

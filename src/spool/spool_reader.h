@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "spool/consumer_signal.h"
+#include "spool/file_ops.h"
 #include "spool/record_codec.h"
 #include "spool/segment.h"
 #include "spool/segment_set.h"
@@ -32,7 +33,8 @@ class SpoolReader {
   };
 
   // All references must outlive the reader.
-  SpoolReader(const SpoolOptions& settings, SegmentSet& segments, SpoolCounters& counters, ConsumerSignal& signal);
+  SpoolReader(const SpoolOptions& settings, FileOps& file_ops, SegmentSet& segments, SpoolCounters& counters,
+              ConsumerSignal& signal);
   SpoolReader(const SpoolReader&) = delete;
   SpoolReader& operator=(const SpoolReader&) = delete;
 
@@ -66,6 +68,7 @@ class SpoolReader {
   void retire(Segment& segment);
 
   const SpoolOptions& settings_;
+  FileOps& file_ops_;
   SegmentSet& segments_;
   SpoolCounters& counters_;
   ConsumerSignal& signal_;

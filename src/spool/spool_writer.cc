@@ -11,9 +11,9 @@ namespace intake::spool {
 
 using Fsync = SpoolOptions::Fsync;
 
-SpoolWriter::SpoolWriter(const SpoolOptions& settings, SegmentSet& segments, SpoolCounters& counters,
-                         ConsumerSignal& signal)
-    : settings_(settings), segments_(segments), counters_(counters), signal_(signal) {}
+SpoolWriter::SpoolWriter(const SpoolOptions& settings, FileOps& file_ops, SegmentSet& segments,
+                         SpoolCounters& counters, ConsumerSignal& signal)
+    : settings_(settings), file_ops_(file_ops), segments_(segments), counters_(counters), signal_(signal) {}
 
 SpoolWriter::~SpoolWriter() { stop(); }
 
@@ -46,7 +46,7 @@ Result<void> SpoolWriter::seal_active_locked() {
 
 Result<void> SpoolWriter::rotate_locked() {
   if (auto sealed = seal_active_locked(); !sealed) return sealed.error();
-  auto created = Segment::create(settings_.dir, next_seq_, settings_.fsync != Fsync::kNever);
+  auto created = Segment::create(settings_.dir, next_seq_, settings_.fsync != Fsync::kNever, file_ops_);
   if (!created) return created.error();
   ++next_seq_;
   active_ = std::shared_ptr<Segment>(std::move(created).value());

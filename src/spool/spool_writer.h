@@ -19,6 +19,7 @@
 #include "error/result.h"
 #include "kafka/record_sink.h"
 #include "spool/consumer_signal.h"
+#include "spool/file_ops.h"
 #include "spool/segment.h"
 #include "spool/segment_set.h"
 #include "spool/spool_counters.h"
@@ -35,7 +36,8 @@ class SpoolWriter {
   enum class Admission : std::uint8_t { kNew, kAccepted };
 
   // Adds the segments it opens to `segments`; all references must outlive the writer.
-  SpoolWriter(const SpoolOptions& settings, SegmentSet& segments, SpoolCounters& counters, ConsumerSignal& signal);
+  SpoolWriter(const SpoolOptions& settings, FileOps& file_ops, SegmentSet& segments, SpoolCounters& counters,
+              ConsumerSignal& signal);
   ~SpoolWriter();  // stop()
   SpoolWriter(const SpoolWriter&) = delete;
   SpoolWriter& operator=(const SpoolWriter&) = delete;
@@ -69,6 +71,7 @@ class SpoolWriter {
   void flush_loop();
 
   const SpoolOptions& settings_;
+  FileOps& file_ops_;
   SegmentSet& segments_;
   SpoolCounters& counters_;
   ConsumerSignal& signal_;
