@@ -323,7 +323,14 @@ Result<std::unique_ptr<Segment>> Segment::create(const std::string& dir, std::ui
   std::unique_ptr<Segment> segment(new Segment(ops, dir, seq, 2, log_fd.value(), acks_fd.value(), mapped.value()));
   segment->committed_bytes_.store(kSegmentMagic.size());
   if (sync_dir) {
-    if (auto synced = sync_directory(ops, dir); !synced) return synced.error();
+    if (auto synced = sync_directory(ops, dir); !synced) {
+      // Undone like any other failed creation: files left behind would make every later
+      // create() of this number fail (O_EXCL), and so every later rotation.
+      segment.reset();
+      (void)ops.unlink(log);
+      (void)ops.unlink(acks);
+      return synced.error();
+    }
   }
   return segment;
 }
