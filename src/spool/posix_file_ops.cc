@@ -67,7 +67,9 @@ Result<std::size_t> PosixFileOps::write_at(int fd, const char* data, std::size_t
   return static_cast<std::size_t>(written);
 }
 
-Result<void> PosixFileOps::sync_data(int fd) { return done_or_errno(retry_interrupted([&] { return ::fdatasync(fd); })); }
+Result<void> PosixFileOps::sync_data(int fd) {
+  return done_or_errno(retry_interrupted([&] { return ::fdatasync(fd); }));
+}
 
 Result<void> PosixFileOps::sync(int fd) { return done_or_errno(retry_interrupted([&] { return ::fsync(fd); })); }
 

@@ -128,7 +128,8 @@ CheckedFrame check_frame(FileOps& ops, int fd, std::uint64_t offset, std::uint64
 // True iff a format-2 header that checks out starts at `offset` (and fits before `end`).
 bool header_at(FileOps& ops, int fd, std::uint64_t offset, std::uint64_t end, FrameHeader& out) {
   char header[kFrameHeaderBytes];
-  return offset + kFrameHeaderBytes <= end && read_all(ops, fd, header, sizeof(header), offset) && parse_header(header, out);
+  return offset + kFrameHeaderBytes <= end && read_all(ops, fd, header, sizeof(header), offset) &&
+         parse_header(header, out);
 }
 
 // After a frame whose header checks out and whose payload does not: true iff its length leads
@@ -147,8 +148,8 @@ struct FoundHeader {
 // The first offset in [from, end - kFrameHeaderBytes] where a format-2 header with a record
 // number >= `min_ordinal` checks out. Sets `*resume` to the first offset it did not examine.
 // Reads in chunks; a part that does not read (an I/O error) is stepped over 4 KiB at a time.
-std::optional<FoundHeader> find_header(FileOps& ops, int fd, std::uint64_t from, std::uint64_t end, std::uint32_t min_ordinal,
-                                       std::uint64_t* resume) {
+std::optional<FoundHeader> find_header(FileOps& ops, int fd, std::uint64_t from, std::uint64_t end,
+                                       std::uint32_t min_ordinal, std::uint64_t* resume) {
   constexpr std::size_t kChunk = 64 * 1024, kBlock = 4096;
   std::size_t chunk = kChunk;
   std::string window;
@@ -525,7 +526,8 @@ void Segment::recover_frames_v1(std::uint64_t file_bytes, Recovered& out) {
     out.torn_offset = pos;
     out.torn_bytes = file_bytes - pos;
     const std::string where = damaged_dir(dir_);
-    const std::string copy = fresh_stem(ops_, where, seq_name(seq_) + "-at-" + std::to_string(pos), {".torn"}) + ".torn";
+    const std::string copy =
+        fresh_stem(ops_, where, seq_name(seq_) + "-at-" + std::to_string(pos), {".torn"}) + ".torn";
     if (ensure_directory(ops_, where) && copy_range(ops_, log_fd_, pos, out.torn_bytes, copy)) {
       out.torn_copy = copy;
       if (!ops_.truncate(log_fd_, pos)) damaged_.store(true);

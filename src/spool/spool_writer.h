@@ -7,7 +7,6 @@
 // lock, so no append lands in a segment after it was sealed.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
