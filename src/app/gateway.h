@@ -24,7 +24,7 @@
 #include "ops/health_handler.h"
 #include "ops/metrics.h"
 #include "sources/source.h"
-#include "spool/spool.h"
+#include "spool/disk_spool.h"
 #include "spool/spooling_sink.h"
 
 namespace intake::app {

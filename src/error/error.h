@@ -66,6 +66,7 @@ struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
   std::uint32_t retry_after_s = 0;  // 0 = the code's default (error_retry_after_s)
+  int os_errno = 0;                 // the errno behind a failed system call, 0 if none
 };
 
 }  // namespace intake

@@ -1,9 +1,6 @@
 #include "spool/segment.h"
 
 #include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -17,10 +14,11 @@
 namespace intake::spool {
 namespace {
 
-Error io_error(const std::string& what, const std::string& path, int err = errno) {
-  // Out of disk is the operator's to fix; anything else is ours to report as it is.
-  const ErrorCode code = (err == ENOSPC || err == EDQUOT) ? ErrorCode::kSpoolFull : ErrorCode::kSpoolWriteFailed;
-  return Error{code, "spool: cannot " + what + " " + path + ": " + std::strerror(err)};
+// `failed` (from FileOps) with what was being done to which file.
+Error io_error(const std::string& what, const std::string& path, const Error& failed) {
+  Error error = failed;
+  error.message = "spool: cannot " + what + " " + path + ": " + failed.message;
+  return error;
 }
 
 void put_u32(char* out, std::uint32_t value) {
@@ -33,40 +31,37 @@ std::uint32_t get_u32(const char* in) {
   return value;
 }
 
-bool write_all(int fd, const char* data, std::size_t size, std::uint64_t offset) {
+// Writes all `size` bytes, going on after short writes; stops at the first failed write.
+Result<void> write_all(FileOps& ops, int fd, const char* data, std::size_t size, std::uint64_t offset) {
   while (size > 0) {
-    const ssize_t written = ::pwrite(fd, data, size, static_cast<off_t>(offset));
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data += written;
-    size -= static_cast<std::size_t>(written);
-    offset += static_cast<std::uint64_t>(written);
+    auto written = ops.write_at(fd, data, size, offset);
+    if (!written) return written.error();
+    if (written.value() == 0) return os_error(EIO);  // a write that makes no progress
+    data += written.value();
+    size -= written.value();
+    offset += written.value();
   }
-  return true;
+  return {};
 }
 
 // Reads exactly `size` bytes; false on error or end of file.
-bool read_all(int fd, char* data, std::size_t size, std::uint64_t offset) {
+bool read_all(FileOps& ops, int fd, char* data, std::size_t size, std::uint64_t offset) {
   while (size > 0) {
-    const ssize_t got = ::pread(fd, data, size, static_cast<off_t>(offset));
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) return false;
-    data += got;
-    size -= static_cast<std::size_t>(got);
-    offset += static_cast<std::uint64_t>(got);
+    auto got = ops.read_at(fd, data, size, offset);
+    if (!got || got.value() == 0) return false;
+    data += got.value();
+    size -= got.value();
+    offset += got.value();
   }
   return true;
 }
 
-Result<void> sync_directory(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return io_error("open directory", dir);
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return io_error("sync directory", dir, err);
+Result<void> sync_directory(FileOps& ops, const std::string& dir) {
+  auto fd = ops.open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (!fd) return io_error("open directory", dir, fd.error());
+  auto synced = ops.sync(fd.value());
+  ops.close(fd.value());
+  if (!synced) return io_error("sync directory", dir, synced.error());
   return {};
 }
 
@@ -112,10 +107,10 @@ struct CheckedFrame {
 };
 
 // Checks the format-2 frame at `offset`, reading its payload into `payload`.
-CheckedFrame check_frame(int fd, std::uint64_t offset, std::uint64_t end, std::string& payload) {
+CheckedFrame check_frame(FileOps& ops, int fd, std::uint64_t offset, std::uint64_t end, std::string& payload) {
   CheckedFrame frame;
   char header[kFrameHeaderBytes];
-  if (offset + kFrameHeaderBytes > end || !read_all(fd, header, sizeof(header), offset) ||
+  if (offset + kFrameHeaderBytes > end || !read_all(ops, fd, header, sizeof(header), offset) ||
       !parse_header(header, frame.header)) {
     return frame;
   }
@@ -125,23 +120,24 @@ CheckedFrame check_frame(int fd, std::uint64_t offset, std::uint64_t end, std::s
     return frame;
   }
   payload.resize(frame.header.length);
-  const bool read = read_all(fd, payload.data(), payload.size(), offset + kFrameHeaderBytes);
+  const bool read = read_all(ops, fd, payload.data(), payload.size(), offset + kFrameHeaderBytes);
   frame.check = read && crc32c(payload) == frame.header.payload_crc ? FrameCheck::kGood : FrameCheck::kBadPayload;
   return frame;
 }
 
 // True iff a format-2 header that checks out starts at `offset` (and fits before `end`).
-bool header_at(int fd, std::uint64_t offset, std::uint64_t end, FrameHeader& out) {
+bool header_at(FileOps& ops, int fd, std::uint64_t offset, std::uint64_t end, FrameHeader& out) {
   char header[kFrameHeaderBytes];
-  return offset + kFrameHeaderBytes <= end && read_all(fd, header, sizeof(header), offset) && parse_header(header, out);
+  return offset + kFrameHeaderBytes <= end && read_all(ops, fd, header, sizeof(header), offset) &&
+         parse_header(header, out);
 }
 
 // After a frame whose header checks out and whose payload does not: true iff its length leads
 // to the end or to a later record's header, i.e. only the payload is damaged and the frame can
 // be stepped over as a whole. (Else bytes went missing or the length is wrong: search instead.)
-bool length_leads_on(int fd, const FrameHeader& header, std::uint64_t next, std::uint64_t end) {
+bool length_leads_on(FileOps& ops, int fd, const FrameHeader& header, std::uint64_t next, std::uint64_t end) {
   FrameHeader after;
-  return next == end || (header_at(fd, next, end, after) && after.ordinal > header.ordinal);
+  return next == end || (header_at(ops, fd, next, end, after) && after.ordinal > header.ordinal);
 }
 
 struct FoundHeader {
@@ -152,8 +148,8 @@ struct FoundHeader {
 // The first offset in [from, end - kFrameHeaderBytes] where a format-2 header with a record
 // number >= `min_ordinal` checks out. Sets `*resume` to the first offset it did not examine.
 // Reads in chunks; a part that does not read (an I/O error) is stepped over 4 KiB at a time.
-std::optional<FoundHeader> find_header(int fd, std::uint64_t from, std::uint64_t end, std::uint32_t min_ordinal,
-                                       std::uint64_t* resume) {
+std::optional<FoundHeader> find_header(FileOps& ops, int fd, std::uint64_t from, std::uint64_t end,
+                                       std::uint32_t min_ordinal, std::uint64_t* resume) {
   constexpr std::size_t kChunk = 64 * 1024, kBlock = 4096;
   std::size_t chunk = kChunk;
   std::string window;
@@ -161,7 +157,7 @@ std::optional<FoundHeader> find_header(int fd, std::uint64_t from, std::uint64_t
   while (pos + kFrameHeaderBytes <= end) {
     const auto span = static_cast<std::size_t>(std::min<std::uint64_t>(chunk + kFrameHeaderBytes - 1, end - pos));
     window.resize(span);
-    if (!read_all(fd, window.data(), span, pos)) {
+    if (!read_all(ops, fd, window.data(), span, pos)) {
       if (chunk > kBlock) {
         chunk = kBlock;  // narrow down the part that does not read
       } else {
@@ -189,14 +185,14 @@ struct CheckedFrameV1 {
   std::uint64_t next = 0;
 };
 
-CheckedFrameV1 check_frame_v1(int fd, std::uint64_t offset, std::uint64_t end, std::string& payload) {
+CheckedFrameV1 check_frame_v1(FileOps& ops, int fd, std::uint64_t offset, std::uint64_t end, std::string& payload) {
   CheckedFrameV1 frame;
   char header[kFrameHeaderBytesV1];
   if (offset + kFrameHeaderBytesV1 > end) {
     frame.check = FrameCheck::kPastEnd;
     return frame;
   }
-  if (!read_all(fd, header, sizeof(header), offset)) return frame;
+  if (!read_all(ops, fd, header, sizeof(header), offset)) return frame;
   const std::uint32_t length = get_u32(header);
   if (length == 0 || length > kMaxPayloadBytes) return frame;
   frame.next = offset + kFrameHeaderBytesV1 + length;
@@ -205,7 +201,7 @@ CheckedFrameV1 check_frame_v1(int fd, std::uint64_t offset, std::uint64_t end, s
     return frame;
   }
   payload.resize(length);
-  const bool read = read_all(fd, payload.data(), length, offset + kFrameHeaderBytesV1);
+  const bool read = read_all(ops, fd, payload.data(), length, offset + kFrameHeaderBytesV1);
   frame.check = read && crc32c(payload) == get_u32(header + 4) ? FrameCheck::kGood : FrameCheck::kBadPayload;
   return frame;
 }
@@ -214,21 +210,17 @@ CheckedFrameV1 check_frame_v1(int fd, std::uint64_t offset, std::uint64_t end, s
 
 std::string damaged_dir(const std::string& dir) { return dir + "/" + std::string(kDamagedDir); }
 
-Result<void> ensure_directory(const std::string& path) {
-  if (::mkdir(path.c_str(), 0750) != 0 && errno != EEXIST) return io_error("create directory", path);
+Result<void> ensure_directory(FileOps& ops, const std::string& path) {
+  if (auto made = ops.make_directory(path); !made) return io_error("create directory", path, made.error());
   return {};
 }
 
-bool exists(const std::string& path) {
-  struct stat info {};
-  return ::lstat(path.c_str(), &info) == 0;
-}
-
 // `stem` under `dir`, made unique with -2, -3, ... so that no `stem<ext>` exists for any ext.
-std::string fresh_stem(const std::string& dir, const std::string& stem, std::initializer_list<const char*> exts) {
+std::string fresh_stem(FileOps& ops, const std::string& dir, const std::string& stem,
+                       std::initializer_list<const char*> exts) {
   for (int n = 1;; ++n) {
     const std::string candidate = dir + "/" + stem + (n == 1 ? "" : "-" + std::to_string(n));
-    if (std::none_of(exts.begin(), exts.end(), [&](const char* ext) { return exists(candidate + ext); })) {
+    if (std::none_of(exts.begin(), exts.end(), [&](const char* ext) { return ops.exists(candidate + ext); })) {
       return candidate;
     }
   }
@@ -241,24 +233,26 @@ std::string seq_name(std::uint32_t seq) {
 }
 
 // Copies bytes [offset, offset + bytes) of `fd` to a new file `path`, synced.
-Result<void> copy_range(int fd, std::uint64_t offset, std::uint64_t bytes, const std::string& path) {
-  const int out = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-  if (out < 0) return io_error("create", path);
+Result<void> copy_range(FileOps& ops, int fd, std::uint64_t offset, std::uint64_t bytes, const std::string& path) {
+  auto out = ops.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC);
+  if (!out) return io_error("create", path, out.error());
   std::string buffer;
   std::uint64_t done = 0;
-  bool ok = true;
-  while (ok && done < bytes) {
+  Result<void> copied;
+  while (copied && done < bytes) {
     buffer.resize(static_cast<std::size_t>(std::min<std::uint64_t>(bytes - done, 1u << 20)));
-    ok = read_all(fd, buffer.data(), buffer.size(), offset + done) &&
-         write_all(out, buffer.data(), buffer.size(), done);
+    if (read_all(ops, fd, buffer.data(), buffer.size(), offset + done)) {
+      copied = write_all(ops, out.value(), buffer.data(), buffer.size(), done);
+    } else {
+      copied = os_error(EIO);
+    }
     done += buffer.size();
   }
-  const int err = errno;
-  ok = ok && ::fdatasync(out) == 0;
-  ::close(out);
-  if (!ok) {
-    ::unlink(path.c_str());
-    return io_error("copy damaged bytes to", path, err);
+  if (copied) copied = ops.sync_data(out.value());
+  ops.close(out.value());
+  if (!copied) {
+    (void)ops.unlink(path);
+    return io_error("copy damaged bytes to", path, copied.error());
   }
   return {};
 }
@@ -269,73 +263,96 @@ std::string Segment::log_path(const std::string& dir, std::uint32_t seq) {
   return dir + "/" + seq_name(seq) + ".log";
 }
 
+std::uint32_t Segment::seq_of(std::string_view file_name) {
+  constexpr std::string_view kExtension = ".log";
+  if (file_name.size() != 10 + kExtension.size() || !file_name.ends_with(kExtension)) return 0;
+  std::uint32_t seq = 0;
+  for (const char digit : file_name.substr(0, 10)) {
+    if (digit < '0' || digit > '9') return 0;
+    seq = seq * 10 + static_cast<std::uint32_t>(digit - '0');
+  }
+  return seq;
+}
+
 std::string Segment::acks_path(const std::string& dir, std::uint32_t seq) {
   return dir + "/" + seq_name(seq) + ".acks";
 }
 
-Segment::Segment(std::string dir, std::uint32_t seq, std::uint8_t format, int log_fd, int acks_fd, std::uint8_t* acks)
-    : dir_(std::move(dir)), seq_(seq), format_(format), log_fd_(log_fd), acks_fd_(acks_fd), acks_(acks) {}
+Segment::Segment(FileOps& ops, std::string dir, std::uint32_t seq, std::uint8_t format, int log_fd, int acks_fd,
+                 std::uint8_t* acks)
+    : ops_(ops), dir_(std::move(dir)), seq_(seq), format_(format), log_fd_(log_fd), acks_fd_(acks_fd), acks_(acks) {}
 
 Segment::~Segment() {
-  if (acks_ != nullptr) ::munmap(acks_, kAckFileBytes);
-  if (acks_fd_ >= 0) ::close(acks_fd_);
-  if (log_fd_ >= 0) ::close(log_fd_);
+  if (acks_ != nullptr) ops_.unmap(acks_, kAckFileBytes);
+  if (acks_fd_ >= 0) ops_.close(acks_fd_);
+  if (log_fd_ >= 0) ops_.close(log_fd_);
 }
 
-Result<std::uint8_t*> Segment::map_acks(int acks_fd, const std::string& path) {
-  if (::ftruncate(acks_fd, static_cast<off_t>(kAckFileBytes)) != 0) return io_error("size", path);
-  void* mapped = ::mmap(nullptr, kAckFileBytes, PROT_READ | PROT_WRITE, MAP_SHARED, acks_fd, 0);
-  if (mapped == MAP_FAILED) return io_error("map", path);
-  return static_cast<std::uint8_t*>(mapped);
+Result<std::uint8_t*> Segment::map_acks(FileOps& ops, int acks_fd, const std::string& path) {
+  if (auto sized = ops.truncate(acks_fd, kAckFileBytes); !sized) return io_error("size", path, sized.error());
+  auto mapped = ops.map_shared(acks_fd, kAckFileBytes);
+  if (!mapped) return io_error("map", path, mapped.error());
+  return mapped.value();
 }
 
-Result<std::unique_ptr<Segment>> Segment::create(const std::string& dir, std::uint32_t seq, bool sync_dir) {
+Result<std::unique_ptr<Segment>> Segment::create(const std::string& dir, std::uint32_t seq, bool sync_dir,
+                                                 FileOps& ops) {
   const std::string log = log_path(dir, seq);
   const std::string acks = acks_path(dir, seq);
-  const int log_fd = ::open(log.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-  if (log_fd < 0) return io_error("create", log);
-  const int acks_fd = ::open(acks.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (acks_fd < 0) {
-    auto error = io_error("create", acks);
-    ::close(log_fd);
-    ::unlink(log.c_str());
-    return error;
+  auto log_fd = ops.open(log, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC);
+  if (!log_fd) return io_error("create", log, log_fd.error());
+  auto acks_fd = ops.open(acks, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC);
+  if (!acks_fd) {
+    ops.close(log_fd.value());
+    (void)ops.unlink(log);
+    return io_error("create", acks, acks_fd.error());
   }
-  auto mapped = map_acks(acks_fd, acks);
-  if (!mapped || !write_all(log_fd, kSegmentMagic.data(), kSegmentMagic.size(), 0)) {
-    auto error = mapped ? io_error("write", log) : mapped.error();
-    ::close(log_fd);
-    ::close(acks_fd);
-    ::unlink(log.c_str());
-    ::unlink(acks.c_str());
+  // Undoes the creation: a number whose files exist cannot be created again.
+  const auto give_up = [&](Error error) {
+    ops.close(log_fd.value());
+    ops.close(acks_fd.value());
+    (void)ops.unlink(log);
+    (void)ops.unlink(acks);
     return error;
+  };
+  auto mapped = map_acks(ops, acks_fd.value(), acks);
+  if (!mapped) return give_up(mapped.error());
+  if (auto written = write_all(ops, log_fd.value(), kSegmentMagic.data(), kSegmentMagic.size(), 0); !written) {
+    ops.unmap(mapped.value(), kAckFileBytes);
+    return give_up(io_error("write", log, written.error()));
   }
-  std::unique_ptr<Segment> segment(new Segment(dir, seq, 2, log_fd, acks_fd, mapped.value()));
+  std::unique_ptr<Segment> segment(new Segment(ops, dir, seq, 2, log_fd.value(), acks_fd.value(), mapped.value()));
   segment->committed_bytes_.store(kSegmentMagic.size());
   if (sync_dir) {
-    if (auto synced = sync_directory(dir); !synced) return synced.error();
+    if (auto synced = sync_directory(ops, dir); !synced) {
+      // Undone like any other failed creation: files left behind would make every later
+      // create() of this number fail (O_EXCL), and so every later rotation.
+      segment.reset();
+      (void)ops.unlink(log);
+      (void)ops.unlink(acks);
+      return synced.error();
+    }
   }
   return segment;
 }
 
-Result<Segment::Recovered> Segment::recover(const std::string& dir, std::uint32_t seq) {
+Result<Segment::Recovered> Segment::recover(const std::string& dir, std::uint32_t seq, FileOps& ops) {
   const std::string log = log_path(dir, seq);
   const std::string acks = acks_path(dir, seq);
-  const int log_fd = ::open(log.c_str(), O_RDWR | O_CLOEXEC);
-  if (log_fd < 0) return io_error("open", log);
-  struct stat info {};
-  if (::fstat(log_fd, &info) != 0) {
-    auto error = io_error("stat", log);
-    ::close(log_fd);
-    return error;
+  auto opened = ops.open(log, O_RDWR | O_CLOEXEC);
+  if (!opened) return io_error("open", log, opened.error());
+  const int log_fd = opened.value();
+  auto size = ops.size(log_fd);
+  if (!size) {
+    ops.close(log_fd);
+    return io_error("stat", log, size.error());
   }
-  const auto file_bytes = static_cast<std::uint64_t>(info.st_size);
+  const std::uint64_t file_bytes = size.value();
   char magic[8] = {};
   const std::size_t magic_bytes = std::min<std::uint64_t>(file_bytes, sizeof(magic));
-  if (!read_all(log_fd, magic, magic_bytes, 0)) {
-    auto error = io_error("read", log);
-    ::close(log_fd);
-    return error;
+  if (!read_all(ops, log_fd, magic, magic_bytes, 0)) {
+    ops.close(log_fd);
+    return io_error("read", log, os_error(EIO));
   }
   const std::string_view head(magic, magic_bytes);
   Recovered recovered;
@@ -348,7 +365,7 @@ Result<Segment::Recovered> Segment::recover(const std::string& dir, std::uint32_
     // Not even a whole magic: the process died while creating it. Rewrite an empty segment.
     recovered.format = 2;
     rewrite = true;
-  } else if (find_header(log_fd, kSegmentMagic.size(), file_bytes, 0, nullptr)) {
+  } else if (find_header(ops, log_fd, kSegmentMagic.size(), file_bytes, 0, nullptr)) {
     // The magic is damaged but a format-2 header checks out in the file: read it as format 2;
     // the magic counts as damage (no record in it).
     recovered.format = 2;
@@ -356,27 +373,28 @@ Result<Segment::Recovered> Segment::recover(const std::string& dir, std::uint32_
                                       .records_known = true, .undelivered = 0});
   } else {
     // Not a segment this version can read: keep it whole for inspection, replay nothing.
-    ::close(log_fd);
+    ops.close(log_fd);
     const std::string where = damaged_dir(dir);
-    if (auto made = ensure_directory(where); !made) return made.error();
-    const std::string stem = fresh_stem(where, seq_name(seq), {".log", ".acks"});
-    if (::rename(log.c_str(), (stem + ".log").c_str()) != 0) return io_error("move aside", log);
-    if (exists(acks) && ::rename(acks.c_str(), (stem + ".acks").c_str()) != 0) return io_error("move aside", acks);
+    if (auto made = ensure_directory(ops, where); !made) return made.error();
+    const std::string stem = fresh_stem(ops, where, seq_name(seq), {".log", ".acks"});
+    if (auto moved = ops.rename(log, stem + ".log"); !moved) return io_error("move aside", log, moved.error());
+    if (ops.exists(acks)) {
+      if (auto moved = ops.rename(acks, stem + ".acks"); !moved) return io_error("move aside", acks, moved.error());
+    }
     recovered.set_aside_to = stem + ".log";
     return recovered;
   }
 
-  const int acks_fd = ::open(acks.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-  if (acks_fd < 0) {
-    auto error = io_error("open", acks);
-    ::close(log_fd);
-    return error;
+  auto acks_fd = ops.open(acks, O_RDWR | O_CREAT | O_CLOEXEC);
+  if (!acks_fd) {
+    ops.close(log_fd);
+    return io_error("open", acks, acks_fd.error());
   }
-  std::unique_ptr<Segment> segment(new Segment(dir, seq, recovered.format, log_fd, acks_fd, nullptr));
+  std::unique_ptr<Segment> segment(new Segment(ops, dir, seq, recovered.format, log_fd, acks_fd.value(), nullptr));
   if (rewrite) {
-    if (::ftruncate(log_fd, 0) != 0 || !write_all(log_fd, kSegmentMagic.data(), kSegmentMagic.size(), 0)) {
-      return io_error("rewrite", log);
-    }
+    auto rewritten = ops.truncate(log_fd, 0);
+    if (rewritten) rewritten = write_all(ops, log_fd, kSegmentMagic.data(), kSegmentMagic.size(), 0);
+    if (!rewritten) return io_error("rewrite", log, rewritten.error());
     segment->committed_bytes_.store(kSegmentMagic.size());
   } else if (recovered.format == 2) {
     segment->recover_frames(file_bytes, recovered);
@@ -389,7 +407,7 @@ Result<Segment::Recovered> Segment::recover(const std::string& dir, std::uint32_
   const std::uint64_t could_exist = segment->records() + (file_bytes - segment->committed_bytes()) / header_bytes;
   const bool clear_mapping = segment->check_acks(
       static_cast<std::uint32_t>(std::min<std::uint64_t>(could_exist, kMaxRecordsPerSegment)), recovered);
-  auto mapped = map_acks(segment->acks_fd_, acks);
+  auto mapped = map_acks(ops, segment->acks_fd_, acks);
   if (!mapped) return mapped.error();
   segment->acks_ = mapped.value();
   if (clear_mapping) std::memset(segment->acks_, 0, kAckFileBytes);
@@ -417,7 +435,7 @@ void Segment::recover_frames(std::uint64_t file_bytes, Recovered& out) {
   std::optional<Damage> open;        // what did not read back since that frame
   std::string payload;
   while (pos < file_bytes) {
-    const CheckedFrame frame = check_frame(log_fd_, pos, file_bytes, payload);
+    const CheckedFrame frame = check_frame(ops_, log_fd_, pos, file_bytes, payload);
     // A header that checks out is trusted unless it goes back in numbering (a stale copy).
     const bool trusted = frame.check != FrameCheck::kBadHeader && frame.header.ordinal >= next_record;
     if (trusted && frame.check == FrameCheck::kGood) {
@@ -440,7 +458,7 @@ void Segment::recover_frames(std::uint64_t file_bytes, Recovered& out) {
     if (!open) open = Damage{.offset = pos, .bytes = 0, .first_record = next_record, .records = 0,
                              .records_known = true, .undelivered = 0};
     if (trusted && frame.check == FrameCheck::kBadPayload &&
-        length_leads_on(log_fd_, frame.header, frame.next, file_bytes)) {
+        length_leads_on(ops_, log_fd_, frame.header, frame.next, file_bytes)) {
       next_record = frame.header.ordinal + 1;  // step over exactly this record
       pos = frame.next;
       continue;
@@ -448,7 +466,7 @@ void Segment::recover_frames(std::uint64_t file_bytes, Recovered& out) {
     if (trusted && frame.check == FrameCheck::kPastEnd) break;  // nothing can follow it
     // The header is damaged, or its length leads nowhere: resume at the next header that
     // checks out (a sync marker makes this a search for 4 bytes, not a try at every offset).
-    const auto found = find_header(log_fd_, pos + 1, file_bytes, next_record, nullptr);
+    const auto found = find_header(ops_, log_fd_, pos + 1, file_bytes, next_record, nullptr);
     if (!found) break;
     pos = found->offset;
   }
@@ -460,10 +478,10 @@ void Segment::recover_frames(std::uint64_t file_bytes, Recovered& out) {
     out.torn_bytes = file_bytes - good_end;
     const std::string where = damaged_dir(dir_);
     const std::string copy =
-        fresh_stem(where, seq_name(seq_) + "-at-" + std::to_string(good_end), {".torn"}) + ".torn";
-    if (ensure_directory(where) && copy_range(log_fd_, good_end, out.torn_bytes, copy)) {
+        fresh_stem(ops_, where, seq_name(seq_) + "-at-" + std::to_string(good_end), {".torn"}) + ".torn";
+    if (ensure_directory(ops_, where) && copy_range(ops_, log_fd_, good_end, out.torn_bytes, copy)) {
       out.torn_copy = copy;
-      if (::ftruncate(log_fd_, static_cast<off_t>(good_end)) != 0) damaged_.store(true);
+      if (!ops_.truncate(log_fd_, good_end)) damaged_.store(true);
     } else {
       damaged_.store(true);  // the bytes stay in the segment, and the segment goes to damaged/
     }
@@ -476,7 +494,7 @@ void Segment::recover_frames_v1(std::uint64_t file_bytes, Recovered& out) {
   std::string payload;
   bool cut = false;  // whether the bytes from `pos` are a torn tail (else: kept, unread)
   while (pos < file_bytes && records < kMaxRecordsPerSegment) {
-    const CheckedFrameV1 frame = check_frame_v1(log_fd_, pos, file_bytes, payload);
+    const CheckedFrameV1 frame = check_frame_v1(ops_, log_fd_, pos, file_bytes, payload);
     if (frame.check == FrameCheck::kGood) {
       v1_offsets_.push_back(pos);
       pos = frame.next;
@@ -488,7 +506,7 @@ void Segment::recover_frames_v1(std::uint64_t file_bytes, Recovered& out) {
       break;
     }
     if (frame.check == FrameCheck::kBadPayload &&
-        check_frame_v1(log_fd_, frame.next, file_bytes, payload).check == FrameCheck::kGood) {
+        check_frame_v1(ops_, log_fd_, frame.next, file_bytes, payload).check == FrameCheck::kGood) {
       // The length still leads to a frame that reads back: step over exactly this record.
       out.damage.push_back(Damage{.offset = pos, .bytes = frame.next - pos, .first_record = records, .records = 1,
                                   .records_known = true, .undelivered = 0});
@@ -508,10 +526,11 @@ void Segment::recover_frames_v1(std::uint64_t file_bytes, Recovered& out) {
     out.torn_offset = pos;
     out.torn_bytes = file_bytes - pos;
     const std::string where = damaged_dir(dir_);
-    const std::string copy = fresh_stem(where, seq_name(seq_) + "-at-" + std::to_string(pos), {".torn"}) + ".torn";
-    if (ensure_directory(where) && copy_range(log_fd_, pos, out.torn_bytes, copy)) {
+    const std::string copy =
+        fresh_stem(ops_, where, seq_name(seq_) + "-at-" + std::to_string(pos), {".torn"}) + ".torn";
+    if (ensure_directory(ops_, where) && copy_range(ops_, log_fd_, pos, out.torn_bytes, copy)) {
       out.torn_copy = copy;
-      if (::ftruncate(log_fd_, static_cast<off_t>(pos)) != 0) damaged_.store(true);
+      if (!ops_.truncate(log_fd_, pos)) damaged_.store(true);
     } else {
       damaged_.store(true);
     }
@@ -521,10 +540,10 @@ void Segment::recover_frames_v1(std::uint64_t file_bytes, Recovered& out) {
 bool Segment::check_acks(std::uint32_t could_exist, Recovered& out) {
   // Read with pread, not through a mapping: a bad sector under a mapping is a SIGBUS.
   std::string bits(kAckFileBytes, '\0');
-  struct stat info {};
-  bool readable = ::fstat(acks_fd_, &info) == 0;
-  const auto present = static_cast<std::size_t>(std::min<std::uint64_t>(readable ? info.st_size : 0, kAckFileBytes));
-  readable = readable && read_all(acks_fd_, bits.data(), present, 0);
+  const auto size = ops_.size(acks_fd_);
+  bool readable = size.ok();
+  const auto present = static_cast<std::size_t>(std::min<std::uint64_t>(readable ? size.value() : 0, kAckFileBytes));
+  readable = readable && read_all(ops_, acks_fd_, bits.data(), present, 0);
   bool beyond = false;
   for (std::size_t byte = could_exist / 8; readable && !beyond && byte < present; ++byte) {
     auto value = static_cast<std::uint8_t>(bits[byte]);
@@ -537,20 +556,19 @@ bool Segment::check_acks(std::uint32_t could_exist, Recovered& out) {
   out.acks_cleared = true;
   const std::string acks = acks_path(dir_, seq_);
   const std::string where = damaged_dir(dir_);
-  const std::string aside = fresh_stem(where, seq_name(seq_), {".acks.bad"}) + ".acks.bad";
-  if (ensure_directory(where) && ::rename(acks.c_str(), aside.c_str()) == 0) {
-    const int fresh = ::open(acks.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-    if (fresh >= 0) {
-      ::close(acks_fd_);
-      acks_fd_ = fresh;
+  const std::string aside = fresh_stem(ops_, where, seq_name(seq_), {".acks.bad"}) + ".acks.bad";
+  if (ensure_directory(ops_, where) && ops_.rename(acks, aside)) {
+    if (auto fresh = ops_.open(acks, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC); fresh) {
+      ops_.close(acks_fd_);
+      acks_fd_ = fresh.value();
       out.acks_copy = aside;
       return false;
     }
-    ::rename(aside.c_str(), acks.c_str());
+    (void)ops_.rename(aside, acks);
   }
   // Cannot keep it: clear it in place. Truncating drops unreadable blocks (map_acks() sizes the
   // file back up with zeros); if even that fails, the caller clears the mapping.
-  return ::ftruncate(acks_fd_, 0) != 0;
+  return !ops_.truncate(acks_fd_, 0);
 }
 
 bool Segment::full(std::uint64_t max_bytes) const {
@@ -565,9 +583,9 @@ Result<std::uint32_t> Segment::append(std::string_view payload) {
   // One write per record: a crash leaves at most one torn frame, at the end.
   frame_.assign(header, sizeof(header));
   frame_.append(payload);
-  if (!write_all(log_fd_, frame_.data(), frame_.size(), offset)) {
-    auto error = io_error("append to", log_path(dir_, seq_));
-    if (::ftruncate(log_fd_, static_cast<off_t>(offset)) != 0) {
+  if (auto written = write_all(ops_, log_fd_, frame_.data(), frame_.size(), offset); !written) {
+    auto error = io_error("append to", log_path(dir_, seq_), written.error());
+    if (!ops_.truncate(log_fd_, offset)) {
       // The torn frame stays; recovery will cut it. Appending after it would hide records.
       seal();
     }
@@ -583,12 +601,12 @@ Result<std::string_view> Segment::read(std::uint64_t offset, std::string& buffer
                                        std::uint32_t* record) const {
   const std::uint64_t end = committed_bytes();
   if (format_ == 1) {
-    const CheckedFrameV1 frame = check_frame_v1(log_fd_, offset, end, buffer);
+    const CheckedFrameV1 frame = check_frame_v1(ops_, log_fd_, offset, end, buffer);
     if (frame.check != FrameCheck::kGood) return make_error(ErrorCode::kInternal, "spool: frame does not read back");
     next_offset = frame.next;
     return std::string_view(buffer);
   }
-  const CheckedFrame frame = check_frame(log_fd_, offset, end, buffer);
+  const CheckedFrame frame = check_frame(ops_, log_fd_, offset, end, buffer);
   switch (frame.check) {
     case FrameCheck::kGood:
       next_offset = frame.next;
@@ -639,17 +657,17 @@ std::optional<Segment::Damage> Segment::find_damage_end(std::uint64_t offset, st
     return until(end, std::max(records, ordinal));
   }
   FrameHeader parsed;
-  if (header_at(log_fd_, offset, end, parsed) && parsed.ordinal >= ordinal && parsed.ordinal < records &&
+  if (header_at(ops_, log_fd_, offset, end, parsed) && parsed.ordinal >= ordinal && parsed.ordinal < records &&
       offset + kFrameHeaderBytes + parsed.length <= end) {
     // Records missing before a frame (found so by recovery): a gap of no bytes.
     if (parsed.ordinal > ordinal) return until(offset, parsed.ordinal);
     const std::uint64_t next = offset + kFrameHeaderBytes + parsed.length;
-    if (length_leads_on(log_fd_, parsed, next, end)) return until(next, ordinal + 1);  // only the payload
+    if (length_leads_on(ops_, log_fd_, parsed, next, end)) return until(next, ordinal + 1);  // only the payload
   }
   std::uint64_t from = search_from_offset_ == offset ? std::max(search_resume_, offset + 1) : offset + 1;
   for (;;) {
     std::uint64_t resume = 0;
-    const auto found = find_header(log_fd_, from, end, ordinal + 1, &resume);
+    const auto found = find_header(ops_, log_fd_, from, end, ordinal + 1, &resume);
     if (found && found->header.ordinal < records &&
         found->offset + kFrameHeaderBytes + found->header.length <= end) {
       search_from_offset_ = 0;
@@ -685,22 +703,22 @@ bool Segment::is_done(std::uint32_t ordinal) const {
 }
 
 Result<void> Segment::sync() {
-  if (::fdatasync(log_fd_) != 0) return io_error("sync", log_path(dir_, seq_));
+  if (auto synced = ops_.sync_data(log_fd_); !synced) return io_error("sync", log_path(dir_, seq_), synced.error());
   return {};
 }
 
 void Segment::remove_files() {
-  ::unlink(log_path(dir_, seq_).c_str());
-  ::unlink(acks_path(dir_, seq_).c_str());
+  (void)ops_.unlink(log_path(dir_, seq_));
+  (void)ops_.unlink(acks_path(dir_, seq_));
 }
 
 Result<std::string> Segment::set_aside() {
   const std::string where = damaged_dir(dir_);
-  if (auto made = ensure_directory(where); !made) return made.error();
-  const std::string stem = fresh_stem(where, seq_name(seq_), {".log", ".acks"});
+  if (auto made = ensure_directory(ops_, where); !made) return made.error();
+  const std::string stem = fresh_stem(ops_, where, seq_name(seq_), {".log", ".acks"});
   const std::string log = log_path(dir_, seq_), acks = acks_path(dir_, seq_);
-  if (::rename(log.c_str(), (stem + ".log").c_str()) != 0) return io_error("move aside", log);
-  if (::rename(acks.c_str(), (stem + ".acks").c_str()) != 0) return io_error("move aside", acks);
+  if (auto moved = ops_.rename(log, stem + ".log"); !moved) return io_error("move aside", log, moved.error());
+  if (auto moved = ops_.rename(acks, stem + ".acks"); !moved) return io_error("move aside", acks, moved.error());
   return stem + ".log";
 }
 

@@ -1,8 +1,9 @@
 // Segment: one numbered pair of spool files (<seq>.log and <seq>.acks, see log_format.h).
 //
 // Appends come from one writer at a time (the spool's append lock); reads, acks and counters
-// are safe from any thread. Errors are values; only I/O failures produce them. Bytes that do
-// not read back are skipped, never deleted: see "Damage" in log_format.h.
+// are safe from any thread. Errors are values; only I/O failures produce them (every file
+// operation goes through FileOps, file_ops.h). Bytes that do not read back are skipped, never
+// deleted: see "Damage" in log_format.h.
 #pragma once
 
 #include <atomic>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "error/result.h"
+#include "spool/file_ops.h"
 
 namespace intake::spool {
 
@@ -44,13 +46,15 @@ class Segment {
     std::string set_aside_to;          // a file without a magic this version reads, moved here
   };
 
-  // A new, empty segment (files created; the directory synced when `sync_dir`).
-  static Result<std::unique_ptr<Segment>> create(const std::string& dir, std::uint32_t seq, bool sync_dir);
+  // A new, empty segment (files created; the directory synced when `sync_dir`). Every file
+  // operation of the segment goes through `ops`, which must outlive it.
+  static Result<std::unique_ptr<Segment>> create(const std::string& dir, std::uint32_t seq, bool sync_dir,
+                                                 FileOps& ops = posix_file_ops());
   // Opens a segment left by an earlier run: checks every frame, skips damaged ones (their
   // records are marked done), cuts a torn tail off (keeping a copy under damaged/). A file
   // whose magic this version does not know is moved to damaged/ whole (segment null). The
   // result is sealed (never appended to again).
-  static Result<Recovered> recover(const std::string& dir, std::uint32_t seq);
+  static Result<Recovered> recover(const std::string& dir, std::uint32_t seq, FileOps& ops = posix_file_ops());
 
   ~Segment();
   Segment(const Segment&) = delete;
@@ -107,11 +111,14 @@ class Segment {
   Result<std::string> set_aside();
 
   static std::string log_path(const std::string& dir, std::uint32_t seq);
+  // The segment number a file name ("0000000042.log") stands for; 0 if it is no segment's log.
+  static std::uint32_t seq_of(std::string_view file_name);
   static std::string acks_path(const std::string& dir, std::uint32_t seq);
 
  private:
-  Segment(std::string dir, std::uint32_t seq, std::uint8_t format, int log_fd, int acks_fd, std::uint8_t* acks);
-  static Result<std::uint8_t*> map_acks(int acks_fd, const std::string& path);
+  Segment(FileOps& ops, std::string dir, std::uint32_t seq, std::uint8_t format, int log_fd, int acks_fd,
+          std::uint8_t* acks);
+  static Result<std::uint8_t*> map_acks(FileOps& ops, int acks_fd, const std::string& path);
   // Walks a recovered file's frames (format 2 / format 1), filling records, damage, torn tail.
   void recover_frames(std::uint64_t file_bytes, Recovered& out);
   void recover_frames_v1(std::uint64_t file_bytes, Recovered& out);
@@ -120,6 +127,7 @@ class Segment {
   bool check_acks(std::uint32_t could_exist, Recovered& out);
   std::optional<Damage> find_damage_end(std::uint64_t offset, std::uint32_t ordinal);
 
+  FileOps& ops_;
   std::string dir_;
   std::uint32_t seq_;
   std::uint8_t format_;

@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "metrics/metric.h"
-#include "spool/spool.h"
+#include "spool/disk_spool.h"
 #include "spool/spooling_sink.h"
 
 namespace intake::spool {

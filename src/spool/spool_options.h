@@ -1,4 +1,4 @@
-// The disk spool's options (spool/spool.h). Off unless `dir` is set. Plain values with defaults;
+// The disk spool's options (spool/disk_spool.h). Off unless `dir` is set. Plain values with defaults;
 // filled from the YAML's `spool:` section by config/static_config.cc, the only code that knows
 // YAML.
 #pragma once

@@ -20,7 +20,7 @@
 
 #include "spool/spool_options.h"
 #include "kafka/record_sink.h"
-#include "spool/spool.h"
+#include "spool/disk_spool.h"
 
 namespace intake::spool {
 

@@ -19,7 +19,7 @@
 #include "kafka/producer.h"
 #include "kafka_reader.h"
 #include "peers.h"
-#include "spool/spool.h"
+#include "spool/disk_spool.h"
 #include "spool/spooling_sink.h"
 #include "temp_dir.h"
 

@@ -9,7 +9,7 @@
 #include "gateway_yaml.h"
 #include "http_client.h"
 #include "metrics_text.h"
-#include "spool/spool.h"
+#include "spool/disk_spool.h"
 #include "temp_dir.h"
 
 namespace intake {

@@ -11,7 +11,7 @@
 
 #include "file_damage.h"
 #include "spool/log_format.h"
-#include "spool/spool.h"
+#include "spool/disk_spool.h"
 #include "spool_fixtures.h"
 #include "temp_dir.h"
 

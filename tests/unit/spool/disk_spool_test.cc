@@ -1,7 +1,7 @@
 // DiskSpool on a real temp directory: order, segment deletion only after every record is done,
 // restart with leftovers, torn tails, the size bound, the directory lock, and sealing while
 // records are appended.
-#include "spool/spool.h"
+#include "spool/disk_spool.h"
 
 #include <gtest/gtest.h>
 
