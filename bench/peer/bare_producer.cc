@@ -83,14 +83,16 @@ std::uint64_t produce_for(rd_kafka_t* rk, const std::string& topic, double secon
   while (true) {
     if ((produced & 1023) == 0 && Clock::now() >= end) break;
     ++counter;
-    const int id_len = std::snprintf(id, sizeof(id), "%02d-%010llu", thread_id, static_cast<unsigned long long>(counter));
+    const int id_len =
+        std::snprintf(id, sizeof(id), "%02d-%010llu", thread_id, static_cast<unsigned long long>(counter));
     value.assign(prefix).append(id, static_cast<std::size_t>(id_len)).append(suffix);
     while (true) {
       const rd_kafka_resp_err_t err =
           rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_VALUE(value.data(), value.size()),
                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
-      if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) throw std::runtime_error(std::string("produce: ") + rd_kafka_err2str(err));
+      if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+        throw std::runtime_error(std::string("produce: ") + rd_kafka_err2str(err));
       rd_kafka_poll(rk, 1);
     }
     ++produced;

@@ -141,7 +141,8 @@ int create(const std::string& bootstrap, const std::vector<std::string>& topics,
       std::int64_t low = 0, high = 0;
       const rd_kafka_resp_err_t err = watermarks(rk.get(), topic, p, low, high, deadline);
       if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        std::cerr << "topic_tool: " << topic << "/" << p << " does not answer ListOffsets: " << rd_kafka_err2str(err) << "\n";
+        std::cerr << "topic_tool: " << topic << "/" << p << " does not answer ListOffsets: " << rd_kafka_err2str(err)
+                  << "\n";
         return 1;
       }
     }

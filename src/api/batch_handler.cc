@@ -28,8 +28,8 @@ http::Response BatchHandler::handle(const http::Request& request, const http::Ro
   if (!admission) return http::error_response(admission.error());
   const AdmittedRequest& admitted = admission.value();
   if (admitted.mode == config::DeliveryMode::kSync) {
-    return http::error_response({ErrorCode::kBadRequest,
-                                 "batches are async only; send records one by one to /v1/topics/" +
+    return http::error_response(
+        {ErrorCode::kBadRequest, "batches are async only; send records one by one to /v1/topics/" +
                                      std::string(admitted.topic) + "?sync=true for Kafka's answer per record"});
   }
   if (!request.header("X-Intake-Partition").empty() || !request.header("X-Intake-Record-Key").empty()) {
@@ -56,8 +56,8 @@ http::Response BatchHandler::handle(const http::Request& request, const http::Ro
     if (auto enqueued = gate_.enqueue(record); !enqueued) {
       Error error = std::move(enqueued).error();
       if (i > 0) {
-        error.message += "; the first " + std::to_string(i) + " records were accepted, resend from record " +
-                         std::to_string(i + 1);
+        error.message +=
+            "; the first " + std::to_string(i) + " records were accepted, resend from record " + std::to_string(i + 1);
       }
       return partial_batch_error(error, i);
     }

@@ -34,7 +34,7 @@ struct NdjsonBatch {
 };
 
 struct NdjsonLimits {
-  RecordLimit record;                       // checked on every value
+  RecordLimit record;  // checked on every value
   std::size_t max_records = kMaxBatchRecords;
 };
 

@@ -5,8 +5,8 @@
 #include <optional>
 
 #include "json/writer.h"
-#include "policy/access.h"
 #include "names/topic_name.h"
+#include "policy/access.h"
 
 namespace intake::api {
 namespace {
@@ -69,7 +69,8 @@ Result<AdmittedRequest> ProduceGate::admit(const http::Request& request, std::st
 
   admitted.topic = topic;
   if (auto checked = names::check_topic_name(admitted.topic); !checked) return std::move(checked).error();
-  if (auto allowed = policy::authorize_topic(*admitted.key, admitted.topic); !allowed) return std::move(allowed).error();
+  if (auto allowed = policy::authorize_topic(*admitted.key, admitted.topic); !allowed)
+    return std::move(allowed).error();
   if (!admitted.key->signing_secret.empty()) {
     const policy::SignatureCheck check{
         .header = request.header("X-Intake-Signature"),
@@ -108,8 +109,8 @@ Result<void> ProduceGate::admit_rate(const AdmittedRequest& admitted, std::size_
 void ProduceGate::fill_headers(const http::Request& request, const AdmittedRequest& admitted,
                                RecordHeaders& headers) const {
   // The configured request headers that are present, then who sent it and when.
-  headers.received_at_ms = std::to_string(
-      std::chrono::duration_cast<std::chrono::milliseconds>(admitted.now.time_since_epoch()).count());
+  headers.received_at_ms =
+      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(admitted.now.time_since_epoch()).count());
   for (const auto& name : settings_.copy_headers) {
     if (auto value = request.header(name); !value.empty()) headers.items[headers.count++] = {name, value};
   }

@@ -35,7 +35,7 @@ namespace intake::api {
 inline constexpr std::size_t kMaxCopiedHeaders = 16;
 
 struct ProduceSettings {
-  std::vector<std::string> copy_headers;  // request headers copied into record headers
+  std::vector<std::string> copy_headers;   // request headers copied into record headers
   std::uint32_t sync_timeout_ms = 30'000;  // sync requests answer 504 after this
 };
 

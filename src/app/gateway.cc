@@ -1,8 +1,8 @@
 #include "app/gateway.h"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <thread>
@@ -77,7 +77,8 @@ Gateway::Gateway(config::StaticConfig file)
       sink_(producer_, spool_.get(), file_.spool.mode),
       sources_(make_sources(file_.registry)),
       control_(std::make_unique<Control>()),
-      produce_gate_(store_, limiter_, sink_, api::ProduceSettings{file_.kafka.copy_headers, file_.server.sync_timeout_ms}),
+      produce_gate_(store_, limiter_, sink_,
+                    api::ProduceSettings{file_.kafka.copy_headers, file_.server.sync_timeout_ms}),
       liveness_(ops::HealthHandler::Probe::kLiveness, producer_, draining_),
       readiness_(ops::HealthHandler::Probe::kReadiness, producer_, draining_),
       server_(file_.server, router_) {
@@ -160,7 +161,7 @@ std::uint64_t Gateway::shutdown() {
   if (shut_down_) return 0;
   shut_down_ = true;
   const auto started = std::chrono::steady_clock::now();
-  draining_.store(true);  // /readyz fails from now on
+  draining_.store(true);   // /readyz fails from now on
   sink_.stop_accepting();  // records sent from now on get 503 shutting_down
   server_.stop_accepting();
   const auto watchers_from = std::chrono::steady_clock::now();
@@ -189,12 +190,12 @@ std::uint64_t Gateway::shutdown() {
   }
   const auto& counters = producer_.counters();
   const auto& sink = sink_.counters();
-  spdlog::info("intake: stopped in {} ms; {} records produced, {} delivered, {} failed, {} handed over, {} left at "
-               "shutdown; spool: {} spooled, {} replayed, {} respooled, {} quarantined; {} lost at shutdown",
-               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
-               counters.enqueued.load(), counters.delivered.load(), counters.failed.load(),
-               counters.handed_over.load(), purged, sink.spooled.load(), sink.replayed.load(), sink.respooled.load(),
-               sink.quarantined.load(), lost);
+  spdlog::info(
+      "intake: stopped in {} ms; {} records produced, {} delivered, {} failed, {} handed over, {} left at "
+      "shutdown; spool: {} spooled, {} replayed, {} respooled, {} quarantined; {} lost at shutdown",
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
+      counters.enqueued.load(), counters.delivered.load(), counters.failed.load(), counters.handed_over.load(), purged,
+      sink.spooled.load(), sink.replayed.load(), sink.respooled.load(), sink.quarantined.load(), lost);
   if (spool_) {
     const auto stats = spool_->stats();
     if (stats.segments > 0) {

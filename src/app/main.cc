@@ -1,13 +1,13 @@
 // intake: the command line. `intake run --config FILE` serves; `intake hash-key SECRET` prints
 // the digest to store in a config; `intake check-config --config FILE` validates and exits.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
+#include <pthread.h>
+#include <time.h>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
-#include <pthread.h>
-#include <time.h>
 
 #include "app/gateway.h"
 #include "config/static_config.h"

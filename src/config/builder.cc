@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
-#include <cmath>
 #include <set>
 #include <string_view>
 
@@ -72,8 +72,8 @@ std::string number_text(double value) {
 }
 
 Result<double> number_in_range(element value, std::string_view field, double min, double max) {
-  const std::string range = "'" + std::string(field) + "' must be a number from " + number_text(min) + " to " +
-                            number_text(max);
+  const std::string range =
+      "'" + std::string(field) + "' must be a number from " + number_text(min) + " to " + number_text(max);
   double number = 0;
   if (value.get_double().get(number) != simdjson::SUCCESS || !std::isfinite(number)) return invalid(range);
   if (number < min || number > max) return invalid(range + ", got " + number_text(number));
@@ -266,8 +266,8 @@ Result<Settings> parse_settings(simdjson::dom::parser& parser, const std::string
 
 // Applies one registry entry to `config` (keys, topic policies, settings; brokers collected
 // apart so they come out sorted and deduplicated).
-Result<void> apply_entry(simdjson::dom::parser& parser, std::string_view name, const std::string& value,
-                         Config& config, std::set<std::string>& brokers) {
+Result<void> apply_entry(simdjson::dom::parser& parser, std::string_view name, const std::string& value, Config& config,
+                         std::set<std::string>& brokers) {
   if (name.rfind("keys/", 0) == 0) {
     auto key = parse_key(parser, name.substr(5), value);
     if (!key) return std::move(key).error();
@@ -284,7 +284,8 @@ Result<void> apply_entry(simdjson::dom::parser& parser, std::string_view name, c
     config.settings = settings.value();
   } else if (name.rfind("brokers/", 0) == 0) {
     std::string address(name.substr(8));
-    if (!names::is_broker_address(address)) return invalid("broker must be named host:port (an IPv6 address as [addr]:port)");
+    if (!names::is_broker_address(address))
+      return invalid("broker must be named host:port (an IPv6 address as [addr]:port)");
     brokers.insert(std::move(address));
   } else {
     return invalid("unknown entry; expected keys/<key-id>, topics/<topic>, settings or brokers/<host:port>");

@@ -31,9 +31,9 @@ struct ApiKey {
   crypto::Sha256 secret_sha256{};           // digest of the secret the client presents
   std::vector<std::string> topic_patterns;  // globs (policy/glob.h); deny by default
   bool enabled = true;
-  std::optional<RateLimit> rate;            // none = unlimited
+  std::optional<RateLimit> rate;                                    // none = unlimited
   std::optional<std::chrono::system_clock::time_point> expires_at;  // none = never
-  std::string signing_secret;               // non-empty: requests must carry a valid signature
+  std::string signing_secret;                                       // non-empty: requests must carry a valid signature
   // How much of its rate a key has used is not here: it changes with every request, and the
   // snapshot never does (policy/rate_limiter.h keeps it, by key id).
 };
@@ -45,7 +45,7 @@ struct TopicPolicy {
 
 struct Settings {
   DeliveryMode default_mode = DeliveryMode::kAsync;
-  std::size_t max_record_bytes = 0;  // 0 = only server.max_body_bytes applies
+  std::size_t max_record_bytes = 0;       // 0 = only server.max_body_bytes applies
   std::int64_t signature_window_s = 300;  // accepted clock skew of signed requests
 };
 

@@ -49,8 +49,8 @@ bool ConfigPlane::rebuild_locked(const RawTree& tree) {
   const auto started = std::chrono::steady_clock::now();
   auto built = build_config(tree);
   if (!built) {
-    spdlog::error("config: rejected update from {} at revision {}: {} (config version {} stays in force)",
-                  tree.source, tree.revision, built.error().message, store_.current()->version);
+    spdlog::error("config: rejected update from {} at revision {}: {} (config version {} stays in force)", tree.source,
+                  tree.revision, built.error().message, store_.current()->version);
     store_.reject({tree.source, tree.revision, built.error().message, {}});
     return false;
   }
@@ -74,14 +74,14 @@ void ConfigPlane::publish_locked(const std::shared_ptr<Config>& next, std::chron
     store_.note_unchanged();
     return;
   }
-  const auto build_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  const auto build_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   const auto version = store_.publish(next);
   published_ = true;
-  spdlog::info("config: applied version {} from {} at revision {}: {} keys, {} topic policies, {} brokers "
-               "(was {} keys, {} brokers; built in {:.1f} ms)",
-               version, next->source, next->revision, next->keys.size(), next->topics.size(), next->brokers.size(),
-               current->keys.size(), current->brokers.size(), build_ms);
+  spdlog::info(
+      "config: applied version {} from {} at revision {}: {} keys, {} topic policies, {} brokers "
+      "(was {} keys, {} brokers; built in {:.1f} ms)",
+      version, next->source, next->revision, next->keys.size(), next->topics.size(), next->brokers.size(),
+      current->keys.size(), current->brokers.size(), build_ms);
 }
 
 }  // namespace intake::config

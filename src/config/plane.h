@@ -43,9 +43,9 @@ class ConfigPlane final : public UpdateCallbacks {
 
   ConfigStore& store_;
   mutable std::mutex mutex_;
-  std::shared_ptr<const RawTree> tree_;       // latest tree from the registry
-  std::shared_ptr<const RawTree> good_tree_;  // latest tree that built: a broker change applies
-                                              // to it while a bad edit in the registry is rejected
+  std::shared_ptr<const RawTree> tree_;                     // latest tree from the registry
+  std::shared_ptr<const RawTree> good_tree_;                // latest tree that built: a broker change applies
+                                                            // to it while a bad edit in the registry is rejected
   std::optional<std::vector<std::string>> health_brokers_;  // latest from service discovery
   std::string health_source_;
   std::shared_ptr<const Config> static_base_;  // see set_static_base; null with a registry

@@ -46,8 +46,7 @@ std::string scalar(const YAML::Node& node, const std::string& origin, const std:
 }
 
 template <typename Int>
-Int integer(const YAML::Node& node, const std::string& origin, const std::string& where, Int min,
-            Int max) {
+Int integer(const YAML::Node& node, const std::string& origin, const std::string& where, Int min, Int max) {
   const std::string text = scalar(node, origin, where);
   long long value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -55,8 +54,7 @@ Int integer(const YAML::Node& node, const std::string& origin, const std::string
     fail(origin, where, "expected an integer, got '" + text + "'");
   }
   if (value < static_cast<long long>(min) || value > static_cast<long long>(max)) {
-    fail(origin, where,
-         "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + text);
+    fail(origin, where, "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + text);
   }
   return static_cast<Int>(value);
 }
@@ -72,34 +70,34 @@ void parse_listen(const std::string& text, http::ServerOptions& server, const st
 }
 
 void parse_server(const YAML::Node& node, http::ServerOptions& server, const std::string& origin) {
-  require_known_fields(node, origin, "server",
-                       {"listen", "threads", "max_body_bytes", "max_header_bytes", "idle_timeout_ms",
-                        "sync_timeout_ms"});
+  require_known_fields(
+      node, origin, "server",
+      {"listen", "threads", "max_body_bytes", "max_header_bytes", "idle_timeout_ms", "sync_timeout_ms"});
   if (node["listen"]) parse_listen(scalar(node["listen"], origin, "server.listen"), server, origin);
   if (node["threads"]) server.threads = integer<unsigned>(node["threads"], origin, "server.threads", 0, 256);
   if (node["max_body_bytes"]) {
-    server.max_body_bytes = integer<std::size_t>(node["max_body_bytes"], origin, "server.max_body_bytes",
-                                                 1, 64u * 1024 * 1024);
+    server.max_body_bytes =
+        integer<std::size_t>(node["max_body_bytes"], origin, "server.max_body_bytes", 1, 64u * 1024 * 1024);
   }
   if (node["max_header_bytes"]) {
-    server.max_header_bytes = integer<std::size_t>(node["max_header_bytes"], origin,
-                                                   "server.max_header_bytes", 1024, 1024 * 1024);
+    server.max_header_bytes =
+        integer<std::size_t>(node["max_header_bytes"], origin, "server.max_header_bytes", 1024, 1024 * 1024);
   }
   if (node["sync_timeout_ms"]) {
-    server.sync_timeout_ms = integer<std::uint32_t>(node["sync_timeout_ms"], origin, "server.sync_timeout_ms", 100,
-                                                    600'000);
+    server.sync_timeout_ms =
+        integer<std::uint32_t>(node["sync_timeout_ms"], origin, "server.sync_timeout_ms", 100, 600'000);
   }
   if (node["idle_timeout_ms"]) {
-    server.idle_timeout_ms = integer<std::uint32_t>(node["idle_timeout_ms"], origin,
-                                                    "server.idle_timeout_ms", 100, 3'600'000);
+    server.idle_timeout_ms =
+        integer<std::uint32_t>(node["idle_timeout_ms"], origin, "server.idle_timeout_ms", 100, 3'600'000);
   }
 }
 
 void parse_kafka(const YAML::Node& node, kafka::ProducerOptions& kafka, const std::string& origin) {
-  require_known_fields(node, origin, "kafka",
-                       {"bootstrap_servers", "properties", "shutdown_flush_ms", "drain_grace_ms", "copy_headers",
-                        "compression", "linger_ms", "batch_bytes", "max_queued_records", "max_queued_bytes",
-                        "delivery_timeout_ms"});
+  require_known_fields(
+      node, origin, "kafka",
+      {"bootstrap_servers", "properties", "shutdown_flush_ms", "drain_grace_ms", "copy_headers", "compression",
+       "linger_ms", "batch_bytes", "max_queued_records", "max_queued_bytes", "delivery_timeout_ms"});
   if (!node["bootstrap_servers"]) {
     fail(origin, "kafka.bootstrap_servers", "required: a comma-separated HOST:PORT list");
   }
@@ -113,8 +111,8 @@ void parse_kafka(const YAML::Node& node, kafka::ProducerOptions& kafka, const st
     }
   }
   if (node["shutdown_flush_ms"]) {
-    kafka.shutdown_flush_ms = integer<std::uint32_t>(node["shutdown_flush_ms"], origin,
-                                                     "kafka.shutdown_flush_ms", 0, 600'000);
+    kafka.shutdown_flush_ms =
+        integer<std::uint32_t>(node["shutdown_flush_ms"], origin, "kafka.shutdown_flush_ms", 0, 600'000);
   }
   if (const auto& headers = node["copy_headers"]) {
     if (!headers.IsSequence()) fail(origin, "kafka.copy_headers", "expected a list of HTTP header names");
@@ -139,7 +137,8 @@ void parse_kafka(const YAML::Node& node, kafka::ProducerOptions& kafka, const st
       fail(origin, "kafka.compression", "expected none, gzip, snappy, lz4 or zstd, got '" + kafka.compression + "'");
     }
   }
-  if (node["linger_ms"]) kafka.linger_ms = integer<std::uint32_t>(node["linger_ms"], origin, "kafka.linger_ms", 0, 900'000);
+  if (node["linger_ms"])
+    kafka.linger_ms = integer<std::uint32_t>(node["linger_ms"], origin, "kafka.linger_ms", 0, 900'000);
   if (node["batch_bytes"]) {
     kafka.batch_bytes = integer<std::uint32_t>(node["batch_bytes"], origin, "kafka.batch_bytes", 1, 2'147'483'647);
   }
@@ -163,30 +162,39 @@ void parse_spool(const YAML::Node& node, spool::SpoolOptions& spool, const std::
   if (node["dir"]) spool.dir = scalar(node["dir"], origin, "spool.dir");
   if (node["mode"]) {
     const std::string mode = scalar(node["mode"], origin, "spool.mode");
-    if (mode == "fallback") spool.mode = spool::SpoolOptions::Mode::kFallback;
-    else if (mode == "write_ahead") spool.mode = spool::SpoolOptions::Mode::kWriteAhead;
-    else fail(origin, "spool.mode", "expected fallback or write_ahead, got '" + mode + "'");
+    if (mode == "fallback")
+      spool.mode = spool::SpoolOptions::Mode::kFallback;
+    else if (mode == "write_ahead")
+      spool.mode = spool::SpoolOptions::Mode::kWriteAhead;
+    else
+      fail(origin, "spool.mode", "expected fallback or write_ahead, got '" + mode + "'");
   }
   if (node["fsync"]) {
     const std::string fsync = scalar(node["fsync"], origin, "spool.fsync");
-    if (fsync == "always") spool.fsync = spool::SpoolOptions::Fsync::kAlways;
-    else if (fsync == "interval") spool.fsync = spool::SpoolOptions::Fsync::kInterval;
-    else if (fsync == "never") spool.fsync = spool::SpoolOptions::Fsync::kNever;
-    else fail(origin, "spool.fsync", "expected always, interval or never, got '" + fsync + "'");
+    if (fsync == "always")
+      spool.fsync = spool::SpoolOptions::Fsync::kAlways;
+    else if (fsync == "interval")
+      spool.fsync = spool::SpoolOptions::Fsync::kInterval;
+    else if (fsync == "never")
+      spool.fsync = spool::SpoolOptions::Fsync::kNever;
+    else
+      fail(origin, "spool.fsync", "expected always, interval or never, got '" + fsync + "'");
   }
   if (node["fsync_interval_ms"]) {
     spool.fsync_interval_ms =
         integer<std::uint32_t>(node["fsync_interval_ms"], origin, "spool.fsync_interval_ms", 1, 60'000);
   }
   if (node["segment_bytes"]) {
-    spool.segment_bytes = integer<std::uint64_t>(node["segment_bytes"], origin, "spool.segment_bytes", 64 * 1024, 1ull << 32);
+    spool.segment_bytes =
+        integer<std::uint64_t>(node["segment_bytes"], origin, "spool.segment_bytes", 64 * 1024, 1ull << 32);
   }
   if (node["max_bytes"]) {
     spool.max_bytes = integer<std::uint64_t>(node["max_bytes"], origin, "spool.max_bytes", 1024 * 1024, 1ull << 50);
   }
   if (spool.dir.empty()) fail(origin, "spool.dir", "required when spool is set: a directory for the spool's files");
   if (spool.max_bytes < spool.segment_bytes) {
-    fail(origin, "spool.max_bytes", "must be at least spool.segment_bytes (" + std::to_string(spool.segment_bytes) + ")");
+    fail(origin, "spool.max_bytes",
+         "must be at least spool.segment_bytes (" + std::to_string(spool.segment_bytes) + ")");
   }
 }
 
@@ -196,12 +204,18 @@ void parse_registry(const YAML::Node& node, sources::RegistryOptions& registry, 
   using Kind = sources::RegistryOptions::Kind;
   if (node["source"]) {
     const std::string source = scalar(node["source"], origin, "config.source");
-    if (source == "none") registry.source = Kind::kNone;
-    else if (source == "consul") registry.source = Kind::kConsul;
-    else if (source == "etcd") registry.source = Kind::kEtcd;
-    else if (source == "zookeeper") registry.source = Kind::kZooKeeper;
-    else if (source == "file") registry.source = Kind::kFile;
-    else fail(origin, "config.source", "expected none, consul, etcd, zookeeper or file, got '" + source + "'");
+    if (source == "none")
+      registry.source = Kind::kNone;
+    else if (source == "consul")
+      registry.source = Kind::kConsul;
+    else if (source == "etcd")
+      registry.source = Kind::kEtcd;
+    else if (source == "zookeeper")
+      registry.source = Kind::kZooKeeper;
+    else if (source == "file")
+      registry.source = Kind::kFile;
+    else
+      fail(origin, "config.source", "expected none, consul, etcd, zookeeper or file, got '" + source + "'");
   }
   if (node["on_unreachable_at_start"]) {
     const std::string mode = scalar(node["on_unreachable_at_start"], origin, "config.on_unreachable_at_start");
@@ -220,7 +234,8 @@ void parse_registry(const YAML::Node& node, sources::RegistryOptions& registry, 
       settings.wait = std::chrono::milliseconds(
           integer<std::uint32_t>(consul["wait_ms"], origin, "config.consul.wait_ms", 100, 600'000));
     }
-    if (consul["broker_service"]) settings.broker_service = scalar(consul["broker_service"], origin, "config.consul.broker_service");
+    if (consul["broker_service"])
+      settings.broker_service = scalar(consul["broker_service"], origin, "config.consul.broker_service");
     if (settings.prefix.empty() || settings.prefix.front() == '/') {
       fail(origin, "config.consul.prefix", "must be a non-empty KV path without a leading '/', e.g. intake/");
     }
@@ -266,7 +281,8 @@ RawTree yaml_keys_tree(const YAML::Node& keys, const std::string& origin) {
     const std::string id = scalar(item.first, origin, "keys");
     auto json = yaml_to_json(item.second);
     if (!json) fail(origin, "keys." + id, json.error().message);
-    if (item.second.IsNull()) fail(origin, "keys." + id, "expected the key's settings, e.g. {secret_sha256: ..., topics: [...]}");
+    if (item.second.IsNull())
+      fail(origin, "keys." + id, "expected the key's settings, e.g. {secret_sha256: ..., topics: [...]}");
     tree.entries.emplace("keys/" + id, std::move(json).value());
   }
   return tree;

@@ -38,7 +38,6 @@ bool is_json_number(std::string_view text) {
   return at == text.size();
 }
 
-
 Error invalid(std::string what) { return Error{ErrorCode::kInvalidConfig, std::move(what)}; }
 
 // "true" or "false" when a plain (untagged, unquoted) scalar spells one of them, else nullptr.

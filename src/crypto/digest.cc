@@ -45,9 +45,7 @@ std::string to_hex(const Sha256& digest) {
   return out;
 }
 
-bool constant_time_equal(const Sha256& a, const Sha256& b) {
-  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
+bool constant_time_equal(const Sha256& a, const Sha256& b) { return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0; }
 
 std::size_t Sha256Hash::operator()(const Sha256& digest) const {
   std::size_t value;

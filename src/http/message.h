@@ -40,9 +40,9 @@ struct Response {
   int status = 200;
   std::string body;
   std::string_view content_type = "application/json";
-  std::string_view allow;            // set on 405: the methods the path accepts
-  std::uint32_t retry_after_s = 0;   // 0 = no Retry-After header
-  bool close_connection = false;     // e.g. after a framing error we cannot recover from
+  std::string_view allow;           // set on 405: the methods the path accepts
+  std::uint32_t retry_after_s = 0;  // 0 = no Retry-After header
+  bool close_connection = false;    // e.g. after a framing error we cannot recover from
   // Set when the answer comes later (sync delivery): the server waits for it, up to
   // deferred_timeout_ms, then answers 504 delivery_timeout. The fields above are ignored.
   std::shared_ptr<DeferredResponse> deferred;

@@ -28,14 +28,22 @@ bool is_capture(const std::string& segment) {
 
 std::string_view method_name(Method method) {
   switch (method) {
-    case Method::kGet: return "GET";
-    case Method::kHead: return "HEAD";
-    case Method::kPost: return "POST";
-    case Method::kPut: return "PUT";
-    case Method::kDelete: return "DELETE";
-    case Method::kPatch: return "PATCH";
-    case Method::kOptions: return "OPTIONS";
-    case Method::kOther: return "OTHER";
+    case Method::kGet:
+      return "GET";
+    case Method::kHead:
+      return "HEAD";
+    case Method::kPost:
+      return "POST";
+    case Method::kPut:
+      return "PUT";
+    case Method::kDelete:
+      return "DELETE";
+    case Method::kPatch:
+      return "PATCH";
+    case Method::kOptions:
+      return "OPTIONS";
+    case Method::kOther:
+      return "OTHER";
   }
   return "OTHER";
 }
@@ -102,14 +110,14 @@ Response Router::dispatch(const Request& request) const {
     path_match = &route;
   }
   if (path_match != nullptr) {
-    auto response = error_response(Error{
-        ErrorCode::kMethodNotAllowed, std::string(method_name(request.method)) + " is not allowed on " +
-                                          std::string(request.path) + "; use " + path_match->allow});
+    auto response = error_response(
+        Error{ErrorCode::kMethodNotAllowed, std::string(method_name(request.method)) + " is not allowed on " +
+                                                std::string(request.path) + "; use " + path_match->allow});
     response.allow = path_match->allow;
     return response;
   }
-  return error_response(Error{ErrorCode::kNotFound, "no endpoint at " + std::string(request.path) +
-                                                         "; records go to POST /v1/topics/{topic}"});
+  return error_response(Error{
+      ErrorCode::kNotFound, "no endpoint at " + std::string(request.path) + "; records go to POST /v1/topics/{topic}"});
 }
 
 }  // namespace intake::http

@@ -46,7 +46,7 @@ class Router {
     Method method;
     std::string pattern;                // as given to add()
     std::vector<std::string> segments;  // "{...}" = capture
-    std::string allow;                   // every method registered for this pattern
+    std::string allow;                  // every method registered for this pattern
     Handler* handler;
   };
   static bool match(const Route& route, std::string_view path, RouteParams& params);

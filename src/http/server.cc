@@ -1,10 +1,10 @@
 // The only translation unit that includes Boost.Beast: keeps compile times sane.
 #include "http/server.h"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <optional>
@@ -19,7 +19,6 @@ using tcp = asio::ip::tcp;
 using BeastRequest = bhttp::request<bhttp::string_body>;
 
 namespace {
-
 
 class BeastHeaders final : public HeaderSource {
  public:
@@ -53,8 +52,7 @@ bhttp::response<bhttp::string_body> to_beast(Response&& response, unsigned versi
                                              bool head_request) {
   bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), version};
   out.set(bhttp::field::server, "intake");
-  out.set(bhttp::field::content_type,
-          beast::string_view(response.content_type.data(), response.content_type.size()));
+  out.set(bhttp::field::content_type, beast::string_view(response.content_type.data(), response.content_type.size()));
   if (!response.allow.empty()) {
     out.set(bhttp::field::allow, beast::string_view(response.allow.data(), response.allow.size()));
   }
@@ -69,7 +67,7 @@ bhttp::response<bhttp::string_body> to_beast(Response&& response, unsigned versi
 // `content_length` 0 = unknown (chunked body that grew past the limit).
 Error too_large(std::uint64_t content_length, std::size_t limit) {
   std::string message = content_length > 0 ? "the body has " + std::to_string(content_length) + " bytes"
-                                            : std::string("the body is too large");
+                                           : std::string("the body is too large");
   message += "; the limit is " + std::to_string(limit) + " bytes (server.max_body_bytes)";
   return Error{ErrorCode::kPayloadTooLarge, std::move(message)};
 }
@@ -135,9 +133,8 @@ class ActiveRequest {
   std::atomic<int>& count_;
 };
 
-asio::awaitable<void> serve_connection(tcp::socket socket, const Router& router,
-                                       const http::ServerOptions& settings, std::atomic<int>& active_requests,
-                                       const std::atomic<bool>& draining) {
+asio::awaitable<void> serve_connection(tcp::socket socket, const Router& router, const http::ServerOptions& settings,
+                                       std::atomic<int>& active_requests, const std::atomic<bool>& draining) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   beast::error_code error;
@@ -197,9 +194,8 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const Router& router,
   stream.socket().shutdown(tcp::socket::shutdown_send, error);
 }
 
-asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, const Router& router,
-                                  const http::ServerOptions& settings, std::atomic<int>& active_requests,
-                                  const std::atomic<bool>& draining) {
+asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, const Router& router, const http::ServerOptions& settings,
+                                  std::atomic<int>& active_requests, const std::atomic<bool>& draining) {
   for (;;) {
     beast::error_code error;
     tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, error));
@@ -248,8 +244,8 @@ void HttpServer::start() {
     ::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
     acceptor.bind(endpoint, error);
     if (error) {
-      throw std::runtime_error("cannot listen on " + settings_.address + ":" + std::to_string(endpoint.port()) +
-                               ": " + error.message());
+      throw std::runtime_error("cannot listen on " + settings_.address + ":" + std::to_string(endpoint.port()) + ": " +
+                               error.message());
     }
     acceptor.listen(asio::socket_base::max_listen_connections);
     // With port 0 the first bind picks a port; the others must share it.

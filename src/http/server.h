@@ -13,8 +13,8 @@
 #include <thread>
 #include <vector>
 
-#include "http/server_options.h"
 #include "http/router.h"
+#include "http/server_options.h"
 
 namespace intake::http {
 

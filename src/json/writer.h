@@ -46,8 +46,7 @@ class Writer {
   Writer& value(bool flag);
   Writer& value(double number);
   template <std::integral T>
-    requires(!std::same_as<T, bool>)
-  Writer& value(T number) {
+  requires(!std::same_as<T, bool>) Writer& value(T number) {
     separate();
     if constexpr (std::is_signed_v<T>) {
       append_int(out_, number);

@@ -141,7 +141,8 @@ Error kafka_error(int librdkafka_error, const RecordContext& record) {
     case C::kTopicNotFound:
       return {C::kTopicNotFound, "topic " + topic +
                                      " does not exist in Kafka and the cluster does not create topics on first "
-                                     "write; create it first" + kafka_says};
+                                     "write; create it first" +
+                                     kafka_says};
     case C::kPartitionNotFound:
       if (record.partition_count > 0) {
         return {C::kPartitionNotFound, "topic " + topic + " has " + partition_count_text(record.partition_count) +

@@ -91,7 +91,8 @@ OutgoingRecord record_of(const rd_kafka_message_t* message, std::vector<RecordHe
     const char* name = nullptr;
     const void* value = nullptr;
     std::size_t size = 0;
-    for (std::size_t i = 0; rd_kafka_header_get_all(message_headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+    for (std::size_t i = 0;
+         rd_kafka_header_get_all(message_headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
       headers.push_back({name, {static_cast<const char*>(value), value ? size : 0}});
     }
   }
@@ -109,19 +110,31 @@ OutgoingRecord record_of(const rd_kafka_message_t* message, std::vector<RecordHe
 
 std::string_view failure_reason_name(FailureReason reason) {
   switch (reason) {
-    case FailureReason::kTimedOut: return "timed_out";
-    case FailureReason::kPurged: return "purged";
-    case FailureReason::kHandOverFailed: return "hand_over_failed";
-    case FailureReason::kBrokerUnavailable: return "broker_unavailable";
-    case FailureReason::kQueueFull: return "queue_full";
-    case FailureReason::kUnknownPartition: return "unknown_partition";
-    case FailureReason::kTooLarge: return "too_large";
-    case FailureReason::kUnknownTopic: return "unknown_topic";
-    case FailureReason::kNotAuthorized: return "not_authorized";
-    case FailureReason::kInvalidRecord: return "invalid_record";
-    case FailureReason::kFatal: return "fatal";
+    case FailureReason::kTimedOut:
+      return "timed_out";
+    case FailureReason::kPurged:
+      return "purged";
+    case FailureReason::kHandOverFailed:
+      return "hand_over_failed";
+    case FailureReason::kBrokerUnavailable:
+      return "broker_unavailable";
+    case FailureReason::kQueueFull:
+      return "queue_full";
+    case FailureReason::kUnknownPartition:
+      return "unknown_partition";
+    case FailureReason::kTooLarge:
+      return "too_large";
+    case FailureReason::kUnknownTopic:
+      return "unknown_topic";
+    case FailureReason::kNotAuthorized:
+      return "not_authorized";
+    case FailureReason::kInvalidRecord:
+      return "invalid_record";
+    case FailureReason::kFatal:
+      return "fatal";
     case FailureReason::kOther:
-    case FailureReason::kCount_: break;
+    case FailureReason::kCount_:
+      break;
   }
   return "other";
 }
@@ -191,12 +204,12 @@ class ProducerInstance {
                             static_cast<ssize_t>(header.value.size()));
       }
     }
-    const auto err = rd_kafka_producev(
-        handle_, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
-        RD_KAFKA_V_KEY(record.key.empty() ? nullptr : record.key.data(), record.key.size()),
-        RD_KAFKA_V_PARTITION(record.partition), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(opaque_for(record)),
-        RD_KAFKA_V_END);
+    const auto err =
+        rd_kafka_producev(handle_, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                          RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
+                          RD_KAFKA_V_KEY(record.key.empty() ? nullptr : record.key.data(), record.key.size()),
+                          RD_KAFKA_V_PARTITION(record.partition), RD_KAFKA_V_HEADERS(headers),
+                          RD_KAFKA_V_OPAQUE(opaque_for(record)), RD_KAFKA_V_END);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR && headers != nullptr) {
       rd_kafka_headers_destroy(headers);  // ours again when produce fails
     }
@@ -458,7 +471,8 @@ Result<void> KafkaProducer::enqueue(const OutgoingRecord& record) {
   }
   const auto instance = current_.load(std::memory_order_acquire);
   if (!instance->brokers_up()) {
-    return make_error(ErrorCode::kKafkaUnavailable, "no Kafka broker is reachable; the record was not accepted, retry later");
+    return make_error(ErrorCode::kKafkaUnavailable,
+                      "no Kafka broker is reachable; the record was not accepted, retry later");
   }
   auto produced = instance->produce(record);
   if (produced) counters_.enqueued.fetch_add(1, std::memory_order_relaxed);
@@ -495,9 +509,10 @@ void KafkaProducer::replace_after_fatal(ProducerInstance* failed) {
     return;
   }
   counters_.fatal_recoveries.fetch_add(1, std::memory_order_relaxed);
-  spdlog::warn("kafka: the producer had a fatal error; started a fresh one on {} and handing its {} records over "
-               "(not ready until it reaches a broker)",
-               join(brokers), failed->outstanding());
+  spdlog::warn(
+      "kafka: the producer had a fatal error; started a fresh one on {} and handing its {} records over "
+      "(not ready until it reaches a broker)",
+      join(brokers), failed->outstanding());
   current_.store(next, std::memory_order_release);
   current->retire(std::chrono::milliseconds(0));
   retired_.push_back(current);

@@ -13,9 +13,9 @@ constexpr MetricFamily kProduced{"intake_records_produced_total", "Records hande
 constexpr MetricFamily kDelivered{"intake_records_delivered_total", "Records Kafka acknowledged", MetricType::kCounter};
 constexpr MetricFamily kFailed{"intake_records_failed_total",
                                "Deliveries that failed after librdkafka's retries, by reason", MetricType::kCounter};
-constexpr MetricFamily kHandedOver{"intake_records_handed_over_total",
-                                   "Records moved to a new producer after a broker-set change or a fatal producer error",
-                                   MetricType::kCounter};
+constexpr MetricFamily kHandedOver{
+    "intake_records_handed_over_total",
+    "Records moved to a new producer after a broker-set change or a fatal producer error", MetricType::kCounter};
 constexpr MetricFamily kFatalRecoveries{"intake_kafka_fatal_recoveries_total",
                                         "Fresh Kafka producers started after the idempotent producer hit a fatal error",
                                         MetricType::kCounter};

@@ -13,13 +13,13 @@ namespace intake::kafka {
 struct ProducerOptions {
   std::string bootstrap_servers;
   // Producer tunables (librdkafka's names in brackets).
-  std::string compression = "lz4";                       // none, gzip, snappy, lz4, zstd (compression.type)
-  std::uint32_t linger_ms = 5;                           // (linger.ms)
-  std::uint32_t batch_bytes = 1'000'000;                 // (batch.size)
+  std::string compression = "lz4";        // none, gzip, snappy, lz4, zstd (compression.type)
+  std::uint32_t linger_ms = 5;            // (linger.ms)
+  std::uint32_t batch_bytes = 1'000'000;  // (batch.size)
   // What the gateway holds for Kafka at most; past either bound: 429 backpressure (or the spool).
-  std::uint32_t max_queued_records = 1'000'000;          // (queue.buffering.max.messages)
+  std::uint32_t max_queued_records = 1'000'000;           // (queue.buffering.max.messages)
   std::uint64_t max_queued_bytes = 256ull * 1024 * 1024;  // (queue.buffering.max.kbytes)
-  std::uint32_t delivery_timeout_ms = 300'000;           // retries end after this (message.timeout.ms)
+  std::uint32_t delivery_timeout_ms = 300'000;            // retries end after this (message.timeout.ms)
   // Passed to librdkafka as-is, after Intake's defaults and the tunables above (so they can be
   // overridden).
   std::vector<std::pair<std::string, std::string>> properties;

@@ -43,7 +43,7 @@ struct DeliveryReport {
   bool delivered = false;
   std::int32_t partition = -1;
   std::int64_t offset = -1;
-  Error error;  // when !delivered
+  Error error;                                   // when !delivered
   FailureReason reason = FailureReason::kOther;  // when !delivered
   std::uint64_t ticket = 0;                      // the record's ticket (OutgoingRecord::ticket)
   // When !delivered: the record itself, so it can be kept elsewhere. Valid during the call.

@@ -23,8 +23,8 @@ namespace intake::names {
 inline bool is_broker_host_name(std::string_view host) {
   if (host.empty() || host.size() > 255) return false;
   for (char c : host) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                    c == '-' || c == '_';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
     if (!ok) return false;
   }
   return true;
@@ -58,7 +58,8 @@ inline bool is_broker_address(std::string_view text) {
   auto [end, ec] = std::from_chars(text.data() + colon + 1, port_end, port);
   if (ec != std::errc() || end != port_end || port < 1 || port > 65535) return false;
   const std::string_view host = text.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') return is_ipv6_literal(host.substr(1, host.size() - 2));
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    return is_ipv6_literal(host.substr(1, host.size() - 2));
   return is_broker_host_name(host);
 }
 

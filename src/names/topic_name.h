@@ -12,8 +12,7 @@ namespace intake::names {
 inline constexpr std::size_t kMaxTopicNameLength = 249;
 
 constexpr bool is_topic_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-         c == '_' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
 // OK if `name` is a legal Kafka topic name; else invalid_topic saying what is wrong with it.

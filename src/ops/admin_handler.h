@@ -22,7 +22,9 @@ class AdminConfigHandler final : public http::Handler {
   using BrokerList = std::function<std::vector<std::string>()>;
   AdminConfigHandler(std::optional<crypto::Sha256> token_sha256, const config::ConfigStore& store,
                      std::vector<const sources::Source*> sources, BrokerList producer_brokers)
-      : token_sha256_(token_sha256), store_(store), sources_(std::move(sources)),
+      : token_sha256_(token_sha256),
+        store_(store),
+        sources_(std::move(sources)),
         producer_brokers_(std::move(producer_brokers)) {}
 
   http::Response handle(const http::Request& request, const http::RouteParams& params) override;

@@ -30,8 +30,7 @@ Result<std::string_view> presented_key(std::string_view authorization, std::stri
   authorization = trim(authorization);
   if (!authorization.empty()) {
     if (!iequals_prefix(authorization, "bearer ")) {
-      return make_error(ErrorCode::kMissingApiKey,
-                        "the Authorization header must be 'Bearer <api key>'");
+      return make_error(ErrorCode::kMissingApiKey, "the Authorization header must be 'Bearer <api key>'");
     }
     auto key = trim(authorization.substr(7));
     if (key.empty()) return make_error(ErrorCode::kMissingApiKey, "the Bearer token is empty");

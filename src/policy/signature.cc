@@ -1,8 +1,8 @@
 #include "policy/signature.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/core_names.h>
 #include <openssl/params.h>
 
 #include <charconv>
@@ -123,13 +123,15 @@ Result<void> verify_signature(const SignatureCheck& check, ReplayCache& replays)
   bool matched = false;
   for (std::size_t i = 0; i < candidate_count; ++i) {
     Mac presented{};
-    if (parse_hex_mac(candidates[i], presented) && CRYPTO_memcmp(presented.data(), expected.data(), expected.size()) == 0) {
+    if (parse_hex_mac(candidates[i], presented) &&
+        CRYPTO_memcmp(presented.data(), expected.data(), expected.size()) == 0) {
       matched = true;
     }
   }
   if (!matched) {
-    return signature_error(ErrorCode::kInvalidSignature,
-                           "the signature does not match the body; sign t + \".\" + body with the key's signing secret");
+    return signature_error(
+        ErrorCode::kInvalidSignature,
+        "the signature does not match the body; sign t + \".\" + body with the key's signing secret");
   }
   // Remember the MAC itself, not the text presented: the same MAC re-sent in upper case (or
   // any other spelling the hex parser accepts) is the same signature.

@@ -22,8 +22,7 @@ class ReplayCache {
  public:
   // Returns true iff `signature` was not accepted before (and remembers it until
   // `forget_after_s`, unix seconds).
-  bool first_use(std::string_view key_id, std::string_view signature, std::int64_t forget_after_s,
-                 std::int64_t now_s);
+  bool first_use(std::string_view key_id, std::string_view signature, std::int64_t forget_after_s, std::int64_t now_s);
   std::size_t size() const;
 
  private:
@@ -37,11 +36,11 @@ class ReplayCache {
 };
 
 struct SignatureCheck {
-  std::string_view header;          // X-Intake-Signature
+  std::string_view header;  // X-Intake-Signature
   std::string_view body;
   std::string_view signing_secret;
   std::string_view key_id;
-  std::int64_t now_s = 0;           // unix seconds
+  std::int64_t now_s = 0;  // unix seconds
   std::int64_t window_s = 300;
 };
 

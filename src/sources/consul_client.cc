@@ -67,7 +67,8 @@ asio::awaitable<void> run_blocking_query(ConsulEndpoint endpoint, BlockingQuery 
       failure = "Consul's answer has no valid X-Consul-Index header";
     } else {
       if (index == 0 || header_index != index) {
-        if (auto handled = on_answer(answer.value(), header_index); !handled) failure = std::move(handled).error().message;
+        if (auto handled = on_answer(answer.value(), header_index); !handled)
+          failure = std::move(handled).error().message;
       }
       // An answer that could not be used keeps the index it was asked with: moving on would
       // block until the next change and never show us this content again.

@@ -1,8 +1,8 @@
 #include "sources/consul_health.h"
 
-#include <boost/asio.hpp>
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
+#include <boost/asio.hpp>
 
 #include <set>
 #include <string_view>

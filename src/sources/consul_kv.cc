@@ -1,7 +1,7 @@
 #include "sources/consul_kv.h"
 
-#include <boost/asio.hpp>
 #include <simdjson.h>
+#include <boost/asio.hpp>
 
 #include "encoding/base64.h"
 

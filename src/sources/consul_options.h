@@ -13,7 +13,7 @@ struct ConsulOptions {
   std::string prefix = "intake/";                 // a KV path; a '/' is appended when missing
   std::string token;                              // X-Consul-Token; empty = none
   std::chrono::milliseconds wait{300'000};        // blocking-query wait
-  std::string broker_service;  // non-empty: brokers also from /v1/health/service/<name>?passing=1
+  std::string broker_service;                     // non-empty: brokers also from /v1/health/service/<name>?passing=1
 };
 
 }  // namespace intake::sources

@@ -1,7 +1,7 @@
 #include "sources/etcd.h"
 
-#include <boost/asio.hpp>
 #include <simdjson.h>
+#include <boost/asio.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -353,8 +353,8 @@ class EtcdSource::Session {
       return true;
     };
     stats_.count_request();
-    Result<HttpAnswer> answer = co_await http_stream(endpoint_, call, settings_.request_timeout,
-                                                     settings_.watch_idle_timeout, on_text);
+    Result<HttpAnswer> answer =
+        co_await http_stream(endpoint_, call, settings_.request_timeout, settings_.watch_idle_timeout, on_text);
     if (compacted) co_return Result<void>();
     if (!failure.empty()) co_return etcd_error(failure);
     if (!answer) co_return std::move(answer).error();
@@ -391,7 +391,8 @@ EtcdSource::EtcdSource(EtcdOptions options)
 
 void EtcdSource::start(boost::asio::io_context& control, config::UpdateCallbacks& callbacks) {
   auto session = std::make_shared<Session>(options_, endpoint_, stats_, callbacks);
-  asio::co_spawn(control, [session]() { return session->run(); }, asio::detached);
+  asio::co_spawn(
+      control, [session]() { return session->run(); }, asio::detached);
 }
 
 }  // namespace intake::sources

@@ -63,9 +63,9 @@ class EtcdSource final : public Source {
 std::string etcd_prefix_range_end(std::string_view prefix);
 
 struct EtcdRangePage {
-  std::int64_t revision = 0;  // header.revision: the store's revision the page was read at
-  bool more = false;          // the range was cut by its limit
-  std::string last_key;       // the last key of this page (full, decoded)
+  std::int64_t revision = 0;                   // header.revision: the store's revision the page was read at
+  bool more = false;                           // the range was cut by its limit
+  std::string last_key;                        // the last key of this page (full, decoded)
   std::map<std::string, std::string> entries;  // its keys under the prefix, relative to it
 };
 

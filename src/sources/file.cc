@@ -36,7 +36,8 @@ class FileSource::Loop : public std::enable_shared_from_this<Loop> {
         changes_(std::make_shared<FileChangeDetector>(control, reader_.base(), options.debounce)) {}
 
   void start(asio::io_context& control) {
-    asio::co_spawn(control, [self = shared_from_this()] { return self->run(); }, asio::detached);
+    asio::co_spawn(
+        control, [self = shared_from_this()] { return self->run(); }, asio::detached);
   }
 
  private:

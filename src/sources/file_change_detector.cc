@@ -72,7 +72,8 @@ Result<void> FileChangeDetector::open() {
   events_.assign(fd);
   dirs_.clear();
   writing_.clear();
-  asio::co_spawn(timer_.get_executor(), [self = shared_from_this()] { return self->watch_events(); }, asio::detached);
+  asio::co_spawn(
+      timer_.get_executor(), [self = shared_from_this()] { return self->watch_events(); }, asio::detached);
   return {};
 }
 

@@ -12,10 +12,10 @@
 // REQUIRES: called only from that context's thread.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/awaitable.hpp>
 
 #include <array>
 #include <chrono>
@@ -38,8 +38,7 @@ struct WriterActivity {
   bool events_lost = false;    // the kernel's queue overflowed: anything may have changed
 };
 
-class FileChangeDetector final : public DirectoryWatches,
-                                 public std::enable_shared_from_this<FileChangeDetector> {
+class FileChangeDetector final : public DirectoryWatches, public std::enable_shared_from_this<FileChangeDetector> {
  public:
   // `base`: the directory keys are relative to.
   FileChangeDetector(boost::asio::io_context& control, std::filesystem::path base, std::chrono::milliseconds debounce);

@@ -41,11 +41,14 @@ Result<FileEntries> yaml_to_entries(std::string_view text) {
     if (documents.empty() || (documents.size() == 1 && documents[0].IsNull())) return entries;
     if (documents.size() > 1) return content_error("more than one YAML document");
     const YAML::Node& root = documents[0];
-    if (!root.IsMap()) return content_error(config::yaml_line_of(root) + ": the top level must map registry keys to values");
+    if (!root.IsMap())
+      return content_error(config::yaml_line_of(root) + ": the top level must map registry keys to values");
     for (const auto& item : root) {
-      if (!item.first.IsScalar()) return content_error(config::yaml_line_of(item.first) + ": a registry key must be a scalar");
+      if (!item.first.IsScalar())
+        return content_error(config::yaml_line_of(item.first) + ": a registry key must be a scalar");
       const std::string& key = item.first.Scalar();
-      if (entries.count(key) != 0) return content_error(config::yaml_line_of(item.first) + ": duplicate key '" + key + "'");
+      if (entries.count(key) != 0)
+        return content_error(config::yaml_line_of(item.first) + ": duplicate key '" + key + "'");
       std::string value;
       if (item.second.IsScalar()) {
         value = item.second.Scalar();
@@ -74,8 +77,8 @@ FileTreeReader::FileTreeReader(const FileOptions& options, FileOptions::Form for
 
 Result<FileTreePass> FileTreeReader::read(DirectoryWatches& watches, const FileEntries* last) const {
   FileTreePass pass;
-  const Result<void> done =
-      form_ == FileOptions::Form::kDirectory ? read_directory(base_, "", watches, last, pass) : read_yaml(watches, pass);
+  const Result<void> done = form_ == FileOptions::Form::kDirectory ? read_directory(base_, "", watches, last, pass)
+                                                                   : read_yaml(watches, pass);
   if (!done) return done.error();
   return pass;
 }
@@ -131,7 +134,7 @@ Result<void> FileTreeReader::read_directory(const fs::path& directory, const std
       continue;
     }
     if (!fs::is_regular_file(it->status(gone))) continue;  // fifo, socket, dangling link, vanished
-    if (watches.being_written(key)) {  // half-written: keep what was reported for it
+    if (watches.being_written(key)) {                      // half-written: keep what was reported for it
       if (last != nullptr) {
         if (const auto kept = last->find(key); kept != last->end()) pass.entries.insert(*kept);
       }

@@ -31,10 +31,10 @@ class DirectoryWatches {
 
 // What one pass read from disk, not yet decoded.
 struct FileTreePass {
-  FileEntries entries;          // directory form: key -> content
-  std::string yaml_text;        // YAML form: the file's content
-  std::set<std::string> read;   // the keys whose content came from disk in this pass
-  bool keep_last = false;       // YAML form: the file is being written, the last report stands
+  FileEntries entries;         // directory form: key -> content
+  std::string yaml_text;       // YAML form: the file's content
+  std::set<std::string> read;  // the keys whose content came from disk in this pass
+  bool keep_last = false;      // YAML form: the file is being written, the last report stands
 };
 
 class FileTreeReader {

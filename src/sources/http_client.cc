@@ -50,18 +50,20 @@ bool is_json_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '
 
 // Resolves, connects and sends `call`; the stream's deadline is `timeout` from now on, for
 // the caller's reads too.
-asio::awaitable<Result<void>> send_request(beast::tcp_stream& stream, const HttpEndpoint& endpoint, const HttpCall& call,
-                                           std::chrono::milliseconds timeout) {
+asio::awaitable<Result<void>> send_request(beast::tcp_stream& stream, const HttpEndpoint& endpoint,
+                                           const HttpCall& call, std::chrono::milliseconds timeout) {
   auto executor = co_await asio::this_coro::executor;
   beast::error_code error;
   tcp::resolver resolver(executor);
   const std::string port = std::to_string(endpoint.port);
-  auto addresses = co_await resolver.async_resolve(endpoint.host, port, asio::redirect_error(asio::use_awaitable, error));
+  auto addresses =
+      co_await resolver.async_resolve(endpoint.host, port, asio::redirect_error(asio::use_awaitable, error));
   if (error) co_return Error{ErrorCode::kInternal, "cannot resolve " + endpoint.host + ": " + error.message()};
 
   stream.expires_after(timeout);
   co_await stream.async_connect(addresses, asio::redirect_error(asio::use_awaitable, error));
-  if (error) co_return Error{ErrorCode::kInternal, "cannot connect to " + endpoint.host + ":" + port + ": " + error.message()};
+  if (error)
+    co_return Error{ErrorCode::kInternal, "cannot connect to " + endpoint.host + ":" + port + ": " + error.message()};
   bhttp::request<bhttp::string_body> request{bhttp::string_to_verb(call.method), call.target, 11};
   request.set(bhttp::field::host, endpoint.host);
   request.set(bhttp::field::user_agent, "intake");
@@ -71,7 +73,8 @@ asio::awaitable<Result<void>> send_request(beast::tcp_stream& stream, const Http
     request.prepare_payload();
   }
   co_await bhttp::async_write(stream, request, asio::redirect_error(asio::use_awaitable, error));
-  if (error) co_return Error{ErrorCode::kInternal, "sending to " + endpoint.host + ":" + port + " failed: " + error.message()};
+  if (error)
+    co_return Error{ErrorCode::kInternal, "sending to " + endpoint.host + ":" + port + " failed: " + error.message()};
   co_return Result<void>();
 }
 
@@ -99,7 +102,9 @@ asio::awaitable<Result<HttpAnswer>> http_call(const HttpEndpoint& endpoint, cons
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(1024ull * 1024 * 1024);  // a 100k-key tree is tens of MiB
   co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, error));
-  if (error) co_return Error{ErrorCode::kInternal, "reading the answer of " + endpoint.host + ":" + port + " failed: " + error.message()};
+  if (error)
+    co_return Error{ErrorCode::kInternal,
+                    "reading the answer of " + endpoint.host + ":" + port + " failed: " + error.message()};
 
   HttpAnswer answer;
   auto& response = parser.get();

@@ -80,7 +80,7 @@ class JsonTextSplitter {
 
  private:
   std::size_t max_text_bytes_;
-  std::string pending_;    // bytes not yet handed over; a text, when started, begins at 0
+  std::string pending_;      // bytes not yet handed over; a text, when started, begins at 0
   std::size_t scanned_ = 0;  // bytes of pending_ already looked at
   int depth_ = 0;
   bool in_string_ = false;

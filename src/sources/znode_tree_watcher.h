@@ -23,9 +23,9 @@
 
 #include "config/updates.h"
 #include "sources/watch_support.h"
+#include "sources/znode_tree.h"
 #include "sources/zookeeper_options.h"
 #include "sources/zookeeper_session.h"
-#include "sources/znode_tree.h"
 
 namespace intake::sources {
 
@@ -60,12 +60,12 @@ class ZnodeTreeWatcher final : public ZooKeeperSession::Listener {
   boost::asio::steady_timer retry_timer_, report_timer_;
 
   ZnodeTree tree_;
-  std::uint64_t epoch_ = 0;                                    // which load; bumped per full read
-  std::size_t outstanding_ = 0;                                // reads of this epoch not answered yet
+  std::uint64_t epoch_ = 0;                                     // which load; bumped per full read
+  std::size_t outstanding_ = 0;                                 // reads of this epoch not answered yet
   std::vector<std::pair<std::string, ZnodeReadKind>> retries_;  // failed reads waiting for retry_timer_
-  bool reload_needed_ = true;                                  // a full load must run before a report
-  bool root_watch_pending_ = false;                            // an exists read of the root is out
-  bool changed_ = false;                                       // a reply was applied since the last report
+  bool reload_needed_ = true;                                   // a full load must run before a report
+  bool root_watch_pending_ = false;                             // an exists read of the root is out
+  bool changed_ = false;                                        // a reply was applied since the last report
   std::chrono::steady_clock::time_point last_report_{};
   bool report_timer_armed_ = false;
   std::chrono::steady_clock::time_point retry_due_{};

@@ -68,8 +68,6 @@ void ZooKeeperSource::stop() {
   if (loop_) loop_->stop();
 }
 
-std::optional<ZooKeeperSessionId> ZooKeeperSource::session() const {
-  return loop_ ? loop_->session() : std::nullopt;
-}
+std::optional<ZooKeeperSessionId> ZooKeeperSource::session() const { return loop_ ? loop_->session() : std::nullopt; }
 
 }  // namespace intake::sources

@@ -8,8 +8,8 @@
 namespace intake::sources {
 
 struct ZooKeeperOptions {
-  std::string hosts = "127.0.0.1:2181";  // "h1:p1,h2:p2", optionally with a chroot "/path"
-  std::string root = "/intake";          // absolute; normalized by the source's constructor
+  std::string hosts = "127.0.0.1:2181";               // "h1:p1,h2:p2", optionally with a chroot "/path"
+  std::string root = "/intake";                       // absolute; normalized by the source's constructor
   std::chrono::milliseconds session_timeout{10'000};  // the server clamps it to [2, 20] ticks
   // Not set by the YAML.
   std::chrono::milliseconds report_interval{10};  // the least time between two reports

@@ -31,9 +31,9 @@
 #include <vector>
 
 #include "sources/watch_support.h"
+#include "sources/znode_tree.h"
 #include "sources/zookeeper.h"
 #include "sources/zookeeper_options.h"
-#include "sources/znode_tree.h"
 
 namespace intake::sources {
 

@@ -88,7 +88,7 @@ inline constexpr std::string_view kSegmentMagic = "INTKSP02";
 inline constexpr std::string_view kSegmentMagicV1 = "INTKSP01";  // read, never written
 static_assert(kSegmentMagic.size() == kSegmentMagicV1.size());
 inline constexpr std::string_view kFrameSync = "\xC1\xFE\xA5\xF7";
-inline constexpr std::size_t kFrameHeaderBytes = 20;  // sync, record, length, payload crc, header crc
+inline constexpr std::size_t kFrameHeaderBytes = 20;   // sync, record, length, payload crc, header crc
 inline constexpr std::size_t kFrameHeaderBytesV1 = 8;  // length, crc32c
 inline constexpr std::uint8_t kPayloadFormat = 1;
 // Bounds the .acks file (128 KiB) and lets a ticket hold the record number in 32 bits.

@@ -71,7 +71,9 @@ Result<void> PosixFileOps::sync_data(int fd) {
   return done_or_errno(retry_interrupted([&] { return ::fdatasync(fd); }));
 }
 
-Result<void> PosixFileOps::sync(int fd) { return done_or_errno(retry_interrupted([&] { return ::fsync(fd); })); }
+Result<void> PosixFileOps::sync(int fd) {
+  return done_or_errno(retry_interrupted([&] { return ::fsync(fd); }));
+}
 
 Result<void> PosixFileOps::truncate(int fd, std::uint64_t size) {
   return done_or_errno(retry_interrupted([&] { return ::ftruncate(fd, static_cast<off_t>(size)); }));

@@ -259,9 +259,7 @@ Result<void> copy_range(FileOps& ops, int fd, std::uint64_t offset, std::uint64_
 
 }  // namespace
 
-std::string Segment::log_path(const std::string& dir, std::uint32_t seq) {
-  return dir + "/" + seq_name(seq) + ".log";
-}
+std::string Segment::log_path(const std::string& dir, std::uint32_t seq) { return dir + "/" + seq_name(seq) + ".log"; }
 
 std::uint32_t Segment::seq_of(std::string_view file_name) {
   constexpr std::string_view kExtension = ".log";
@@ -369,8 +367,12 @@ Result<Segment::Recovered> Segment::recover(const std::string& dir, std::uint32_
     // The magic is damaged but a format-2 header checks out in the file: read it as format 2;
     // the magic counts as damage (no record in it).
     recovered.format = 2;
-    recovered.damage.push_back(Damage{.offset = 0, .bytes = kSegmentMagic.size(), .first_record = 0, .records = 0,
-                                      .records_known = true, .undelivered = 0});
+    recovered.damage.push_back(Damage{.offset = 0,
+                                      .bytes = kSegmentMagic.size(),
+                                      .first_record = 0,
+                                      .records = 0,
+                                      .records_known = true,
+                                      .undelivered = 0});
   } else {
     // Not a segment this version can read: keep it whole for inspection, replay nothing.
     ops.close(log_fd);
@@ -430,9 +432,9 @@ Result<Segment::Recovered> Segment::recover(const std::string& dir, std::uint32_
 
 void Segment::recover_frames(std::uint64_t file_bytes, Recovered& out) {
   std::uint64_t pos = kSegmentMagic.size();
-  std::uint64_t good_end = pos;      // end of the last frame that read back
-  std::uint32_t next_record = 0;     // the record number the next frame should carry
-  std::optional<Damage> open;        // what did not read back since that frame
+  std::uint64_t good_end = pos;   // end of the last frame that read back
+  std::uint32_t next_record = 0;  // the record number the next frame should carry
+  std::optional<Damage> open;     // what did not read back since that frame
   std::string payload;
   while (pos < file_bytes) {
     const CheckedFrame frame = check_frame(ops_, log_fd_, pos, file_bytes, payload);
@@ -441,7 +443,11 @@ void Segment::recover_frames(std::uint64_t file_bytes, Recovered& out) {
     if (trusted && frame.check == FrameCheck::kGood) {
       if (!open && frame.header.ordinal > next_record) {
         // Whole frames are missing (bytes cut out at frame boundaries): a gap of no bytes.
-        open = Damage{.offset = pos, .bytes = 0, .first_record = next_record, .records = 0, .records_known = true,
+        open = Damage{.offset = pos,
+                      .bytes = 0,
+                      .first_record = next_record,
+                      .records = 0,
+                      .records_known = true,
                       .undelivered = 0};
       }
       if (open) {
@@ -455,8 +461,13 @@ void Segment::recover_frames(std::uint64_t file_bytes, Recovered& out) {
       pos = good_end = frame.next;
       continue;
     }
-    if (!open) open = Damage{.offset = pos, .bytes = 0, .first_record = next_record, .records = 0,
-                             .records_known = true, .undelivered = 0};
+    if (!open)
+      open = Damage{.offset = pos,
+                    .bytes = 0,
+                    .first_record = next_record,
+                    .records = 0,
+                    .records_known = true,
+                    .undelivered = 0};
     if (trusted && frame.check == FrameCheck::kBadPayload &&
         length_leads_on(ops_, log_fd_, frame.header, frame.next, file_bytes)) {
       next_record = frame.header.ordinal + 1;  // step over exactly this record
@@ -508,16 +519,24 @@ void Segment::recover_frames_v1(std::uint64_t file_bytes, Recovered& out) {
     if (frame.check == FrameCheck::kBadPayload &&
         check_frame_v1(ops_, log_fd_, frame.next, file_bytes, payload).check == FrameCheck::kGood) {
       // The length still leads to a frame that reads back: step over exactly this record.
-      out.damage.push_back(Damage{.offset = pos, .bytes = frame.next - pos, .first_record = records, .records = 1,
-                                  .records_known = true, .undelivered = 0});
+      out.damage.push_back(Damage{.offset = pos,
+                                  .bytes = frame.next - pos,
+                                  .first_record = records,
+                                  .records = 1,
+                                  .records_known = true,
+                                  .undelivered = 0});
       v1_offsets_.push_back(pos);
       pos = frame.next;
       ++records;
       continue;
     }
     // Without a sync marker the next frame cannot be found safely: keep the rest unread.
-    out.damage.push_back(Damage{.offset = pos, .bytes = file_bytes - pos, .first_record = records, .records = 0,
-                                .records_known = false, .undelivered = 0});
+    out.damage.push_back(Damage{.offset = pos,
+                                .bytes = file_bytes - pos,
+                                .first_record = records,
+                                .records = 0,
+                                .records_known = false,
+                                .undelivered = 0});
     break;
   }
   records_.store(records);
@@ -649,8 +668,12 @@ std::optional<Segment::Damage> Segment::find_damage_end(std::uint64_t offset, st
   const std::uint64_t end = committed_bytes();
   const std::uint32_t records = this->records();  // >= every record inside `end`
   const auto until = [&](std::uint64_t next, std::uint32_t next_record) {
-    return Damage{.offset = offset, .bytes = next - offset, .first_record = ordinal, .records = next_record - ordinal,
-                  .records_known = true, .undelivered = 0};
+    return Damage{.offset = offset,
+                  .bytes = next - offset,
+                  .first_record = ordinal,
+                  .records = next_record - ordinal,
+                  .records_known = true,
+                  .undelivered = 0};
   };
   if (format_ == 1) {  // recovery noted where every record starts
     if (ordinal + 1 < v1_offsets_.size()) return until(v1_offsets_[ordinal + 1], ordinal + 1);
@@ -668,8 +691,7 @@ std::optional<Segment::Damage> Segment::find_damage_end(std::uint64_t offset, st
   for (;;) {
     std::uint64_t resume = 0;
     const auto found = find_header(ops_, log_fd_, from, end, ordinal + 1, &resume);
-    if (found && found->header.ordinal < records &&
-        found->offset + kFrameHeaderBytes + found->header.length <= end) {
+    if (found && found->header.ordinal < records && found->offset + kFrameHeaderBytes + found->header.length <= end) {
       search_from_offset_ = 0;
       return until(found->offset, found->header.ordinal);
     }

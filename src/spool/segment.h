@@ -30,7 +30,7 @@ class Segment {
     std::uint32_t first_record = 0;  // the records in them: [first_record, first_record + records)
     std::uint32_t records = 0;       // 0 with records_known false: format 1 could not tell
     bool records_known = true;
-    std::uint32_t undelivered = 0;   // of those records, how many were not done yet (now they are)
+    std::uint32_t undelivered = 0;  // of those records, how many were not done yet (now they are)
   };
 
   // What recovery found in an existing segment.
@@ -134,7 +134,7 @@ class Segment {
   int log_fd_ = -1;
   int acks_fd_ = -1;
   std::uint8_t* acks_ = nullptr;  // kAckFileBytes, MAP_SHARED
-  std::string frame_;              // append scratch, reused
+  std::string frame_;             // append scratch, reused
   std::atomic<std::uint64_t> committed_bytes_{0};
   std::atomic<std::uint32_t> records_{0};
   std::atomic<std::uint32_t> done_{0};
@@ -143,10 +143,10 @@ class Segment {
 
   // Damage bookkeeping (rare path), under damage_mutex_.
   std::mutex damage_mutex_;
-  std::vector<Damage> damage_;                // every stretch reported so far
-  std::uint64_t search_from_offset_ = 0;      // skip_damage() left a search open at this offset...
-  std::uint64_t search_resume_ = 0;           // ...with every position before this one checked
-  std::vector<std::uint64_t> v1_offsets_;     // format 1 only: where each record's frame starts
+  std::vector<Damage> damage_;             // every stretch reported so far
+  std::uint64_t search_from_offset_ = 0;   // skip_damage() left a search open at this offset...
+  std::uint64_t search_resume_ = 0;        // ...with every position before this one checked
+  std::vector<std::uint64_t> v1_offsets_;  // format 1 only: where each record's frame starts
 };
 
 }  // namespace intake::spool

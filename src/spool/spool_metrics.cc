@@ -13,9 +13,11 @@ constexpr MetricFamily kReplayed{"intake_records_replayed_total", "Spooled recor
 constexpr MetricFamily kRespooled{"intake_records_respooled_total", "Failed deliveries spooled again",
                                   MetricType::kCounter};
 constexpr MetricFamily kQuarantined{"intake_records_quarantined_total",
-                                    "Records Kafka will never take, kept in the spool's rejected/", MetricType::kCounter};
+                                    "Records Kafka will never take, kept in the spool's rejected/",
+                                    MetricType::kCounter};
 constexpr MetricFamily kLost{"intake_records_lost_total",
-                             "Accepted async records neither delivered nor kept (0 with a spool)", MetricType::kCounter};
+                             "Accepted async records neither delivered nor kept (0 with a spool)",
+                             MetricType::kCounter};
 
 constexpr MetricFamily kBytes{"intake_spool_bytes", "Bytes in the disk spool", MetricType::kGauge};
 constexpr MetricFamily kMaxBytes{"intake_spool_max_bytes", "spool.max_bytes", MetricType::kGauge};
@@ -35,9 +37,9 @@ constexpr MetricFamily kDamagedBytes{"intake_spool_damaged_bytes_total",
                                      "Bytes of spool segments that did not read back", MetricType::kCounter};
 
 constexpr const MetricFamily* kSinkFamilies[] = {&kSpooled, &kReplayed, &kRespooled, &kQuarantined, &kLost};
-constexpr const MetricFamily* kSpoolFamilies[] = {&kBytes,      &kMaxBytes,  &kWaiting,        &kSegments,
-                                                  &kRecovered,  &kTornBytes, &kUnreadable,     &kDamagedRegions,
-                                                  &kDamagedBytes};
+constexpr const MetricFamily* kSpoolFamilies[] = {&kBytes,      &kMaxBytes,       &kWaiting,
+                                                  &kSegments,   &kRecovered,      &kTornBytes,
+                                                  &kUnreadable, &kDamagedRegions, &kDamagedBytes};
 
 double number(std::uint64_t value) { return static_cast<double>(value); }
 

@@ -10,8 +10,8 @@
 
 namespace intake::spool {
 
-SpoolReader::SpoolReader(const SpoolOptions& settings, FileOps& file_ops, SegmentSet& segments,
-                         SpoolCounters& counters, ConsumerSignal& signal)
+SpoolReader::SpoolReader(const SpoolOptions& settings, FileOps& file_ops, SegmentSet& segments, SpoolCounters& counters,
+                         ConsumerSignal& signal)
     : settings_(settings), file_ops_(file_ops), segments_(segments), counters_(counters), signal_(signal) {}
 
 std::uint32_t SpoolReader::recover() {
@@ -31,26 +31,29 @@ std::uint32_t SpoolReader::recover() {
     const std::string path = Segment::log_path(settings_.dir, seq);
     next_seq = seq + 1;
     if (!result.segment) {
-      spdlog::error("spool: {}: not a segment this version can read (unknown magic); moved to {} untouched, "
-                    "nothing in it is replayed",
-                    path, result.set_aside_to);
+      spdlog::error(
+          "spool: {}: not a segment this version can read (unknown magic); moved to {} untouched, "
+          "nothing in it is replayed",
+          path, result.set_aside_to);
       continue;
     }
     if (result.torn_bytes > 0) {
-      spdlog::warn("spool: {}: {} bytes from offset {} on are a torn tail (the process died mid-write; nothing "
-                   "that reads back follows them); not replayed, {}",
-                   path, result.torn_bytes, result.torn_offset,
-                   result.torn_copy.empty() ? "left in the segment (no copy could be made), which goes to damaged/ "
-                                              "once its records are done"
-                                            : "cut off; a copy is in " + result.torn_copy);
+      spdlog::warn(
+          "spool: {}: {} bytes from offset {} on are a torn tail (the process died mid-write; nothing "
+          "that reads back follows them); not replayed, {}",
+          path, result.torn_bytes, result.torn_offset,
+          result.torn_copy.empty() ? "left in the segment (no copy could be made), which goes to damaged/ "
+                                     "once its records are done"
+                                   : "cut off; a copy is in " + result.torn_copy);
       counters_.torn_bytes.fetch_add(result.torn_bytes);
     }
     for (const auto& damage : result.damage) count_damage(seq, damage, "found at start-up");
     if (result.acks_cleared) {
-      spdlog::error("spool: {}: the ack bits do not read back or mark records that cannot exist; {}; every record "
-                    "of the segment is replayed (duplicates, not a loss)",
-                    Segment::acks_path(settings_.dir, seq),
-                    result.acks_copy.empty() ? "cleared in place" : "moved to " + result.acks_copy);
+      spdlog::error(
+          "spool: {}: the ack bits do not read back or mark records that cannot exist; {}; every record "
+          "of the segment is replayed (duplicates, not a loss)",
+          Segment::acks_path(settings_.dir, seq),
+          result.acks_copy.empty() ? "cleared in place" : "moved to " + result.acks_copy);
     }
     auto segment = std::shared_ptr<Segment>(std::move(result.segment));
     if (segment->finished()) {
@@ -76,10 +79,9 @@ void SpoolReader::count_damage(std::uint32_t seq, const Segment::Damage& damage,
   counters_.damaged_regions.fetch_add(1);
   counters_.damaged_bytes.fetch_add(damage.bytes);
   counters_.unreadable.fetch_add(damage.undelivered);
-  const std::string what = damage.bytes == 0
-                               ? "records are missing before offset " + std::to_string(damage.offset)
-                               : std::to_string(damage.bytes) + " bytes at offset " + std::to_string(damage.offset) +
-                                     " do not read back";
+  const std::string what = damage.bytes == 0 ? "records are missing before offset " + std::to_string(damage.offset)
+                                             : std::to_string(damage.bytes) + " bytes at offset " +
+                                                   std::to_string(damage.offset) + " do not read back";
   const std::string lost =
       !damage.records_known ? "an unknown number of records from record " + std::to_string(damage.first_record) +
                                   " on are not replayed (format 1 has no sync marker to find the next one)"
@@ -87,10 +89,10 @@ void SpoolReader::count_damage(std::uint32_t seq, const Segment::Damage& damage,
       : damage.records == 1 ? "record " + std::to_string(damage.first_record) + " is lost"
                             : "records " + std::to_string(damage.first_record) + ".." +
                                   std::to_string(damage.first_record + damage.records - 1) + " are lost";
-  spdlog::error("spool: {}: {} (disk corruption?; {}): {} ({} of them not delivered yet); every record before "
-                "and after is replayed; the segment moves to {}/{}/ once they are done",
-                Segment::log_path(settings_.dir, seq), what, why, lost, damage.undelivered, settings_.dir,
-                kDamagedDir);
+  spdlog::error(
+      "spool: {}: {} (disk corruption?; {}): {} ({} of them not delivered yet); every record before "
+      "and after is replayed; the segment moves to {}/{}/ once they are done",
+      Segment::log_path(settings_.dir, seq), what, why, lost, damage.undelivered, settings_.dir, kDamagedDir);
 }
 
 void SpoolReader::retire(Segment& segment) {
@@ -99,9 +101,10 @@ void SpoolReader::retire(Segment& segment) {
     return;
   }
   if (auto moved = segment.set_aside(); moved) {
-    spdlog::warn("spool: {}: every record that reads back is done; the segment, which holds damaged bytes, is kept "
-                 "in {} for inspection",
-                 Segment::log_path(settings_.dir, segment.seq()), moved.value());
+    spdlog::warn(
+        "spool: {}: every record that reads back is done; the segment, which holds damaged bytes, is kept "
+        "in {} for inspection",
+        Segment::log_path(settings_.dir, segment.seq()), moved.value());
   } else {
     spdlog::error("{}; the segment stays where it is", moved.error().message);
   }

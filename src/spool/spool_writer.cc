@@ -11,8 +11,8 @@ namespace intake::spool {
 
 using Fsync = SpoolOptions::Fsync;
 
-SpoolWriter::SpoolWriter(const SpoolOptions& settings, FileOps& file_ops, SegmentSet& segments,
-                         SpoolCounters& counters, ConsumerSignal& signal)
+SpoolWriter::SpoolWriter(const SpoolOptions& settings, FileOps& file_ops, SegmentSet& segments, SpoolCounters& counters,
+                         ConsumerSignal& signal)
     : settings_(settings), file_ops_(file_ops), segments_(segments), counters_(counters), signal_(signal) {}
 
 SpoolWriter::~SpoolWriter() { stop(); }

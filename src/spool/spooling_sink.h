@@ -18,9 +18,9 @@
 #include <cstdint>
 #include <thread>
 
-#include "spool/spool_options.h"
 #include "kafka/record_sink.h"
 #include "spool/disk_spool.h"
+#include "spool/spool_options.h"
 
 namespace intake::spool {
 

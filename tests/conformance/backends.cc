@@ -127,7 +127,8 @@ class EtcdBackend final : public Backend {
   void remove_everything() override {
     std::string end = prefix_;
     end.back() = static_cast<char>(end.back() + 1);
-    call("/v3/kv/deleterange", R"({"key":")" + base64_encode(prefix_) + R"(","range_end":")" + base64_encode(end) + R"("})");
+    call("/v3/kv/deleterange",
+         R"({"key":")" + base64_encode(prefix_) + R"(","range_end":")" + base64_encode(end) + R"("})");
   }
   void bulk_load(const std::map<std::string, std::string>& entries) override { put_all(entries); }
   void stop() override { run_script("etcd", "stop"); }
@@ -136,7 +137,8 @@ class EtcdBackend final : public Backend {
  private:
   void call(const std::string& path, const std::string& body) {
     const auto reply = testing::http_request(host_, port_, "POST", path, body);
-    if (reply.status != 200) throw std::runtime_error("etcd " + path + " answered " + std::to_string(reply.status) + ": " + reply.body);
+    if (reply.status != 200)
+      throw std::runtime_error("etcd " + path + " answered " + std::to_string(reply.status) + ": " + reply.body);
   }
   std::string address_, prefix_, host_;
   std::uint16_t port_ = 0;
@@ -149,7 +151,8 @@ class EtcdBackend final : public Backend {
 class ZooKeeperBackend final : public Backend {
  public:
   ZooKeeperBackend()
-      : hosts_(testing::required_env("INTAKE_ZK_HOSTS")), root_("/" + testing::unique_name("conf")),
+      : hosts_(testing::required_env("INTAKE_ZK_HOSTS")),
+        root_("/" + testing::unique_name("conf")),
         client_(std::make_unique<testing::ZkClient>(hosts_)),
         proxy_(std::make_unique<testing::TcpProxy>(testing::parse_host_port(hosts_).second)),
         proxied_hosts_("127.0.0.1:" + std::to_string(proxy_->port())) {}

@@ -97,7 +97,10 @@ TEST_P(ConfigSourceConformance, AddChangeAndDeleteOneKey) {
   ASSERT_TRUE(eventually([&] { return path.key("a") != nullptr; }));
   EXPECT_EQ(path.key("a")->topic_patterns, std::vector<std::string>{"one.*"});
   backend->put("keys/a", key_json("secret-a", {"two.*"}));
-  EXPECT_TRUE(eventually([&] { auto* k = path.key("a"); return k && k->topic_patterns == std::vector<std::string>{"two.*"}; }));
+  EXPECT_TRUE(eventually([&] {
+    auto* k = path.key("a");
+    return k && k->topic_patterns == std::vector<std::string>{"two.*"};
+  }));
   backend->remove("keys/a");
   EXPECT_TRUE(eventually([&] { return path.key("a") == nullptr; }));
   EXPECT_FALSE(path.store().last_rejected());
@@ -105,7 +108,8 @@ TEST_P(ConfigSourceConformance, AddChangeAndDeleteOneKey) {
 
 TEST_P(ConfigSourceConformance, DeletingEverythingIsAnEmptyConfigAndRecreatingWorks) {
   ControlPath path(*backend);
-  backend->put_all({{"keys/a", key_json("s-a", {"t"})}, {"keys/b", key_json("s-b", {"t"})}, {"keys/c", key_json("s-c", {"t"})}});
+  backend->put_all(
+      {{"keys/a", key_json("s-a", {"t"})}, {"keys/b", key_json("s-b", {"t"})}, {"keys/c", key_json("s-c", {"t"})}});
   ASSERT_TRUE(eventually([&] { return path.key_count() == 3; }));
   backend->remove_everything();
   ASSERT_TRUE(eventually([&] { return path.key_count() == 0; }));
@@ -121,7 +125,8 @@ TEST_P(ConfigSourceConformance, MalformedValueIsRejectedAndTheLastGoodConfigStay
   const auto good_version = path.store().current()->version;
   backend->put("keys/bad", "{ this is not json");
   ASSERT_TRUE(eventually([&] { return path.store().last_rejected().has_value(); }));
-  EXPECT_NE(path.store().last_rejected()->error.find("keys/bad"), std::string::npos) << path.store().last_rejected()->error;
+  EXPECT_NE(path.store().last_rejected()->error.find("keys/bad"), std::string::npos)
+      << path.store().last_rejected()->error;
   EXPECT_EQ(path.store().current()->version, good_version);
   EXPECT_NE(path.key("good"), nullptr);
   backend->put("keys/bad", key_json("s-bad", {"t"}));
@@ -132,12 +137,15 @@ TEST_P(ConfigSourceConformance, TenThousandKeysLoad) {
   ControlPath path(*backend);
   ASSERT_TRUE(eventually([&] { return path.applied(); }));
   std::map<std::string, std::string> entries;
-  for (int i = 0; i < 10'000; ++i) entries.emplace("keys/k" + std::to_string(i), key_json("secret-" + std::to_string(i), {"bulk.*"}));
+  for (int i = 0; i < 10'000; ++i)
+    entries.emplace("keys/k" + std::to_string(i), key_json("secret-" + std::to_string(i), {"bulk.*"}));
   const auto started = std::chrono::steady_clock::now();
   backend->bulk_load(entries);
   const auto written = std::chrono::steady_clock::now();
   ASSERT_TRUE(eventually([&] { return path.key_count() == 10'000; }, 120s, 50ms)) << path.key_count();
-  const auto ms = [](auto d) { return static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()); };
+  const auto ms = [](auto d) {
+    return static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+  };
   std::printf("%s: 10k keys written in %lld ms, applied %lld ms after the last write\n", backend->name().c_str(),
               ms(written - started), ms(std::chrono::steady_clock::now() - written));
 }
@@ -159,10 +167,14 @@ TEST_P(ConfigSourceConformance, ChangeBurstsNeverPublishHalfAChangeAndTheFinalSt
   constexpr int kChanges = 200;
   for (int generation = 1; generation <= kChanges; ++generation) {
     const std::vector<std::string> topics{"gen-" + std::to_string(generation)};
-    backend->put_all({{"keys/pair-a", key_json("pair-a-secret", topics)}, {"keys/pair-b", key_json("pair-b-secret", topics)}});
+    backend->put_all(
+        {{"keys/pair-a", key_json("pair-a-secret", topics)}, {"keys/pair-b", key_json("pair-b-secret", topics)}});
   }
   const std::vector<std::string> last{"gen-" + std::to_string(kChanges)};
-  EXPECT_TRUE(eventually([&] { auto* k = path.key("pair-b"); return k && k->topic_patterns == last; }));
+  EXPECT_TRUE(eventually([&] {
+    auto* k = path.key("pair-b");
+    return k && k->topic_patterns == last;
+  }));
   EXPECT_EQ(path.key("pair-a")->topic_patterns, last);
   std::printf("%s: %d changes, %d configs published, %d torn\n", backend->name().c_str(), kChanges, published.load(),
               torn.load());
@@ -187,13 +199,18 @@ TEST_P(ConfigSourceConformance, BackendStoppedAndRestartedConvergesWithoutATight
               static_cast<unsigned long long>(attempts_during),
               backend->connection_attempts() ? "connections through the proxy" : "the source's requests",
               static_cast<unsigned long long>(backend->max_attempts_in_5s_down()));
-  EXPECT_GE(attempts_during, 1u);  // it keeps trying, and the count sees it
+  EXPECT_GE(attempts_during, 1u);                                  // it keeps trying, and the count sees it
   EXPECT_LE(attempts_during, backend->max_attempts_in_5s_down());  // paced, not a spin
-  EXPECT_NE(path.key("a"), nullptr);     // the last good config keeps serving
-  backend->start();                      // comes back empty
+  EXPECT_NE(path.key("a"), nullptr);                               // the last good config keeps serving
+  backend->start();                                                // comes back empty
   EXPECT_TRUE(eventually([&] { return path.key("a") == nullptr; }, 60s));
   backend->put("keys/a", key_json("secret-a", {"after-restart"}));
-  EXPECT_TRUE(eventually([&] { auto* k = path.key("a"); return k && k->topic_patterns == std::vector<std::string>{"after-restart"}; }, 60s));
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto* k = path.key("a");
+        return k && k->topic_patterns == std::vector<std::string>{"after-restart"};
+      },
+      60s));
 }
 
 // The same registry through the real gateway binary, selected by config.source: a key put
@@ -230,8 +247,8 @@ TEST_P(ConfigSourceConformance, TheGatewaySelectedByConfigSourceServesWhatTheReg
   for (const std::string& to_topic : {topic, more}) {
     const auto delivery = testing::count_delivery(bootstrap, to_topic, accepted[to_topic]);
     std::printf("%s: %s accepted %zu, consumed %zu, lost %zu, duplicated %zu, unexpected %zu\n",
-                backend->name().c_str(), to_topic.c_str(), accepted[to_topic].size(), delivery.consumed,
-                delivery.lost, delivery.duplicated, delivery.unexpected);
+                backend->name().c_str(), to_topic.c_str(), accepted[to_topic].size(), delivery.consumed, delivery.lost,
+                delivery.duplicated, delivery.unexpected);
     EXPECT_FALSE(accepted[to_topic].empty()) << to_topic;
     EXPECT_EQ(delivery.lost, 0u) << to_topic;
     EXPECT_EQ(delivery.duplicated, 0u) << to_topic;

@@ -45,7 +45,10 @@ TEST_F(ConsulAccessTest, RateLimitsApplyAndChangeLiveWithoutResettingOtherKeys) 
   testing::HttpReply refused;
   for (int i = 0; i < 5; ++i) {
     auto reply = send("slow-secret", "x");
-    if (reply.status == 202) ++accepted; else refused = reply;
+    if (reply.status == 202)
+      ++accepted;
+    else
+      refused = reply;
   }
   EXPECT_EQ(accepted, 3);
   EXPECT_EQ(refused.status, 429);
@@ -73,8 +76,10 @@ TEST_F(ConsulAccessTest, ByteRateLimitsCountRecordSizes) {
 TEST_F(ConsulAccessTest, SignedKeysNeedAFreshValidSignatureOnce) {
   start_gateway();
   const std::string signing_secret = "signing-secret-0123456789";
-  consul->put(prefix + "keys/signer", key_json("signer-secret", {topic}, R"(,"signing_secret":")" + signing_secret + "\""));
-  ASSERT_TRUE(eventually([&] { return send("signer-secret", "payload").body.find("signature_required") != std::string::npos; }));
+  consul->put(prefix + "keys/signer",
+              key_json("signer-secret", {topic}, R"(,"signing_secret":")" + signing_secret + "\""));
+  ASSERT_TRUE(eventually(
+      [&] { return send("signer-secret", "payload").body.find("signature_required") != std::string::npos; }));
 
   const std::string body = R"({"order":42})";
   const std::string signature = policy::sign_request(signing_secret, unix_now(), body);
@@ -82,11 +87,14 @@ TEST_F(ConsulAccessTest, SignedKeysNeedAFreshValidSignatureOnce) {
   auto replay = send("signer-secret", body, {{"X-Intake-Signature", signature}});
   EXPECT_EQ(replay.status, 401);
   EXPECT_NE(replay.body.find("signature_replayed"), std::string::npos) << replay.body;
-  auto tampered = send("signer-secret", R"({"order":43})", {{"X-Intake-Signature", policy::sign_request(signing_secret, unix_now(), body)}});
+  auto tampered = send("signer-secret", R"({"order":43})",
+                       {{"X-Intake-Signature", policy::sign_request(signing_secret, unix_now(), body)}});
   EXPECT_NE(tampered.body.find("invalid_signature"), std::string::npos) << tampered.body;
-  auto stale = send("signer-secret", body, {{"X-Intake-Signature", policy::sign_request(signing_secret, unix_now() - 3600, body)}});
+  auto stale = send("signer-secret", body,
+                    {{"X-Intake-Signature", policy::sign_request(signing_secret, unix_now() - 3600, body)}});
   EXPECT_NE(stale.body.find("signature_expired"), std::string::npos) << stale.body;
-  auto wrong_key = send("signer-secret", body, {{"X-Intake-Signature", policy::sign_request("some-other-secret-xx", unix_now(), body)}});
+  auto wrong_key = send("signer-secret", body,
+                        {{"X-Intake-Signature", policy::sign_request("some-other-secret-xx", unix_now(), body)}});
   EXPECT_NE(wrong_key.body.find("invalid_signature"), std::string::npos) << wrong_key.body;
 }
 
@@ -128,9 +136,11 @@ TEST_F(ConsulAccessTest, SecretsNeverAppearInLogsOrAdminOutput) {
              error.rfind(prefix + key + ": ", 0) == 0;
     });
   };
-  consul->put(prefix + "keys/short", R"({"secret_sha256":")" + digest + R"(","signing_secret":"tiny-)" + secret + R"("})");
+  consul->put(prefix + "keys/short",
+              R"({"secret_sha256":")" + digest + R"(","signing_secret":"tiny-)" + secret + R"("})");
   ASSERT_TRUE(rejected("keys/short", 1)) << admin_config();
-  consul->put(prefix + "keys/broken", R"({"secret_sha256":")" + digest + R"(","signing_secret":")" + signing_secret + R"(",)");
+  consul->put(prefix + "keys/broken",
+              R"({"secret_sha256":")" + digest + R"(","signing_secret":")" + signing_secret + R"(",)");
   ASSERT_TRUE(rejected("keys/broken", 2)) << admin_config();
   const std::string admin = admin_config();
   EXPECT_NE(admin.find(R"("id":"hidden")"), std::string::npos) << admin;

@@ -135,7 +135,8 @@ TEST_F(ConsulConfigTest, ConfigFlippedThousandsOfTimesIsNeverSeenTorn) {
     auto op = [&](const std::string& k, const std::string& v) {
       return R"({"KV":{"Verb":"set","Key":")" + prefix + k + R"(","Value":")" + testing::to_base64(v) + R"("}})";
     };
-    return "[" + op("keys/k", key) + "," + op("topics/" + topic_a, limit_a) + "," + op("topics/" + topic_b, limit_b) + "]";
+    return "[" + op("keys/k", key) + "," + op("topics/" + topic_a, limit_a) + "," + op("topics/" + topic_b, limit_b) +
+           "]";
   };
   consul->transaction(version(true));
   ASSERT_TRUE(eventually([&] { return post("flip-secret", topic_a, std::string(100, 'x')) == 202; }));
@@ -150,9 +151,9 @@ TEST_F(ConsulConfigTest, ConfigFlippedThousandsOfTimesIsNeverSeenTorn) {
         const std::string body(100, 'x');
         // Bounded so the test's load (each 202 is a record for Kafka) stays modest.
         for (int sent = 0; flipping.load() && sent < 20'000; ++sent) {
-          const int status = connection.request("POST", "/v1/topics/" + topic_a, body,
-                                                {{"Authorization", "Bearer flip-secret"}})
-                                 .status;
+          const int status =
+              connection.request("POST", "/v1/topics/" + topic_a, body, {{"Authorization", "Bearer flip-secret"}})
+                  .status;
           (status == 202 ? accepted : status == 403 ? forbidden : status == 413 ? torn : other)++;
         }
       } catch (const std::exception&) {

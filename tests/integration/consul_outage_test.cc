@@ -5,8 +5,8 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <string>
 #include <set>
+#include <string>
 #include <thread>
 
 #include "consul_fixture.h"
@@ -45,7 +45,6 @@ TEST_F(ConsulConfigTest, ConsulDownBacksOffAndAfterARestartWithFreshDataConverge
   EXPECT_TRUE(eventually([&] { return post("team-secret", topic) == 202; }, 15s));
 }
 
-
 // Moves production from one Kafka cluster to another while records flow: the first broker is
 // deregistered and a second one (started by the scripts on its own ports) registered. Every
 // record that got a 202 must be found in one of the two clusters.
@@ -75,7 +74,8 @@ TEST_F(ConsulConfigTest, BrokerSetReplacedUnderLoadLosesNoAcceptedRecord) {
   auto send = [&](int count) {
     for (int i = 0; i < count; ++i, ++sent) {
       const std::string value = "move-id-" + std::to_string(sent);
-      const auto reply = connection.request("POST", "/v1/topics/" + topic, value, {{"Authorization", "Bearer team-secret"}});
+      const auto reply =
+          connection.request("POST", "/v1/topics/" + topic, value, {{"Authorization", "Bearer team-secret"}});
       if (reply.status == 202) accepted.insert(value);
     }
   };

@@ -44,7 +44,8 @@ testing::HttpReply post_until_refused(std::uint16_t port, const std::string& top
   testing::HttpConnection connection("127.0.0.1", port);
   const std::string body(8 * 1024, 'd');
   for (int i = 0; i < limit; ++i) {
-    auto reply = connection.request("POST", "/v1/topics/" + topic, body, {{"Authorization", std::string("Bearer ") + kSecret}});
+    auto reply =
+        connection.request("POST", "/v1/topics/" + topic, body, {{"Authorization", std::string("Bearer ") + kSecret}});
     if (reply.status != 202) return reply;
     ++accepted;
   }
@@ -85,9 +86,9 @@ TEST_F(ErrorCodes, ADisabledKeyIs403KeyDisabled) {
 }
 
 TEST_F(ErrorCodes, HeadersOverMaxHeaderBytesAre431) {
-  const auto reply = testing::http_request("127.0.0.1", yaml.port, "POST", "/v1/topics/codes.h", "x",
-                                           {{"Authorization", std::string("Bearer ") + kSecret},
-                                            {"X-Padding", std::string(4096, 'p')}});
+  const auto reply = testing::http_request(
+      "127.0.0.1", yaml.port, "POST", "/v1/topics/codes.h", "x",
+      {{"Authorization", std::string("Bearer ") + kSecret}, {"X-Padding", std::string(4096, 'p')}});
   EXPECT_EQ(reply.status, 431);
   EXPECT_TRUE(has_code(reply, "request_header_too_large")) << reply.body;
 }
@@ -108,8 +109,8 @@ TEST_F(ErrorCodes, TheXIntakeKeyHeaderAuthenticatesLikeBearer) {
   const auto reply = testing::http_request("127.0.0.1", yaml.port, "POST", "/v1/topics/" + topic + "?sync=true",
                                            "by-header", {{"X-Intake-Key", kSecret}});
   EXPECT_EQ(reply.status, 200) << reply.body;
-  const auto wrong = testing::http_request("127.0.0.1", yaml.port, "POST", "/v1/topics/" + topic, "x",
-                                           {{"X-Intake-Key", "wrong"}});
+  const auto wrong =
+      testing::http_request("127.0.0.1", yaml.port, "POST", "/v1/topics/" + topic, "x", {{"X-Intake-Key", "wrong"}});
   EXPECT_EQ(wrong.status, 401);
   EXPECT_TRUE(has_code(wrong, "invalid_api_key")) << wrong.body;
   EXPECT_EQ(testing::consume_to_end(bootstrap, topic).size(), 1u);
@@ -172,8 +173,8 @@ TEST_F(ConsulConfigTest, DefaultModeSyncFromTheRegistryAndSyncFalseOverridesIt) 
   const auto sync = testing::http_request("127.0.0.1", gateway->port(), "POST", "/v1/topics/" + topic, "s", auth);
   EXPECT_EQ(sync.status, 200) << sync.body;
   EXPECT_NE(sync.body.find(R"("offset":)"), std::string::npos) << sync.body;
-  const auto async = testing::http_request("127.0.0.1", gateway->port(), "POST", "/v1/topics/" + topic + "?sync=false",
-                                           "a", auth);
+  const auto async =
+      testing::http_request("127.0.0.1", gateway->port(), "POST", "/v1/topics/" + topic + "?sync=false", "a", auth);
   EXPECT_EQ(async.status, 202) << async.body;
   EXPECT_EQ(async.body, R"({"accepted":1})");
   const auto header = testing::http_request("127.0.0.1", gateway->port(), "POST", "/v1/topics/" + topic, "h",

@@ -118,8 +118,8 @@ class EtcdRelay {
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t size = sizeof address;
-    if (::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-        ::listen(listener_, 16) != 0 || ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
+    if (::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(listener_, 16) != 0 ||
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
       throw std::runtime_error("relay: cannot listen on loopback");
     }
     port_ = ntohs(address.sin_port);
@@ -166,8 +166,9 @@ class EtcdRelay {
   // How many requests so far started with `request_line_start` (e.g. "POST /v3/kv/range").
   std::size_t requests(std::string_view request_line_start) const {
     std::lock_guard lock(mutex_);
-    return static_cast<std::size_t>(std::count_if(first_lines_.begin(), first_lines_.end(),
-                                                  [&](const std::string& line) { return line.starts_with(request_line_start); }));
+    return static_cast<std::size_t>(
+        std::count_if(first_lines_.begin(), first_lines_.end(),
+                      [&](const std::string& line) { return line.starts_with(request_line_start); }));
   }
 
  private:
@@ -459,9 +460,9 @@ class PrivateEtcd {
  private:
   int script(const std::string& command) const {
     const std::string line = "INTAKE_RUN=" + shell_quote(run_dir_) + " ETCD_PORT=" + std::to_string(port_) +
-                             " ETCD_PEER_PORT=" + std::to_string(peer_port_) + " bash " INTAKE_SOURCE_DIR
-                             "/scripts/peers/etcd.sh " +
-                             command + " >>" + shell_quote(run_dir_ + "/script.log") + " 2>&1";
+                             " ETCD_PEER_PORT=" + std::to_string(peer_port_) +
+                             " bash " INTAKE_SOURCE_DIR "/scripts/peers/etcd.sh " + command + " >>" +
+                             shell_quote(run_dir_ + "/script.log") + " 2>&1";
     return std::system(line.c_str());
   }
 

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "consul_fixture.h"
 #include "crypto/digest.h"
 #include "eventually.h"
 #include "gateway_process.h"
@@ -27,7 +28,6 @@
 #include "metrics_text.h"
 #include "peers.h"
 #include "temp_dir.h"
-#include "consul_fixture.h"
 
 namespace intake {
 namespace {
@@ -142,7 +142,9 @@ testing::GatewayYaml fault_yaml(std::uint16_t port, const std::string& bootstrap
   return yaml;
 }
 
-std::string gateway_yaml(std::uint16_t port, const std::string& bootstrap) { return fault_yaml(port, bootstrap).render(); }
+std::string gateway_yaml(std::uint16_t port, const std::string& bootstrap) {
+  return fault_yaml(port, bootstrap).render();
+}
 
 // Runs scripts/peers/kafka.sh for a broker instance of the test's own; true on exit code 0.
 bool kafka_script(const std::string& instance_env, const std::string& command) {
@@ -207,9 +209,10 @@ TEST(Faults, BrokerKilledAndRestartedUnderLoadLosesNoAcceptedRecord) {
     load.set_phase(2);
     EXPECT_TRUE(testing::eventually([&] { return load.accepted_in(2) >= 300; }, 60s)) << gateway.log_tail();
     load.stop();
-    std::printf("broker kill -9 phases: 2xx before %zu, while down %zu (before the outage was noticed), after "
-                "the restart %zu; 503s %d\n",
-                load.accepted_in(0), load.accepted_in(1), load.accepted_in(2), load.answered(503));
+    std::printf(
+        "broker kill -9 phases: 2xx before %zu, while down %zu (before the outage was noticed), after "
+        "the restart %zu; 503s %d\n",
+        load.accepted_in(0), load.accepted_in(1), load.accepted_in(2), load.answered(503));
     accepted = load.accepted();
     statuses = load.statuses();
     sent = load.sent();
@@ -278,15 +281,15 @@ TEST(Faults, GatewayKill9UnderLoadWithAWriteAheadSpoolLosesNoAcceptedRecord) {
   yaml.port = testing::free_port();
   testing::GatewayProcess restarted(yaml.render(), yaml.port);
   // The replay path really ran: the restarted gateway found records it still had to send.
-  const double recovered = testing::metric_value(
-      testing::http_request("127.0.0.1", yaml.port, "GET", "/metrics").body, "intake_spool_recovered_records_total");
+  const double recovered = testing::metric_value(testing::http_request("127.0.0.1", yaml.port, "GET", "/metrics").body,
+                                                 "intake_spool_recovered_records_total");
   // Everything delivered: the restarted gateway's spool empties (segments seal after 1 s idle).
   EXPECT_TRUE(testing::eventually([&] { return spool_segments(spool.path()) == 0; }, 30s)) << restarted.log_tail();
   EXPECT_EQ(restarted.stop(SIGTERM), 0) << restarted.log_tail();
   const auto counts = check_delivery(bootstrap, topic, accepted);
   print_counts("gateway kill -9 under load, write-ahead spool fsync=always", sent, accepted.size(), counts, statuses);
-  std::printf("  segments left on disk by the killed gateway: %zu; records the restart recovered: %.0f\n",
-              left_on_disk, recovered);
+  std::printf("  segments left on disk by the killed gateway: %zu; records the restart recovered: %.0f\n", left_on_disk,
+              recovered);
   EXPECT_GT(left_on_disk, 0u);
   EXPECT_GT(recovered, 0);
   EXPECT_GE(accepted.size(), 300u);
@@ -319,9 +322,9 @@ TEST(Faults, KafkaDownUnderLoadWithAFallbackSpoolLosesNothingAcrossAGatewayResta
     ASSERT_TRUE(kafka_script(instance, "kill"));
     load.set_phase(1);
     // Wait until the gateway has noticed (not ready) and kept accepting into the spool.
-    EXPECT_TRUE(testing::eventually([&] {
-      return testing::http_request("127.0.0.1", yaml.port, "GET", "/readyz").status == 503;
-    }, 60s)) << gateway.log_tail();
+    EXPECT_TRUE(testing::eventually(
+        [&] { return testing::http_request("127.0.0.1", yaml.port, "GET", "/readyz").status == 503; }, 60s))
+        << gateway.log_tail();
     load.set_phase(2);
     EXPECT_TRUE(testing::eventually([&] { return load.accepted_in(2) >= 300; }, 60s)) << gateway.log_tail();
     accepted_while_down = load.accepted_in(2);
@@ -339,8 +342,8 @@ TEST(Faults, KafkaDownUnderLoadWithAFallbackSpoolLosesNothingAcrossAGatewayResta
   ASSERT_TRUE(kafka_script("KAFKA_KEEP_DATA=1 " + instance, "start"));
   yaml.port = testing::free_port();
   testing::GatewayProcess restarted(yaml.render(), yaml.port);
-  const double recovered = testing::metric_value(
-      testing::http_request("127.0.0.1", yaml.port, "GET", "/metrics").body, "intake_spool_recovered_records_total");
+  const double recovered = testing::metric_value(testing::http_request("127.0.0.1", yaml.port, "GET", "/metrics").body,
+                                                 "intake_spool_recovered_records_total");
   EXPECT_TRUE(testing::eventually([&] { return spool_segments(spool.path()) == 0; }, 30s)) << restarted.log_tail();
   EXPECT_EQ(restarted.stop(SIGTERM), 0) << restarted.log_tail();
   const auto counts = check_delivery(bootstrap, topic, accepted);
@@ -382,7 +385,8 @@ TEST_F(ConsulConfigTest, BrokerMovedToANewPortAndAnnouncedThroughConsulUnderLoad
   ASSERT_TRUE(kafka_script("KAFKA_KEEP_DATA=1 " + new_instance, "start"));
   consul->register_service(service + "-b", service, 19104);
   consul->deregister_service(service + "-a");
-  ASSERT_TRUE(testing::eventually([&] { return admin_config().find(R"("producer":["127.0.0.1:19104"])") != std::string::npos; }, 30s))
+  ASSERT_TRUE(testing::eventually(
+      [&] { return admin_config().find(R"("producer":["127.0.0.1:19104"])") != std::string::npos; }, 30s))
       << gateway->log_tail();
   load.set_phase(2);
   EXPECT_TRUE(testing::eventually([&] { return load.accepted_in(2) >= 300; }, 60s)) << "records are accepted after "
@@ -392,8 +396,8 @@ TEST_F(ConsulConfigTest, BrokerMovedToANewPortAndAnnouncedThroughConsulUnderLoad
   EXPECT_EQ(gateway->stop(SIGTERM), 0) << gateway->log_tail();
   const auto accepted = load.accepted();
   const auto counts = check_delivery("127.0.0.1:19104", moved_topic, accepted);
-  print_counts("broker moved to a new port, announced through Consul, under load", load.sent(), accepted.size(),
-               counts, load.statuses());
+  print_counts("broker moved to a new port, announced through Consul, under load", load.sent(), accepted.size(), counts,
+               load.statuses());
   std::printf("  2xx before the kill %zu, during the move %zu, after it %zu\n", load.accepted_in(0),
               load.accepted_in(1), load.accepted_in(2));
   EXPECT_EQ(counts.lost, 0u);

@@ -50,7 +50,8 @@ TEST(KafkaRoundTrip, ThousandRecordsOverKeepAliveArriveExactlyOnce) {
         testing::HttpConnection connection("127.0.0.1", port);
         for (int i = 0; i < kRecordsPerConnection; ++i) {
           const int id = c * kRecordsPerConnection + i;
-          const std::string value = R"({"id":)" + std::to_string(id) + R"(,"payload":"value-)" + std::to_string(id) + "\"}";
+          const std::string value =
+              R"({"id":)" + std::to_string(id) + R"(,"payload":"value-)" + std::to_string(id) + "\"}";
           const auto reply = connection.request("POST", "/v1/topics/" + topic, value,
                                                 {{"Authorization", std::string("Bearer ") + kKeySecret},
                                                  {"X-Intake-Record-Key", "id-" + std::to_string(id)}});
@@ -117,15 +118,14 @@ TEST(KafkaRoundTrip, ErrorsFromTheRealGatewayAreJson) {
 TEST(KafkaRoundTrip, SyncModeAnswersWithThePartitionAndOffsetKafkaAssigned) {
   const std::string bootstrap = testing::required_env("INTAKE_KAFKA_BOOTSTRAP");
   const std::uint16_t port = testing::free_port();
-  testing::GatewayProcess gateway(
-      gateway_config(port, bootstrap, crypto::to_hex(crypto::sha256(kKeySecret))) + "", port);
+  testing::GatewayProcess gateway(gateway_config(port, bootstrap, crypto::to_hex(crypto::sha256(kKeySecret))) + "",
+                                  port);
   const std::string topic = unique_topic("it.sync");
   std::vector<std::pair<int, long long>> positions;
   for (int i = 0; i < 5; ++i) {
-    const auto reply = testing::http_request("127.0.0.1", port, "POST", "/v1/topics/" + topic + "?sync=true",
-                                             "sync-" + std::to_string(i),
-                                             {{"Authorization", std::string("Bearer ") + kKeySecret},
-                                              {"X-Intake-Partition", "1"}});
+    const auto reply = testing::http_request(
+        "127.0.0.1", port, "POST", "/v1/topics/" + topic + "?sync=true", "sync-" + std::to_string(i),
+        {{"Authorization", std::string("Bearer ") + kKeySecret}, {"X-Intake-Partition", "1"}});
     ASSERT_EQ(reply.status, 200) << reply.body;
     const auto offset_at = reply.body.find(R"("offset":)");
     ASSERT_NE(offset_at, std::string::npos) << reply.body;

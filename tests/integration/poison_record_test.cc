@@ -86,10 +86,13 @@ TEST_P(PoisonPartition, IsRefusedOrQuarantinedAndEveryRecordBehindItReachesKafka
     if (i % 20 == 10) send_poison("poison-" + std::to_string(i));
   }
   // Once metadata is in (the gateway refreshes it soon after a new topic), poison is refused.
-  ASSERT_TRUE(eventually([&] {
-    send_poison("poison-late");
-    return poison_refused > 0;
-  }, 15s, 200ms)) << gateway.log_tail();
+  ASSERT_TRUE(eventually(
+      [&] {
+        send_poison("poison-late");
+        return poison_refused > 0;
+      },
+      15s, 200ms))
+      << gateway.log_tail();
   EXPECT_NE(refusal.find(R"("code":"partition_not_found")"), std::string::npos) << refusal;
   EXPECT_NE(refusal.find("has 3 partitions (0-2); partition 9999 does not exist"), std::string::npos) << refusal;
   for (int i = 300; i < 400; ++i) {
@@ -100,14 +103,15 @@ TEST_P(PoisonPartition, IsRefusedOrQuarantinedAndEveryRecordBehindItReachesKafka
   }
 
   // Every poison that got a 202 is quarantined, never retried; the rest all reach Kafka.
-  EXPECT_TRUE(eventually([&] {
-    return gateway_metric(yaml.port, "intake_records_quarantined_total") == poison_accepted;
-  }, 30s)) << gateway.log_tail();
+  EXPECT_TRUE(
+      eventually([&] { return gateway_metric(yaml.port, "intake_records_quarantined_total") == poison_accepted; }, 30s))
+      << gateway.log_tail();
   const auto delivery = testing::count_delivery(bootstrap, topic, accepted);
-  std::printf("[ poison %s ] good accepted %zu, poison 202 %d (quarantined), poison 404 %d; lost %zu, "
-              "duplicated %zu, unexpected %zu\n",
-              GetParam().c_str(), accepted.size(), poison_accepted, poison_refused, delivery.lost,
-              delivery.duplicated, delivery.unexpected);
+  std::printf(
+      "[ poison %s ] good accepted %zu, poison 202 %d (quarantined), poison 404 %d; lost %zu, "
+      "duplicated %zu, unexpected %zu\n",
+      GetParam().c_str(), accepted.size(), poison_accepted, poison_refused, delivery.lost, delivery.duplicated,
+      delivery.unexpected);
   EXPECT_EQ(delivery.lost, 0u);
   EXPECT_EQ(delivery.duplicated, 0u);
   EXPECT_EQ(delivery.unexpected, 0u);  // no poison in Kafka
@@ -145,8 +149,8 @@ TEST(PoisonRecord, OnDiskAtStartIsQuarantinedAndTheRecordsBehindItAreDelivered) 
   testing::GatewayProcess gateway(yaml.render(), yaml.port);
   EXPECT_EQ(gateway_metric(yaml.port, "intake_spool_recovered_records_total"), 51);
   const auto delivery = testing::count_delivery(bootstrap, topic, accepted);
-  std::printf("[ poison restart ] accepted %zu + 1 poison; lost %zu, duplicated %zu, unexpected %zu\n",
-              accepted.size(), delivery.lost, delivery.duplicated, delivery.unexpected);
+  std::printf("[ poison restart ] accepted %zu + 1 poison; lost %zu, duplicated %zu, unexpected %zu\n", accepted.size(),
+              delivery.lost, delivery.duplicated, delivery.unexpected);
   EXPECT_EQ(delivery.lost, 0u);
   EXPECT_EQ(delivery.duplicated, 0u);
   EXPECT_EQ(delivery.unexpected, 0u);
@@ -198,24 +202,29 @@ TEST(PoisonRecord, AnUnknownTopicWithAutoCreateOffIsRefusedWith404) {
   // Async, write-ahead: refused before it is spooled, once the gateway knows the topic is missing.
   int accepted = 0;
   testing::HttpReply refused;
-  ASSERT_TRUE(eventually([&] {
-    auto reply = connection.request("POST", "/v1/topics/" + topic, "y", kAuth);
-    if (reply.status == 202) {
-      ++accepted;
-      return false;
-    }
-    refused = std::move(reply);
-    return true;
-  }, 15s, 200ms));
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto reply = connection.request("POST", "/v1/topics/" + topic, "y", kAuth);
+        if (reply.status == 202) {
+          ++accepted;
+          return false;
+        }
+        refused = std::move(reply);
+        return true;
+      },
+      15s, 200ms));
   EXPECT_EQ(refused.status, 404) << refused.body;
   EXPECT_NE(refused.body.find(R"("code":"topic_not_found")"), std::string::npos) << refused.body;
   // Any that slipped in before is quarantined, not retried forever.
-  EXPECT_TRUE(eventually([&] {
-    return gateway_metric(yaml.port, "intake_records_quarantined_total") == accepted &&
-           gateway_metric(yaml.port, "intake_spool_waiting_records") == 0;
-  }, 30s)) << gateway.log_tail();
-  std::printf("[ unknown topic ] sync %d, async 202 before the gateway knew: %d (quarantined), then %d\n",
-              sync.status, accepted, refused.status);
+  EXPECT_TRUE(eventually(
+      [&] {
+        return gateway_metric(yaml.port, "intake_records_quarantined_total") == accepted &&
+               gateway_metric(yaml.port, "intake_spool_waiting_records") == 0;
+      },
+      30s))
+      << gateway.log_tail();
+  std::printf("[ unknown topic ] sync %d, async 202 before the gateway knew: %d (quarantined), then %d\n", sync.status,
+              accepted, refused.status);
   EXPECT_EQ(gateway.stop(SIGTERM), 0) << gateway.log_tail();
 }
 

@@ -37,8 +37,8 @@ class SilentListener {
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t length = sizeof(address);
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-        ::listen(fd_, 64) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 || ::listen(fd_, 64) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
       throw std::runtime_error("cannot listen on 127.0.0.1");
     }
     port_ = ntohs(address.sin_port);
@@ -128,25 +128,29 @@ TEST(ProducerErrors, ARecordSentWhileTheGatewayDrainsIs503ShuttingDown) {
   ASSERT_EQ(idle[0]->request("POST", "/v1/topics/errors.drain", "before", kAuth).status, 202);
   pending.send_raw(testing::build_request("POST", "/v1/topics/errors.drain?sync=true", "waits", kAuth));
   // The sync record is with the producer (waiting for the silent broker) before the drain starts.
-  ASSERT_TRUE(testing::eventually([&] {
-    return testing::metric_value(probe.request("GET", "/metrics").body, "intake_records_produced_total") == 2;
-  }, 10s, 5ms));
+  ASSERT_TRUE(testing::eventually(
+      [&] {
+        return testing::metric_value(probe.request("GET", "/metrics").body, "intake_records_produced_total") == 2;
+      },
+      10s, 5ms));
   gateway.send_signal(SIGTERM);
   // Draining once /readyz says so, or once an answer closed the probe's connection (which the
   // gateway does to every connection while it drains).
   bool draining = false;
-  ASSERT_TRUE(testing::eventually([&] {
-    try {
-      const auto ready = probe.request("GET", "/readyz");
-      draining = ready.status == 503;
-      if (draining) {
-        EXPECT_NE(ready.body.find(R"("code":"shutting_down")"), std::string::npos) << ready.body;
-      }
-    } catch (const std::exception&) {
-      draining = true;
-    }
-    return draining;
-  }, 10s, 5ms));
+  ASSERT_TRUE(testing::eventually(
+      [&] {
+        try {
+          const auto ready = probe.request("GET", "/readyz");
+          draining = ready.status == 503;
+          if (draining) {
+            EXPECT_NE(ready.body.find(R"("code":"shutting_down")"), std::string::npos) << ready.body;
+          }
+        } catch (const std::exception&) {
+          draining = true;
+        }
+        return draining;
+      },
+      10s, 5ms));
   testing::HttpReply refused;
   for (auto& connection : idle) {
     try {

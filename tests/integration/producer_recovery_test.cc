@@ -30,8 +30,8 @@ using namespace std::chrono_literals;
 using testing::eventually;
 
 kafka::OutgoingRecord async_record(std::string_view topic, std::string_view value) {
-  return kafka::OutgoingRecord{.topic = topic, .key = {}, .value = value, .partition = -1, .headers = {},
-                               .listener = nullptr};
+  return kafka::OutgoingRecord{
+      .topic = topic, .key = {}, .value = value, .partition = -1, .headers = {}, .listener = nullptr};
 }
 
 // Failures of async records, as the gateway's spool would hear of them.
@@ -84,10 +84,11 @@ TEST(ProducerRecovery, AFatalIdempotenceErrorStartsAFreshProducerAndLosesNoAccep
   EXPECT_EQ(producer.stop(), 0u);  // everything delivered within the flush
 
   const auto delivery = testing::count_delivery(bootstrap, topic, accepted);
-  std::printf("[ fatal recovery ] accepted %zu, refused while recovering %d, handed over %llu, failed %d; lost %zu, "
-              "duplicated %zu\n",
-              accepted.size(), refused, static_cast<unsigned long long>(producer.counters().handed_over.load()),
-              failures.failed.load(), delivery.lost, delivery.duplicated);
+  std::printf(
+      "[ fatal recovery ] accepted %zu, refused while recovering %d, handed over %llu, failed %d; lost %zu, "
+      "duplicated %zu\n",
+      accepted.size(), refused, static_cast<unsigned long long>(producer.counters().handed_over.load()),
+      failures.failed.load(), delivery.lost, delivery.duplicated);
   EXPECT_EQ(accepted.size(), 4000u);
   EXPECT_EQ(delivery.lost, 0u);
   EXPECT_EQ(failures.failed.load(), 0);
@@ -190,17 +191,19 @@ TEST(ProducerRecovery, ARecordAHandOverCannotPlaceIsSpooledAgainAtOnceAndDeliver
       producer.counters().failed_by_reason[static_cast<std::size_t>(kafka::FailureReason::kHandOverFailed)].load();
   EXPECT_EQ(sink.counters().respooled.load(), hand_over_failed);
   // And sent from the spool as soon as there is room, without a restart.
-  EXPECT_TRUE(eventually([&] { return spool.stats().waiting_records == 0 && sink.counters().replayed.load() > 0; }, 30s));
+  EXPECT_TRUE(
+      eventually([&] { return spool.stats().waiting_records == 0 && sink.counters().replayed.load() > 0; }, 30s));
   const auto delivery = testing::count_delivery(bootstrap, topic, accepted);
   sink.stop_feeding();
   EXPECT_EQ(producer.stop(), 0u);
-  std::printf("[ runtime purge ] accepted %zu (first producer %d, second %d), handed over %llu, hand-over failed "
-              "%llu, respooled %llu, replayed %llu; lost %zu, duplicated %zu\n",
-              accepted.size(), queued_in_first, queued_in_second,
-              static_cast<unsigned long long>(producer.counters().handed_over.load()),
-              static_cast<unsigned long long>(hand_over_failed),
-              static_cast<unsigned long long>(sink.counters().respooled.load()),
-              static_cast<unsigned long long>(sink.counters().replayed.load()), delivery.lost, delivery.duplicated);
+  std::printf(
+      "[ runtime purge ] accepted %zu (first producer %d, second %d), handed over %llu, hand-over failed "
+      "%llu, respooled %llu, replayed %llu; lost %zu, duplicated %zu\n",
+      accepted.size(), queued_in_first, queued_in_second,
+      static_cast<unsigned long long>(producer.counters().handed_over.load()),
+      static_cast<unsigned long long>(hand_over_failed),
+      static_cast<unsigned long long>(sink.counters().respooled.load()),
+      static_cast<unsigned long long>(sink.counters().replayed.load()), delivery.lost, delivery.duplicated);
   EXPECT_GT(hand_over_failed, 0u);
   EXPECT_EQ(delivery.lost, 0u);
   EXPECT_EQ(sink.counters().lost.load(), 0u);

@@ -43,9 +43,9 @@ std::string value_of(int i) {
 void send(std::uint16_t port, const std::string& topic, int from, int to) {
   testing::HttpConnection connection("127.0.0.1", port);
   for (int i = from; i < to; ++i) {
-    const auto reply = connection.request("POST", "/v1/topics/" + topic, value_of(i),
-                                          {{"Authorization", std::string("Bearer ") + kSecret},
-                                           {"X-Intake-Partition", "0"}});
+    const auto reply =
+        connection.request("POST", "/v1/topics/" + topic, value_of(i),
+                           {{"Authorization", std::string("Bearer ") + kSecret}, {"X-Intake-Partition", "0"}});
     ASSERT_EQ(reply.status, 202) << i << ": " << reply.body;
   }
 }
@@ -67,11 +67,14 @@ TEST(SpoolOrder, OnePartitionKeepsAcceptanceOrderAcrossSegmentsAndARestart) {
   testing::GatewayProcess gateway(yaml.render(), yaml.port);
   send(yaml.port, topic, kWhileAway, kWhileAway + kAfter);
   // Fed and acknowledged, all of it, before the stop (a stop would leave the rest on disk).
-  ASSERT_TRUE(testing::eventually([&] {
-    const auto metrics = testing::http_request("127.0.0.1", yaml.port, "GET", "/metrics").body;
-    return testing::metric_value(metrics, "intake_spool_waiting_records") == 0 &&
-           testing::metric_value(metrics, "intake_records_delivered_total") == kWhileAway + kAfter;
-  }, std::chrono::seconds(60))) << gateway.log_tail();
+  ASSERT_TRUE(testing::eventually(
+      [&] {
+        const auto metrics = testing::http_request("127.0.0.1", yaml.port, "GET", "/metrics").body;
+        return testing::metric_value(metrics, "intake_spool_waiting_records") == 0 &&
+               testing::metric_value(metrics, "intake_records_delivered_total") == kWhileAway + kAfter;
+      },
+      std::chrono::seconds(60)))
+      << gateway.log_tail();
   ASSERT_EQ(gateway.stop(SIGTERM), 0) << gateway.log_tail();
 
   std::vector<std::string> in_partition;

@@ -49,8 +49,8 @@ long long ms_since(Clock::time_point start, Clock::time_point end = Clock::now()
   return std::chrono::duration_cast<std::chrono::milliseconds>(end - start).count();
 }
 
-using testing::ZkClient;
 using testing::zk_check;
+using testing::ZkClient;
 
 // Records what the source reports, with arrival times.
 class Recorder final : public config::UpdateCallbacks {
@@ -313,8 +313,8 @@ TEST_F(ZooKeeperSourceTest, UnreadableZnodeIsRetriedWithBackoffUntilReadable) {
   ZkClient owner(hosts);
   const std::string credentials = "it-owner:secret";
   zk_check(zoo_add_auth(owner.handle(), "digest", credentials.data(), static_cast<int>(credentials.size()), nullptr,
-                     nullptr),
-        "add_auth");
+                        nullptr),
+           "add_auth");
   zk->create(path("keys/open"), "1");
   owner.create(path("keys/locked"), "2", &ZOO_CREATOR_ALL_ACL);
   start_source();
@@ -395,14 +395,14 @@ TEST_F(ZooKeeperSourceTest, TenThousandKeysLoadAndASingleChangeRereadsOnlyWhatCh
   const auto empty_ms = ms_since(started, *emptied);
   const auto burst_trees = recorder.tree_count() - since;
 
-  std::printf("10k: load %lld ms (%llu requests); value change reported in %lld ms (%llu requests); "
-              "key added in %lld ms (%llu requests); key deleted in %lld ms (%llu requests); "
-              "recursive delete of all reported empty %lld ms after it started (%zu trees)\n",
-              static_cast<long long>(load_ms), static_cast<unsigned long long>(load_requests),
-              static_cast<long long>(change_ms), static_cast<unsigned long long>(change_requests),
-              static_cast<long long>(add_ms), static_cast<unsigned long long>(add_requests),
-              static_cast<long long>(delete_ms), static_cast<unsigned long long>(delete_requests),
-              static_cast<long long>(empty_ms), burst_trees);
+  std::printf(
+      "10k: load %lld ms (%llu requests); value change reported in %lld ms (%llu requests); "
+      "key added in %lld ms (%llu requests); key deleted in %lld ms (%llu requests); "
+      "recursive delete of all reported empty %lld ms after it started (%zu trees)\n",
+      static_cast<long long>(load_ms), static_cast<unsigned long long>(load_requests),
+      static_cast<long long>(change_ms), static_cast<unsigned long long>(change_requests),
+      static_cast<long long>(add_ms), static_cast<unsigned long long>(add_requests), static_cast<long long>(delete_ms),
+      static_cast<unsigned long long>(delete_requests), static_cast<long long>(empty_ms), burst_trees);
   EXPECT_EQ(change_requests, 1u);
   EXPECT_EQ(add_requests, 3u);
   EXPECT_EQ(delete_requests, 2u);
@@ -514,8 +514,8 @@ TEST_F(ZooKeeperSourceTest, StopReturnsWithinOneSecondConnectedOrNot) {
   start_source(settings);
   ASSERT_TRUE(eventually([&] { return proxy.accepted() >= 1; }));  // it has tried and failed
   const auto unconnected_stop = stop_source();
-  std::printf("stop: %lld ms connected, %lld ms while not connected\n",
-              static_cast<long long>(connected_stop.count()), static_cast<long long>(unconnected_stop.count()));
+  std::printf("stop: %lld ms connected, %lld ms while not connected\n", static_cast<long long>(connected_stop.count()),
+              static_cast<long long>(unconnected_stop.count()));
   EXPECT_LT(connected_stop, 1s);
   EXPECT_LT(unconnected_stop, 1s);
 }

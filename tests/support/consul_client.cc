@@ -21,7 +21,9 @@ HttpReply ConsulClient::call(const std::string& method, const std::string& targe
 
 void ConsulClient::put(const std::string& key, const std::string& value) { call("PUT", "/v1/kv/" + key, value); }
 void ConsulClient::remove(const std::string& key) { call("DELETE", "/v1/kv/" + key, ""); }
-void ConsulClient::remove_prefix(const std::string& prefix) { call("DELETE", "/v1/kv/" + prefix + "?recurse=true", ""); }
+void ConsulClient::remove_prefix(const std::string& prefix) {
+  call("DELETE", "/v1/kv/" + prefix + "?recurse=true", "");
+}
 void ConsulClient::transaction(const std::string& operations_json) { call("PUT", "/v1/txn", operations_json); }
 
 void ConsulClient::register_service(const std::string& id, const std::string& name, std::uint16_t port) {

@@ -17,7 +17,8 @@
 
 namespace intake::testing {
 
-GatewayProcess::GatewayProcess(const std::string& config_yaml, std::uint16_t port, rlim_t max_file_bytes) : port_(port) {
+GatewayProcess::GatewayProcess(const std::string& config_yaml, std::uint16_t port, rlim_t max_file_bytes)
+    : port_(port) {
   char config_template[] = "/tmp/intake-test-XXXXXX.yaml";
   const int config_fd = ::mkstemps(config_template, 5);
   if (config_fd < 0) throw std::runtime_error("cannot create a temp config file");

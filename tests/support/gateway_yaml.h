@@ -21,18 +21,18 @@ struct YamlKey {
 
 struct GatewayYaml {
   std::uint16_t port = 0;
-  std::string bootstrap;              // kafka.bootstrap_servers
-  std::string consul_address;         // empty = config.source: file
+  std::string bootstrap;       // kafka.bootstrap_servers
+  std::string consul_address;  // empty = config.source: file
   std::string consul_prefix = "intake/";
-  std::string broker_service;         // empty = no health watch
+  std::string broker_service;  // empty = no health watch
   std::uint32_t consul_wait_ms = 300'000;
   bool wait_for_registry = true;
   std::uint32_t drain_grace_ms = 10'000;
   std::uint32_t shutdown_flush_ms = 20'000;
-  std::string spool_dir;                // empty = no spool
-  std::string spool_mode = "fallback";  // fallback | write_ahead
+  std::string spool_dir;                 // empty = no spool
+  std::string spool_mode = "fallback";   // fallback | write_ahead
   std::string spool_fsync = "interval";  // always | interval | never
-  std::uint64_t spool_max_bytes = 0;    // 0 = the default
+  std::uint64_t spool_max_bytes = 0;     // 0 = the default
   std::uint64_t spool_segment_bytes = 0;
   std::vector<YamlKey> keys;
   // kafka.properties: passed to librdkafka as they are.

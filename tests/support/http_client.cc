@@ -125,7 +125,8 @@ std::string build_request(std::string_view method, std::string_view target, std:
   std::string out;
   out.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: ").append(host).append("\r\n");
   for (const auto& [name, value] : headers) out.append(name).append(": ").append(value).append("\r\n");
-  if (!body.empty() || method == "POST") out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
+  if (!body.empty() || method == "POST")
+    out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
   out.append("\r\n").append(body);
   return out;
 }
@@ -138,11 +139,16 @@ HttpReply http_request(const std::string& host, std::uint16_t port, std::string_
 
 const char* fate_name(RequestFate fate) {
   switch (fate) {
-    case RequestFate::kAnswered: return "answered";
-    case RequestFate::kRefused: return "refused";
-    case RequestFate::kReset: return "reset";
-    case RequestFate::kClosed: return "closed";
-    case RequestFate::kTimedOut: return "timed out";
+    case RequestFate::kAnswered:
+      return "answered";
+    case RequestFate::kRefused:
+      return "refused";
+    case RequestFate::kReset:
+      return "reset";
+    case RequestFate::kClosed:
+      return "closed";
+    case RequestFate::kTimedOut:
+      return "timed out";
   }
   return "?";
 }
@@ -193,7 +199,8 @@ RequestOutcome try_request(const std::string& host, std::uint16_t port, std::str
   }
   if (received.size() < 12 || received.compare(0, 5, "HTTP/") != 0) {
     ::close(fd);
-    throw std::runtime_error("bad status line from " + host + ":" + std::to_string(port) + ": " + received.substr(0, 40));
+    throw std::runtime_error("bad status line from " + host + ":" + std::to_string(port) + ": " +
+                             received.substr(0, 40));
   }
   return done(RequestFate::kAnswered, std::stoi(received.substr(9, 3)));
 }

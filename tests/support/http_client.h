@@ -52,8 +52,8 @@ std::string build_request(std::string_view method, std::string_view target, std:
                           std::string_view host = "127.0.0.1");
 
 // One request on a fresh connection.
-HttpReply http_request(const std::string& host, std::uint16_t port, std::string_view method,
-                       std::string_view target, std::string_view body = {},
+HttpReply http_request(const std::string& host, std::uint16_t port, std::string_view method, std::string_view target,
+                       std::string_view body = {},
                        const std::vector<std::pair<std::string, std::string>>& headers = {});
 
 // What became of one request sent on a fresh connection, for tests of a listener that stops.

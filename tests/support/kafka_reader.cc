@@ -2,11 +2,11 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <unistd.h>
 #include <algorithm>
 #include <map>
 #include <stdexcept>
 #include <thread>
-#include <unistd.h>
 
 namespace intake::testing {
 
@@ -23,7 +23,8 @@ ConsumedRecord to_record(const rd_kafka_message_t* message) {
     const char* name = nullptr;
     const void* value = nullptr;
     std::size_t size = 0;
-    for (std::size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+    for (std::size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+         ++i) {
       record.headers.emplace_back(name, std::string(static_cast<const char*>(value), value ? size : 0));
     }
   }
@@ -36,9 +37,11 @@ std::vector<ConsumedRecord> consume_to_end(const std::string& bootstrap, const s
                                            std::chrono::milliseconds timeout) {
   char errstr[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  for (const auto& [name, value] : std::initializer_list<std::pair<const char*, std::string>>{
-           {"bootstrap.servers", bootstrap}, {"enable.auto.commit", "false"}, {"isolation.level", "read_committed"},
-           {"group.id", "intake-test-reader"}}) {
+  for (const auto& [name, value] :
+       std::initializer_list<std::pair<const char*, std::string>>{{"bootstrap.servers", bootstrap},
+                                                                  {"enable.auto.commit", "false"},
+                                                                  {"isolation.level", "read_committed"},
+                                                                  {"group.id", "intake-test-reader"}}) {
     if (rd_kafka_conf_set(conf, name, value.c_str(), errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
       throw std::runtime_error(std::string("consumer config ") + name + ": " + errstr);
     }
@@ -57,7 +60,8 @@ std::vector<ConsumedRecord> consume_to_end(const std::string& bootstrap, const s
   const struct rd_kafka_metadata* metadata = nullptr;
   const auto err = rd_kafka_metadata(consumer, 0, handle, &metadata, 10'000);
   rd_kafka_topic_destroy(handle);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR || metadata->topic_cnt != 1 || metadata->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR || metadata->topic_cnt != 1 ||
+      metadata->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     if (metadata != nullptr) rd_kafka_metadata_destroy(metadata);
     throw std::runtime_error("consume_to_end: no metadata for topic '" + topic + "'");
   }
@@ -69,7 +73,8 @@ std::vector<ConsumedRecord> consume_to_end(const std::string& bootstrap, const s
   int unfinished = 0;
   for (int p = 0; p < partitions; ++p) {
     std::int64_t low = 0, high = 0;
-    if (rd_kafka_query_watermark_offsets(consumer, topic.c_str(), p, &low, &high, 10'000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (rd_kafka_query_watermark_offsets(consumer, topic.c_str(), p, &low, &high, 10'000) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
       rd_kafka_topic_partition_list_destroy(assignment);
       throw std::runtime_error("consume_to_end: no watermarks for " + topic + "/" + std::to_string(p));
     }
@@ -119,7 +124,8 @@ DeliveryCount count_delivery(const std::string& bootstrap, const std::string& to
     } catch (const std::exception&) {
       // The topic is not there yet: its first record is still on its way.
     }
-    const bool all_there = std::all_of(accepted.begin(), accepted.end(), [&](const auto& v) { return seen.count(v) > 0; });
+    const bool all_there =
+        std::all_of(accepted.begin(), accepted.end(), [&](const auto& v) { return seen.count(v) > 0; });
     if (all_there || std::chrono::steady_clock::now() >= deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
@@ -139,12 +145,12 @@ std::vector<ConsumedRecord> consume_topic(const std::string& bootstrap, const st
   char errstr[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   const std::string group = "intake-test-" + std::to_string(::getpid()) + "-" + topic;
-  for (const auto& [name, value] : std::initializer_list<std::pair<const char*, std::string>>{
-           {"bootstrap.servers", bootstrap},
-           {"group.id", group},
-           {"auto.offset.reset", "earliest"},
-           {"enable.auto.commit", "false"},
-           {"isolation.level", "read_committed"}}) {
+  for (const auto& [name, value] :
+       std::initializer_list<std::pair<const char*, std::string>>{{"bootstrap.servers", bootstrap},
+                                                                  {"group.id", group},
+                                                                  {"auto.offset.reset", "earliest"},
+                                                                  {"enable.auto.commit", "false"},
+                                                                  {"isolation.level", "read_committed"}}) {
     if (rd_kafka_conf_set(conf, name, value.c_str(), errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
       throw std::runtime_error(std::string("consumer config ") + name + ": " + errstr);
     }

@@ -67,8 +67,12 @@ class TcpProxy::Loop {
 
   std::uint16_t port() const { return port_; }
   std::uint64_t accepted() const { return accepted_.load(); }
-  void cut() { on_io([this] { close_all(); }); }
-  void restore() { on_io([this] { listen(port_); }); }
+  void cut() {
+    on_io([this] { close_all(); });
+  }
+  void restore() {
+    on_io([this] { listen(port_); });
+  }
 
  private:
   void listen(std::uint16_t port) {

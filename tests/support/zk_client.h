@@ -101,7 +101,8 @@ class ZkClient {
 
   // Creates the znode and any missing parents (empty); ACL open unless given.
   void create(const std::string& path, const std::string& value, const ACL_vector* acl = &ZOO_OPEN_ACL_UNSAFE) {
-    int rc = zoo_create(zh_, path.c_str(), value.data(), static_cast<int>(value.size()), acl, ZOO_PERSISTENT, nullptr, 0);
+    int rc =
+        zoo_create(zh_, path.c_str(), value.data(), static_cast<int>(value.size()), acl, ZOO_PERSISTENT, nullptr, 0);
     if (rc == ZNONODE) {
       ensure(path.substr(0, path.rfind('/')));
       rc = zoo_create(zh_, path.c_str(), value.data(), static_cast<int>(value.size()), acl, ZOO_PERSISTENT, nullptr, 0);

@@ -23,9 +23,7 @@ TEST(NdjsonDecoder, AnEmptyBodyHoldsNoRecord) {
   EXPECT_EQ(error.message, R"(the batch holds no record; send one {"value":...} per line)");
 }
 
-TEST(NdjsonDecoder, OnlyBlankLinesHoldNoRecord) {
-  EXPECT_EQ(error_of("\n \t\n\r\n").code, ErrorCode::kEmptyBody);
-}
+TEST(NdjsonDecoder, OnlyBlankLinesHoldNoRecord) { EXPECT_EQ(error_of("\n \t\n\r\n").code, ErrorCode::kEmptyBody); }
 
 TEST(NdjsonDecoder, DecodesOneLineWithoutNewline) {
   auto decoded = decode_ndjson(R"({"value":"hello","key":"user-7","partition":3})", no_limits());
@@ -102,8 +100,8 @@ TEST(NdjsonDecoder, AnEmptyValueIsAnEmptyBody) {
 }
 
 TEST(NdjsonDecoder, AValueThatIsNoStringIsKeptAsCompactJson) {
-  auto decoded = decode_ndjson("{\"value\": {\"a\": [1, 2], \"b\": null}}\n{\"value\": 42}\n{\"value\": true}",
-                               no_limits());
+  auto decoded =
+      decode_ndjson("{\"value\": {\"a\": [1, 2], \"b\": null}}\n{\"value\": 42}\n{\"value\": true}", no_limits());
   ASSERT_TRUE(decoded.ok()) << decoded.error().message;
   ASSERT_EQ(decoded->records.size(), 3u);
   EXPECT_EQ(decoded->records[0].value, R"({"a":[1,2],"b":null})");

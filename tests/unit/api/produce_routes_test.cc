@@ -162,8 +162,8 @@ TEST_F(ProduceRoutesTest, ASignatureIsAcceptedOnceAcrossBothRoutes) {
   key.signing_secret = "sixteen-byte-secret";
   store.publish(config);
   const std::string body = "{\"value\":\"a\"}";
-  const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto now_s =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   SignedHeaders signed_headers(policy::sign_request(key.signing_secret, now_s, body));
   http::Request request;
   request.method = http::Method::kPost;

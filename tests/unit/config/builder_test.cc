@@ -81,20 +81,24 @@ TEST(BuildConfig, RejectionsNameTheRegistryKeyAndTheProblem) {
   EXPECT_NE(error_of(tree({{"keys/a", R"({"secret_sha256":")" + kDigestA + R"(","topics":["bad/glob"]})"}}))
                 .find("topic glob 'bad/glob'"),
             std::string::npos);
-  EXPECT_NE(error_of(tree({{"keys/a", key_json(kDigestA, R"(,"rate":{"per_sec":-5})")}})).find("'rate.per_sec' must be a number from"),
+  EXPECT_NE(error_of(tree({{"keys/a", key_json(kDigestA, R"(,"rate":{"per_sec":-5})")}}))
+                .find("'rate.per_sec' must be a number from"),
             std::string::npos);
   EXPECT_NE(error_of(tree({{"keys/a", key_json(kDigestA, R"(,"rate":{"per_sec":1e12})")}}))
                 .find("'rate.per_sec' must be a number from 0.001 to 10000000, got 1000000000000"),
             std::string::npos);
-  EXPECT_NE(error_of(tree({{"keys/a", key_json(kDigestA, R"(,"enabled":"yes")")}})).find("'enabled' must be true or false"),
-            std::string::npos);
-  EXPECT_NE(error_of(tree({{"keys/a", key_json(kDigestA)}, {"keys/b", key_json(kDigestA)}})).find("intake/keys/b: same secret as key 'a'"),
+  EXPECT_NE(
+      error_of(tree({{"keys/a", key_json(kDigestA, R"(,"enabled":"yes")")}})).find("'enabled' must be true or false"),
+      std::string::npos);
+  EXPECT_NE(error_of(tree({{"keys/a", key_json(kDigestA)}, {"keys/b", key_json(kDigestA)}}))
+                .find("intake/keys/b: same secret as key 'a'"),
             std::string::npos);
   EXPECT_NE(error_of(tree({{"keys/bad id", key_json(kDigestA)}})).find("key id may contain only"), std::string::npos);
   EXPECT_NE(error_of(tree({{"topics/a", R"({"mode":"sometimes"})"}})).find("intake/topics/a: 'mode' must be"),
             std::string::npos);
-  EXPECT_NE(error_of(tree({{"topics/a", R"({"max_record_bytes":0})"}})).find("'max_record_bytes' must be a whole number"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of(tree({{"topics/a", R"({"max_record_bytes":0})"}})).find("'max_record_bytes' must be a whole number"),
+      std::string::npos);
   EXPECT_NE(error_of(tree({{"settings", R"({"default_mode":1})"}})).find("intake/settings: 'default_mode'"),
             std::string::npos);
   EXPECT_NE(error_of(tree({{"brokers/nope", ""}})).find("intake/brokers/nope: broker must be named host:port"),
@@ -113,7 +117,8 @@ TEST(BuildConfig, RateValuesOutsideTheirRangeAreRejectedNamingFieldAndRange) {
   };
   EXPECT_EQ(rate_error(R"({"per_sec":1e-9})"),
             "intake/keys/a: 'rate.per_sec' must be a number from 0.001 to 10000000, got 1e-09");
-  EXPECT_EQ(rate_error(R"({"per_sec":0})"), "intake/keys/a: 'rate.per_sec' must be a number from 0.001 to 10000000, got 0");
+  EXPECT_EQ(rate_error(R"({"per_sec":0})"),
+            "intake/keys/a: 'rate.per_sec' must be a number from 0.001 to 10000000, got 0");
   EXPECT_EQ(rate_error(R"({"per_sec":10,"burst":1e300})"),
             "intake/keys/a: 'rate.burst' must be a number from 1 to 600000000, got 1e+300");
   EXPECT_EQ(rate_error(R"({"per_sec":10,"burst":0.5})"),
@@ -122,7 +127,8 @@ TEST(BuildConfig, RateValuesOutsideTheirRangeAreRejectedNamingFieldAndRange) {
             "intake/keys/a: 'rate.bytes_per_sec' must be a number from 1 to 10737418240, got 0.5");
   EXPECT_EQ(rate_error(R"({"per_sec":10,"bytes_per_sec":100,"bytes_burst":1e19})"),
             "intake/keys/a: 'rate.bytes_burst' must be a number from 1 to 644245094400, got 1e+19");
-  EXPECT_EQ(rate_error(R"({"per_sec":"fast"})"), "intake/keys/a: 'rate.per_sec' must be a number from 0.001 to 10000000");
+  EXPECT_EQ(rate_error(R"({"per_sec":"fast"})"),
+            "intake/keys/a: 'rate.per_sec' must be a number from 0.001 to 10000000");
 }
 
 TEST(BuildConfig, RateValuesAtTheirBoundsAreAccepted) {

@@ -80,7 +80,6 @@ TEST(ConfigPlane, BrokerChangesApplyWhileABadRegistryEditIsRejected) {
   EXPECT_EQ(store.current()->revision, "10");
 }
 
-
 // config.source: none with broker_service: no tree ever arrives, so the health brokers apply
 // to the YAML's keys (the static base) instead of waiting for one.
 TEST(ConfigPlane, HealthBrokersApplyToTheStaticBaseWhenNoRegistryIsWatched) {

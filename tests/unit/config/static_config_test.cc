@@ -91,10 +91,12 @@ TEST(StaticConfig, ErrorsNameTheFieldAndSayWhatToFix) {
             std::string::npos);
   EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nserver: {threads: -1}").find("server.threads: must be between"),
             std::string::npos);
-  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nkeys: {a: {secret_sha256: abc}}").find("keys.a: 'secret_sha256' must be 64 hex digits"),
+  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nkeys: {a: {secret_sha256: abc}}")
+                .find("keys.a: 'secret_sha256' must be 64 hex digits"),
             std::string::npos);
-  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nkeys: {a: {topics: [x]}}").find("keys.a: 'secret_sha256' is required"),
-            std::string::npos);
+  EXPECT_NE(
+      message_of("kafka: {bootstrap_servers: x}\nkeys: {a: {topics: [x]}}").find("keys.a: 'secret_sha256' is required"),
+      std::string::npos);
   EXPECT_NE(message_of(std::string("kafka: {bootstrap_servers: x}\nkeys: {a: {secret_sha256: ") + kDemoDigest +
                        ", topics: ['bad/topic']}}")
                 .find("keys.a: topic glob 'bad/topic'"),
@@ -140,7 +142,8 @@ TEST(StaticConfig, SpoolAndTunableErrorsNameTheField) {
   EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nspool: {dir: /s, max_bytes: 2000000, segment_bytes: 4000000}")
                 .find("spool.max_bytes: must be at least spool.segment_bytes"),
             std::string::npos);
-  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nspool: {dir: /s, segmnt_bytes: 1}").find("spool.segmnt_bytes: unknown field"),
+  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nspool: {dir: /s, segmnt_bytes: 1}")
+                .find("spool.segmnt_bytes: unknown field"),
             std::string::npos);
 }
 
@@ -165,7 +168,8 @@ TEST(WatchPlan, BrokerServiceWorksWithSourceNone) {
 }
 
 TEST(WatchPlan, BrokerServiceRunsBesideAnyRegistryAndWaitWaitsOnlyForTheRegistry) {
-  const auto consul = plan_of("config: {source: consul, on_unreachable_at_start: wait, consul: {broker_service: kafka}}\n");
+  const auto consul =
+      plan_of("config: {source: consul, on_unreachable_at_start: wait, consul: {broker_service: kafka}}\n");
   EXPECT_TRUE(consul.registry);
   EXPECT_TRUE(consul.consul_health);
   EXPECT_TRUE(consul.wait_for_registry);

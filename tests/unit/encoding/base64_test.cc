@@ -8,7 +8,8 @@ namespace intake::encoding {
 namespace {
 
 TEST(Base64, RoundTripsEveryPaddingLength) {
-  for (const std::string& text : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\0\xff\x10", 3)}) {
+  for (const std::string& text :
+       std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\0\xff\x10", 3)}) {
     const auto encoded = base64_encode(text);
     const auto decoded = base64_decode(encoded);
     ASSERT_TRUE(decoded) << encoded;

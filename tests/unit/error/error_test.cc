@@ -41,8 +41,7 @@ TEST(ErrorResponse, IsJsonWithCodeAndEscapedMessage) {
   const auto response = http::error_response({ErrorCode::kTopicNotAllowed, "topic \"a\\b\"\n"});
   EXPECT_EQ(response.status, 403);
   EXPECT_EQ(response.content_type, "application/json");
-  EXPECT_EQ(response.body,
-            R"({"error":{"code":"topic_not_allowed","message":"topic \"a\\b\"\n"}})");
+  EXPECT_EQ(response.body, R"({"error":{"code":"topic_not_allowed","message":"topic \"a\\b\"\n"}})");
 }
 
 TEST(ErrorResponse, TellsClientsWhenToRetry) {

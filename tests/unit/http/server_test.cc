@@ -167,8 +167,9 @@ TEST_F(ServerTest, SyncDeliveryFailureAndTimeoutAreReported) {
 }
 
 TEST_F(ServerTest, BadSyncOrPartitionValuesAre400) {
-  EXPECT_EQ(testing::http_request("127.0.0.1", server->port(), "POST", "/v1/topics/events.a?sync=maybe", "v", auth()).status,
-            400);
+  EXPECT_EQ(
+      testing::http_request("127.0.0.1", server->port(), "POST", "/v1/topics/events.a?sync=maybe", "v", auth()).status,
+      400);
   EXPECT_EQ(testing::http_request("127.0.0.1", server->port(), "POST", "/v1/topics/events.a", "v",
                                   {{"Authorization", "Bearer good-key"}, {"X-Intake-Partition", "-3"}})
                 .status,
@@ -177,9 +178,9 @@ TEST_F(ServerTest, BadSyncOrPartitionValuesAre400) {
 }
 
 TEST_F(ServerTest, RecordsCarryConfiguredHeadersAndWhoSentThemWhen) {
-  const auto reply = testing::http_request("127.0.0.1", server->port(), "POST", "/v1/topics/events.a", "v",
-                                           {{"Authorization", "Bearer good-key"}, {"X-Request-Id", "req-9"},
-                                            {"X-Other", "not copied"}});
+  const auto reply = testing::http_request(
+      "127.0.0.1", server->port(), "POST", "/v1/topics/events.a", "v",
+      {{"Authorization", "Bearer good-key"}, {"X-Request-Id", "req-9"}, {"X-Other", "not copied"}});
   ASSERT_EQ(reply.status, 202);
   ASSERT_EQ(sink.taken().size(), 1u);
   const auto taken = sink.taken();
@@ -237,8 +238,7 @@ TEST_F(ServerTest, ErrorsAreJsonWithStableCodes) {
     const auto reply = connection.request(c.method, c.target, c.body, c.headers);
     EXPECT_EQ(reply.status, c.status) << c.target;
     EXPECT_EQ(reply.header("content-type"), "application/json") << c.target;
-    EXPECT_NE(reply.body.find(R"({"error":{"code":")" + c.code + R"(","message":")"), std::string::npos)
-        << reply.body;
+    EXPECT_NE(reply.body.find(R"({"error":{"code":")" + c.code + R"(","message":")"), std::string::npos) << reply.body;
   }
   EXPECT_TRUE(sink.taken().empty());
 }
@@ -329,7 +329,8 @@ TEST_F(ServerTest, DrainingWaitsForRequestsInFlightAndClosesTheirConnections) {
   auto connection = connect();
   connection.send_raw(testing::build_request("POST", "/v1/topics/events.a?sync=true", "v", auth()));
   ASSERT_TRUE([&] {
-    for (int i = 0; i < 200 && sink.held_listeners().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    for (int i = 0; i < 200 && sink.held_listeners().empty(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     return !sink.held_listeners().empty();
   }());
   server->stop_accepting();
@@ -351,10 +352,13 @@ TEST_F(ServerTest, StopAcceptingRefusesNewConnections) {
   server->stop_accepting();
   const std::string request = testing::build_request("GET", "/healthz", "", {});
   std::vector<testing::RequestFate> fates;
-  ASSERT_TRUE(testing::eventually([&] {
-    fates.push_back(testing::try_request("127.0.0.1", server->port(), request).fate);
-    return fates.back() == testing::RequestFate::kRefused;
-  }, std::chrono::seconds(5))) << testing::fate_name(fates.back());
+  ASSERT_TRUE(testing::eventually(
+      [&] {
+        fates.push_back(testing::try_request("127.0.0.1", server->port(), request).fate);
+        return fates.back() == testing::RequestFate::kRefused;
+      },
+      std::chrono::seconds(5)))
+      << testing::fate_name(fates.back());
   for (const auto fate : fates) {
     EXPECT_TRUE(fate == testing::RequestFate::kAnswered || fate == testing::RequestFate::kReset ||
                 fate == testing::RequestFate::kRefused)
@@ -365,10 +369,11 @@ TEST_F(ServerTest, StopAcceptingRefusesNewConnections) {
 
 TEST_F(ServerTest, ABatchProducesEveryLineWithItsOwnKeyAndPartition) {
   auto connection = connect();
-  const std::string body = "{\"value\":\"a\",\"key\":\"user-1\"}\n"
-                           "{\"value\":{\"x\":1, \"y\":[true]},\"partition\":2}\r\n"
-                           "\n"
-                           "{\"key\":\"user-3\",\"value\":\"c\"}";
+  const std::string body =
+      "{\"value\":\"a\",\"key\":\"user-1\"}\n"
+      "{\"value\":{\"x\":1, \"y\":[true]},\"partition\":2}\r\n"
+      "\n"
+      "{\"key\":\"user-3\",\"value\":\"c\"}";
   const auto reply = connection.request("POST", "/v1/topics/events.batch/records", body, auth());
   EXPECT_EQ(reply.status, 202) << reply.body;
   EXPECT_EQ(reply.body, R"({"accepted":3})");

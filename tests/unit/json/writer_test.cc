@@ -12,7 +12,8 @@ namespace {
 TEST(JsonAppend, EscapesStringsPerRfc8259) {
   std::string out;
   append_string(out, "a\"b\\c\nd\re\tf\x01g\x1fh/\xc3\xa9");
-  EXPECT_EQ(out, R"("a\"b\\c\nd\re\tf\u0001g\u001fh/)" "\xc3\xa9\"");
+  EXPECT_EQ(out, R"("a\"b\\c\nd\re\tf\u0001g\u001fh/)"
+                 "\xc3\xa9\"");
 }
 
 TEST(JsonAppend, WritesIntegersAndDoubles) {
@@ -40,7 +41,12 @@ TEST(JsonWriter, WritesEmptyObjectsAndArrays) {
 
 TEST(JsonWriter, PutsCommasBetweenFieldsOnly) {
   std::string out;
-  Writer(out).begin_object().field("topic", "events").field("partition", 2).field("offset", std::int64_t{41}).end_object();
+  Writer(out)
+      .begin_object()
+      .field("topic", "events")
+      .field("partition", 2)
+      .field("offset", std::int64_t{41})
+      .end_object();
   EXPECT_EQ(out, R"({"topic":"events","partition":2,"offset":41})");
 }
 

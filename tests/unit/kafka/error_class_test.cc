@@ -32,14 +32,14 @@ TEST(KafkaErrorClass, EveryErrorLibrdkafkaDefinesGetsAClassAndAnErrorStatus) {
 }
 
 TEST(KafkaErrorClass, BrokerTroubleIsTransient) {
-  for (const auto err : {RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN,
-                         RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
-                         RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
-                         RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND,
-                         RD_KAFKA_RESP_ERR__QUEUE_FULL, RD_KAFKA_RESP_ERR__PURGE_QUEUE,
-                         RD_KAFKA_RESP_ERR__PURGE_INFLIGHT, RD_KAFKA_RESP_ERR__FATAL,
-                         RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION,
-                         RD_KAFKA_RESP_ERR_KAFKA_STORAGE_ERROR, RD_KAFKA_RESP_ERR_THROTTLING_QUOTA_EXCEEDED}) {
+  for (const auto err :
+       {RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN, RD_KAFKA_RESP_ERR__MSG_TIMED_OUT,
+        RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
+        RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+        RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND, RD_KAFKA_RESP_ERR__QUEUE_FULL,
+        RD_KAFKA_RESP_ERR__PURGE_QUEUE, RD_KAFKA_RESP_ERR__PURGE_INFLIGHT, RD_KAFKA_RESP_ERR__FATAL,
+        RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION,
+        RD_KAFKA_RESP_ERR_KAFKA_STORAGE_ERROR, RD_KAFKA_RESP_ERR_THROTTLING_QUOTA_EXCEEDED}) {
     const auto error_class = classify_kafka_error(err);
     EXPECT_TRUE(error_class.listed) << rd_kafka_err2name(err);
     EXPECT_TRUE(error_class.transient()) << rd_kafka_err2name(err);
@@ -59,7 +59,8 @@ TEST(KafkaErrorClass, RefusalsOfTheRecordItselfArePermanentWithTheirOwnCodes) {
     FailureReason reason;
   };
   for (const auto& c : {
-           Case{RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION, ErrorCode::kPartitionNotFound, 404, FailureReason::kUnknownPartition},
+           Case{RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION, ErrorCode::kPartitionNotFound, 404,
+                FailureReason::kUnknownPartition},
            Case{RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, ErrorCode::kTopicNotFound, 404, FailureReason::kUnknownTopic},
            Case{RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, ErrorCode::kTopicNotFound, 404, FailureReason::kUnknownTopic},
            Case{RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, ErrorCode::kKafkaNotAuthorized, 403,

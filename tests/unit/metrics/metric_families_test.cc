@@ -59,7 +59,8 @@ TEST(MetricFamilies, NamesAreUniqueConventionalAndHaveHelp) {
     EXPECT_TRUE(seen.insert(family->name).second) << family->name << " is declared twice";
     EXPECT_EQ(family->name.rfind("intake_", 0), 0u) << family->name;
     const bool total = family->name.size() > 6 && family->name.substr(family->name.size() - 6) == "_total";
-    EXPECT_EQ(total, family->type == MetricType::kCounter) << family->name << ": counters, and only they, end in _total";
+    EXPECT_EQ(total, family->type == MetricType::kCounter)
+        << family->name << ": counters, and only they, end in _total";
     EXPECT_FALSE(family->help.empty()) << family->name;
     for (char c : family->name) {
       EXPECT_TRUE((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') << family->name;
@@ -80,7 +81,8 @@ TEST(MetricFamilies, DocsListEveryFamilyWithItsTypeAndHelp) {
     EXPECT_EQ(it->second.meaning, std::string(family->help)) << name;
     documented.erase(it);
   }
-  for (const auto& [name, row] : documented) ADD_FAILURE() << name << " is in docs/metrics.md but no module declares it";
+  for (const auto& [name, row] : documented)
+    ADD_FAILURE() << name << " is in docs/metrics.md but no module declares it";
 }
 
 }  // namespace

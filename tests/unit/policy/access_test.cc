@@ -8,7 +8,6 @@
 namespace intake::policy {
 namespace {
 
-
 const auto kNow = std::chrono::system_clock::now();
 
 config::Config config_with(std::string id, std::string secret, std::vector<std::string> topics, bool enabled) {

@@ -74,7 +74,8 @@ TEST(Signature, MissingAndMalformedHeadersSayWhatToSend) {
 TEST(Signature, AnyOfSeveralV1ValuesMayMatchForSecretRotation) {
   ReplayCache replays;
   const std::string good = sign_request(kSecret, kNow, "x");
-  const std::string header = "t=" + std::to_string(kNow) + ",v1=" + std::string(64, '0') + "," + good.substr(good.find("v1="));
+  const std::string header =
+      "t=" + std::to_string(kNow) + ",v1=" + std::string(64, '0') + "," + good.substr(good.find("v1="));
   EXPECT_TRUE(verify_signature(check(header, "x"), replays));
 }
 
@@ -83,7 +84,7 @@ TEST(ReplayCache, ForgetsSignaturesAfterTheirWindow) {
   EXPECT_TRUE(replays.first_use("k", "sig", /*forget_after_s=*/100, /*now_s=*/50));
   EXPECT_FALSE(replays.first_use("k", "sig", 100, 60));
   EXPECT_TRUE(replays.first_use("other-key", "sig", 100, 60));  // per key
-  EXPECT_TRUE(replays.first_use("k", "sig", 200, 150));          // window over
+  EXPECT_TRUE(replays.first_use("k", "sig", 200, 150));         // window over
   EXPECT_LE(replays.size(), 2u);
 }
 

@@ -91,7 +91,8 @@ TEST(DecodeHealthAnswer, AnAddressThatIsNoHostIsLeftOutAndCannotAddBrokers) {
   EXPECT_NE(instances.skipped[0].find("'10.0.0.9:9092,evil.example', which is no host name or IP address"),
             std::string::npos)
       << instances.skipped[0];
-  EXPECT_NE(instances.skipped[2].find("'h?evil'"), std::string::npos) << instances.skipped[2];  // no raw newline in logs
+  EXPECT_NE(instances.skipped[2].find("'h?evil'"), std::string::npos)
+      << instances.skipped[2];  // no raw newline in logs
 }
 
 TEST(DecodeHealthAnswer, Ipv6AddressesComeOutInBrackets) {

@@ -103,7 +103,8 @@ TEST(ConsulKvWatch, AnAnswerThatCannotBeDecodedIsReadAgainAtTheOldIndexNotBlocke
 
   // The undecodable answer at 7 did not move the index: the retry asks with 5 again (Consul
   // answers at once with the same snapshot), and only the decoded answer moves it to 7.
-  EXPECT_EQ(agent.targets(), (std::vector<std::string>{std::string(kKvPath), kv_target(5), kv_target(5), kv_target(7)}));
+  EXPECT_EQ(agent.targets(),
+            (std::vector<std::string>{std::string(kKvPath), kv_target(5), kv_target(5), kv_target(7)}));
   ASSERT_EQ(callbacks.trees.size(), 2u);
   EXPECT_EQ(callbacks.trees[0].revision, "5");
   EXPECT_EQ(callbacks.trees[1].revision, "7");

@@ -31,10 +31,13 @@ TEST(EtcdPrefixRangeEnd, IncrementsTheLastByteBelow0xff) {
 
 TEST(DecodeEtcdRange, DecodesKeysRelativeToThePrefixWithStringRevisions) {
   const std::string body = R"({"header":{"cluster_id":"14592734218745853725","revision":"42","raft_term":"2"},
-      "kvs":[{"key":")" + b64("intake/keys/a") + R"(","create_revision":"8","mod_revision":"40","version":"1","value":")" +
+      "kvs":[{"key":")" + b64("intake/keys/a") +
+                           R"(","create_revision":"8","mod_revision":"40","version":"1","value":")" +
                            b64(R"({"x":1})") + R"("},
-             {"key":")" + b64("intake/brokers/h:9092") + R"(","mod_revision":"41","version":"1"},
-             {"key":")" + b64("intake/settings") + R"(","mod_revision":"7","value":")" + b64("{}") + R"("}],
+             {"key":")" + b64("intake/brokers/h:9092") +
+                           R"(","mod_revision":"41","version":"1"},
+             {"key":")" + b64("intake/settings") +
+                           R"(","mod_revision":"7","value":")" + b64("{}") + R"("}],
       "count":"3"})";
   const auto decoded = decode_etcd_range(body, "intake/");
   ASSERT_EQ(error_of(decoded), "");
@@ -85,10 +88,12 @@ TEST(DecodeEtcdWatch, TheFirstMessageIsTheCreatedConfirmation) {
 
 TEST(DecodeEtcdWatch, PutHasNoTypeAndDeleteSaysSo) {
   const std::string text = R"({"result":{"header":{"revision":"9"},"events":[
-      {"kv":{"key":")" + b64("intake/keys/a") + R"(","create_revision":"8","mod_revision":"8","version":"1","value":")" +
-                           b64("v1") + R"("}},
-      {"type":"DELETE","kv":{"key":")" + b64("intake/keys/b") + R"(","mod_revision":"9"}},
-      {"type":"PUT","kv":{"key":")" + b64("intake/c") + R"(","mod_revision":"9"}}]}})";
+      {"kv":{"key":")" + b64("intake/keys/a") +
+                           R"(","create_revision":"8","mod_revision":"8","version":"1","value":")" + b64("v1") + R"("}},
+      {"type":"DELETE","kv":{"key":")" +
+                           b64("intake/keys/b") + R"(","mod_revision":"9"}},
+      {"type":"PUT","kv":{"key":")" +
+                           b64("intake/c") + R"(","mod_revision":"9"}}]}})";
   const auto decoded = decode_etcd_watch_message(text);
   ASSERT_EQ(error_of(decoded), "");
   const EtcdWatchMessage& message = decoded.value();

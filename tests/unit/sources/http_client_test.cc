@@ -39,9 +39,11 @@ std::vector<std::string> feed_all(JsonTextSplitter& splitter, const std::vector<
 }
 
 TEST(JsonTextSplitter, HandsOverTextsSplitAnywhere) {
-  const std::string stream = R"({"result":{"a":"} { [ \" \\"}}  )" "\n" R"([1,{"b":[]}]{"c":"\\"})" "\n";
-  const std::vector<std::string> expected = {R"({"result":{"a":"} { [ \" \\"}})", R"([1,{"b":[]}])",
-                                             R"({"c":"\\"})"};
+  const std::string stream = R"({"result":{"a":"} { [ \" \\"}}  )"
+                             "\n"
+                             R"([1,{"b":[]}]{"c":"\\"})"
+                             "\n";
+  const std::vector<std::string> expected = {R"({"result":{"a":"} { [ \" \\"}})", R"([1,{"b":[]}])", R"({"c":"\\"})"};
   JsonTextSplitter whole;
   EXPECT_EQ(feed_all(whole, {stream}), expected);
   for (std::size_t cut = 1; cut < stream.size(); ++cut) {
@@ -165,8 +167,14 @@ StreamOutcome run_stream(const HttpEndpoint& endpoint, std::chrono::milliseconds
 TEST(HttpStream, HandsOverEachJsonTextOfAChunkedBodyWhateverTheChunking) {
   ScriptedServer server;
   server.serve({"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
-                chunk(R"({"result":{"created":true}})" "\n" R"({"result":{"a":"x})"), chunk(R"(}"}})" "\n{"),
-                chunk(R"("result":{}})" "\n"), "0\r\n\r\n"});
+                chunk(R"({"result":{"created":true}})"
+                      "\n"
+                      R"({"result":{"a":"x})"),
+                chunk(R"(}"}})"
+                      "\n{"),
+                chunk(R"("result":{}})"
+                      "\n"),
+                "0\r\n\r\n"});
   const auto outcome = run_stream(server.endpoint(), 2s);
   ASSERT_TRUE(outcome.answer);
   ASSERT_TRUE(outcome.answer->ok()) << outcome.answer->error().message;

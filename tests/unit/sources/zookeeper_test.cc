@@ -58,7 +58,7 @@ TEST(ZnodeTree, LeavesOutZooKeepersOwnSubtreeUnderTheZooKeeperRoot) {
 TEST(ZnodeKinds, ChildrenOrAnEmptiedFolderMakeAFolderAnythingElseAnEntry) {
   EXPECT_TRUE(is_folder_znode(1, 1, ""));
   EXPECT_TRUE(is_folder_znode(3, 5, "folder data is ignored"));
-  EXPECT_TRUE(is_folder_znode(0, 2, ""));  // "/intake/keys" after its last key was deleted
+  EXPECT_TRUE(is_folder_znode(0, 2, ""));   // "/intake/keys" after its last key was deleted
   EXPECT_FALSE(is_folder_znode(0, 0, ""));  // "brokers/h:9092" created without data
   EXPECT_FALSE(is_folder_znode(0, 0, "{}"));
   EXPECT_FALSE(is_folder_znode(0, 4, "{}"));  // data decides once the children are gone
@@ -90,9 +90,9 @@ TEST(ZnodeTree, AssemblesEntriesRelativeToTheRootWithTheHighestZxidAsRevision) {
   EXPECT_EQ(raw.prefix, "/intake/");
   EXPECT_EQ(raw.revision, "0xc");
   EXPECT_EQ(raw.entries, (std::map<std::string, std::string>{{"brokers/h:1", ""},
-                                                              {"keys/a", R"({"a":1})"},
-                                                              {"keys/b", R"({"b":2})"},
-                                                              {"settings", R"({"default_mode":"sync"})"}}));
+                                                             {"keys/a", R"({"a":1})"},
+                                                             {"keys/b", R"({"b":2})"},
+                                                             {"settings", R"({"default_mode":"sync"})"}}));
 }
 
 TEST(ZnodeTree, AFolderEmptiedOfItsKeysReportsNothing) {

@@ -12,9 +12,7 @@ TEST(Crc32c, MatchesTheStandardCheckValue) {
   EXPECT_EQ(crc32c(""), 0u);
 }
 
-TEST(Crc32c, CanBeComputedInPieces) {
-  EXPECT_EQ(crc32c("56789", crc32c("1234")), crc32c("123456789"));
-}
+TEST(Crc32c, CanBeComputedInPieces) { EXPECT_EQ(crc32c("56789", crc32c("1234")), crc32c("123456789")); }
 
 // Every one of the 64 single-bit flips of an 8-byte record changes the checksum ('a' and 'b'
 // would differ in two bits, which proves less).

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "file_damage.h"
-#include "spool/log_format.h"
 #include "spool/disk_spool.h"
+#include "spool/log_format.h"
 #include "spool_fixtures.h"
 #include "temp_dir.h"
 

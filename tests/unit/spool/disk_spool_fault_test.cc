@@ -208,8 +208,8 @@ TEST(DiskSpoolFaults, AFailedDirectorySyncDuringRotationDoesNotStopLaterRotation
   std::vector<std::string> accepted;
   {
     DiskSpool spool(settings, disk);
-    append_range(spool, 0, 1, accepted);      // segment 1, its directory entry synced
-    disk.fail_directory_syncs(EIO);           // segment 2's will fail
+    append_range(spool, 0, 1, accepted);  // segment 1, its directory entry synced
+    disk.fail_directory_syncs(EIO);       // segment 2's will fail
     const std::string value(1000, 'v');
     Result<Ticket> appended = Ticket{0};
     while ((appended = spool.append(record(value + std::to_string(accepted.size()))))) {

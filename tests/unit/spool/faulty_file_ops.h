@@ -119,9 +119,7 @@ class FaultyFileOps final : public spool::FileOps {
   bool exists(const std::string& path) override { return real_.exists(path); }
   Result<void> make_directory(const std::string& path) override { return real_.make_directory(path); }
   Result<void> make_directories(const std::string& path) override { return real_.make_directories(path); }
-  Result<std::vector<std::string>> list_directory(const std::string& dir) override {
-    return real_.list_directory(dir);
-  }
+  Result<std::vector<std::string>> list_directory(const std::string& dir) override { return real_.list_directory(dir); }
 
  private:
   struct Fault {

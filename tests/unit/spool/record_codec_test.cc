@@ -35,7 +35,8 @@ TEST(RecordCodec, RoundTripsEveryField) {
 }
 
 TEST(RecordCodec, EmptyKeyAndNoHeadersStayEmpty) {
-  const kafka::OutgoingRecord record{.topic = "t", .key = {}, .value = "v", .partition = -1, .headers = {}, .listener = nullptr};
+  const kafka::OutgoingRecord record{
+      .topic = "t", .key = {}, .value = "v", .partition = -1, .headers = {}, .listener = nullptr};
   std::string payload;
   encode(record, payload);
   DecodedRecord decoded;
@@ -46,7 +47,8 @@ TEST(RecordCodec, EmptyKeyAndNoHeadersStayEmpty) {
 }
 
 TEST(RecordCodec, RejectsTruncatedPayloadsAndTrailingBytes) {
-  const kafka::OutgoingRecord record{.topic = "t", .key = "k", .value = "value", .partition = 0, .headers = {}, .listener = nullptr};
+  const kafka::OutgoingRecord record{
+      .topic = "t", .key = "k", .value = "value", .partition = 0, .headers = {}, .listener = nullptr};
   std::string payload;
   encode(record, payload);
   DecodedRecord decoded;

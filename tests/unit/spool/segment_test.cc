@@ -276,7 +276,7 @@ TEST(Segment, ReadingSkipsALiveDamagedFrameAndTheSegmentRemembersIt) {
   for (const auto& value : numbered(8)) ASSERT_TRUE(segment.append(value));
   const std::string path = Segment::log_path(dir.path(), 1);
   const auto frames = testing::frame_offsets(path);
-  testing::flip_bytes(path, frames[2] + 1);  // record 2's sync marker
+  testing::flip_bytes(path, frames[2] + 1);                  // record 2's sync marker
   testing::flip_bytes(path, frames[3] + kFrameHeaderBytes);  // record 3's payload
 
   // Still being written to: the damage is followed by whole frames, so it is found now.

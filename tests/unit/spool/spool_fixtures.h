@@ -22,8 +22,8 @@ inline spool::SpoolOptions spool_options_for(const std::string& dir) {
 
 // An async record to topic "spool.test"; `value` must outlive its use.
 inline kafka::OutgoingRecord spool_record(std::string_view value) {
-  return kafka::OutgoingRecord{.topic = "spool.test", .key = {}, .value = value, .partition = -1, .headers = {},
-                               .listener = nullptr};
+  return kafka::OutgoingRecord{
+      .topic = "spool.test", .key = {}, .value = value, .partition = -1, .headers = {}, .listener = nullptr};
 }
 
 }  // namespace intake::testing

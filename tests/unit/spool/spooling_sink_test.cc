@@ -66,8 +66,8 @@ class SpoolingSinkTest : public ::testing::Test {
     return settings;
   }
   static kafka::OutgoingRecord record(std::string_view value, std::int32_t partition = -1) {
-    return kafka::OutgoingRecord{.topic = "t", .key = {}, .value = value, .partition = partition, .headers = {},
-                                 .listener = nullptr};
+    return kafka::OutgoingRecord{
+        .topic = "t", .key = {}, .value = value, .partition = partition, .headers = {}, .listener = nullptr};
   }
   static std::vector<std::string> values(const std::vector<FakeKafka::Taken>& taken) {
     std::vector<std::string> out;
@@ -154,8 +154,8 @@ TEST_F(SpoolingSinkTest, AFailedDeliveryIsSpooledAgainAndSentLater) {
   SpoolingSink sink(kafka, &spool, Mode::kFallback);
   sink.start();
   const auto failed = record("timed-out");
-  sink.on_delivery(kafka::DeliveryReport{false, -1, -1, {ErrorCode::kDeliveryFailed, "timed out"},
-                                         kafka::FailureReason::kTimedOut, 0, &failed});
+  sink.on_delivery(kafka::DeliveryReport{
+      false, -1, -1, {ErrorCode::kDeliveryFailed, "timed out"}, kafka::FailureReason::kTimedOut, 0, &failed});
   EXPECT_EQ(sink.counters().respooled.load(), 1u);
   ASSERT_TRUE(eventually([&] { return kafka.snapshot().size() == 1; }, 5s));
   EXPECT_EQ(kafka.snapshot()[0].value, "timed-out");
@@ -167,8 +167,8 @@ TEST_F(SpoolingSinkTest, ARecordKafkaWillNeverTakeIsQuarantinedNotRetried) {
   SpoolingSink sink(kafka, &spool, Mode::kFallback);
   const std::string large_value(5000, 'x');
   const auto too_large = record(large_value);
-  sink.on_delivery(kafka::DeliveryReport{false, -1, -1, {ErrorCode::kDeliveryFailed, "too large"},
-                                         kafka::FailureReason::kTooLarge, 0, &too_large});
+  sink.on_delivery(kafka::DeliveryReport{
+      false, -1, -1, {ErrorCode::kDeliveryFailed, "too large"}, kafka::FailureReason::kTooLarge, 0, &too_large});
   EXPECT_EQ(sink.counters().quarantined.load(), 1u);
   EXPECT_EQ(spool.stats().appended, 0u);
   EXPECT_TRUE(fs::exists(dir.path() + "/rejected/0000000001.log"));
@@ -184,8 +184,13 @@ TEST_F(SpoolingSinkTest, ASpooledRecordPurgedAtShutdownIsSentAfterTheRestart) {
     ASSERT_TRUE(eventually([&] { return kafka.snapshot().size() == 1; }, 5s));
     sink.stop_feeding();
     const auto purged = record("in-flight");
-    sink.on_delivery(kafka::DeliveryReport{false, -1, -1, {ErrorCode::kDeliveryFailed, "purged"},
-                                           kafka::FailureReason::kPurged, kafka.snapshot()[0].ticket, &purged});
+    sink.on_delivery(kafka::DeliveryReport{false,
+                                           -1,
+                                           -1,
+                                           {ErrorCode::kDeliveryFailed, "purged"},
+                                           kafka::FailureReason::kPurged,
+                                           kafka.snapshot()[0].ticket,
+                                           &purged});
     EXPECT_EQ(sink.counters().lost.load(), 0u);
   }
   kafka.taken.clear();
@@ -267,8 +272,13 @@ TEST_F(SpoolingSinkTest, ARecordAHandOverCouldNotPlaceIsSpooledAgainAtOnce) {
   const auto failed = record("handed");
   // A run-time purge (the new producer's queue was full), not a shutdown: sent again now,
   // not at the next start.
-  sink.on_delivery(kafka::DeliveryReport{false, -1, -1, {ErrorCode::kKafkaUnavailable, "hand-over failed"},
-                                         kafka::FailureReason::kHandOverFailed, ticket, &failed});
+  sink.on_delivery(kafka::DeliveryReport{false,
+                                         -1,
+                                         -1,
+                                         {ErrorCode::kKafkaUnavailable, "hand-over failed"},
+                                         kafka::FailureReason::kHandOverFailed,
+                                         ticket,
+                                         &failed});
   EXPECT_EQ(sink.counters().respooled.load(), 1u);
   ASSERT_TRUE(eventually([&] { return kafka.snapshot().size() == 2; }, 5s));
   EXPECT_EQ(kafka.snapshot()[1].value, "handed");
@@ -282,8 +292,8 @@ TEST_F(SpoolingSinkTest, WithoutASpoolFailedAsyncRecordsAreCountedAsLost) {
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::kKafkaUnavailable);  // the client is told
   const auto failed = record("y");
-  sink.on_delivery(kafka::DeliveryReport{false, -1, -1, {ErrorCode::kDeliveryFailed, "timed out"},
-                                         kafka::FailureReason::kTimedOut, 0, &failed});
+  sink.on_delivery(kafka::DeliveryReport{
+      false, -1, -1, {ErrorCode::kDeliveryFailed, "timed out"}, kafka::FailureReason::kTimedOut, 0, &failed});
   EXPECT_EQ(sink.counters().lost.load(), 1u);
 }
 
