@@ -26,6 +26,7 @@
 #include <string>
 
 #include "kafka/producer_properties.h"
+#include "tool_main.h"
 
 namespace {
 
@@ -174,12 +175,4 @@ int run(int argc, char** argv) {
   }
 }
 
-int main(int argc, char** argv) {
-  // A benchmark tool: any failure ends it with a message and exit 1 (the harness reports it).
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& error) {
-    std::cerr << argv[0] << ": " << error.what() << "\n";
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return intake::bench::run_tool(run, argc, argv); }

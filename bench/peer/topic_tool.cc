@@ -25,6 +25,8 @@
 #include <thread>
 #include <vector>
 
+#include "tool_main.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -252,12 +254,4 @@ int run(int argc, char** argv) {
   }
 }
 
-int main(int argc, char** argv) {
-  // A benchmark tool: any failure ends it with a message and exit 1 (the harness reports it).
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& error) {
-    std::cerr << argv[0] << ": " << error.what() << "\n";
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return intake::bench::run_tool(run, argc, argv); }

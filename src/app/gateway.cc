@@ -64,6 +64,7 @@ std::vector<std::unique_ptr<sources::Source>> make_sources(const sources::Regist
 
 std::vector<const sources::Source*> views(const std::vector<std::unique_ptr<sources::Source>>& owned) {
   std::vector<const sources::Source*> out;
+  out.reserve(owned.size());
   for (const auto& source : owned) out.push_back(source.get());
   return out;
 }

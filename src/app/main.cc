@@ -4,9 +4,9 @@
 #include <CLI/CLI.hpp>
 
 #include <pthread.h>
-#include <time.h>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 
 #include "app/gateway.h"
@@ -61,7 +61,7 @@ int run(const std::string& config_path) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int cli_main(int argc, char** argv) {
   CLI::App cli{"Intake: HTTP to Kafka collection gateway"};
   cli.require_subcommand(1);
 
@@ -98,4 +98,15 @@ int main(int argc, char** argv) {
   }
   spdlog::set_level(spdlog::level::from_str(log_level));
   return run(config_path);
+}
+
+int main(int argc, char** argv) {
+  // Start-up errors are exceptions (run() reports its own); anything else that escapes is a bug,
+  // still reported as a message and exit 1 rather than std::terminate.
+  try {
+    return cli_main(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "intake: " << e.what() << "\n";
+    return 1;
+  }
 }

@@ -34,7 +34,10 @@ void require_known_fields(const YAML::Node& node, const std::string& origin, con
     for (auto k : known) found = found || k == name;
     if (!found) {
       std::string list;
-      for (auto k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+      for (auto k : known) {
+        if (!list.empty()) list += ", ";
+        list += k;
+      }
       fail(origin, where + "." + name, "unknown field (known fields: " + list + ")");
     }
   }
@@ -77,11 +80,11 @@ void parse_server(const YAML::Node& node, http::ServerOptions& server, const std
   if (node["threads"]) server.threads = integer<unsigned>(node["threads"], origin, "server.threads", 0, 256);
   if (node["max_body_bytes"]) {
     server.max_body_bytes =
-        integer<std::size_t>(node["max_body_bytes"], origin, "server.max_body_bytes", 1, 64u * 1024 * 1024);
+        integer<std::size_t>(node["max_body_bytes"], origin, "server.max_body_bytes", 1, std::size_t{64} * 1024 * 1024);
   }
   if (node["max_header_bytes"]) {
-    server.max_header_bytes =
-        integer<std::size_t>(node["max_header_bytes"], origin, "server.max_header_bytes", 1024, 1024 * 1024);
+    server.max_header_bytes = integer<std::size_t>(node["max_header_bytes"], origin, "server.max_header_bytes", 1024,
+                                                   std::size_t{1024} * 1024);
   }
   if (node["sync_timeout_ms"]) {
     server.sync_timeout_ms =
@@ -185,11 +188,12 @@ void parse_spool(const YAML::Node& node, spool::SpoolOptions& spool, const std::
         integer<std::uint32_t>(node["fsync_interval_ms"], origin, "spool.fsync_interval_ms", 1, 60'000);
   }
   if (node["segment_bytes"]) {
-    spool.segment_bytes =
-        integer<std::uint64_t>(node["segment_bytes"], origin, "spool.segment_bytes", 64 * 1024, 1ull << 32);
+    spool.segment_bytes = integer<std::uint64_t>(node["segment_bytes"], origin, "spool.segment_bytes",
+                                                 std::uint64_t{64} * 1024, 1ull << 32);
   }
   if (node["max_bytes"]) {
-    spool.max_bytes = integer<std::uint64_t>(node["max_bytes"], origin, "spool.max_bytes", 1024 * 1024, 1ull << 50);
+    spool.max_bytes =
+        integer<std::uint64_t>(node["max_bytes"], origin, "spool.max_bytes", std::uint64_t{1024} * 1024, 1ull << 50);
   }
   if (spool.dir.empty()) fail(origin, "spool.dir", "required when spool is set: a directory for the spool's files");
   if (spool.max_bytes < spool.segment_bytes) {

@@ -4,8 +4,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <utility>  // before Boost 1.74's awaitable.hpp, which uses std::exchange without it
-
 #include <boost/asio.hpp>
 
 #include <algorithm>

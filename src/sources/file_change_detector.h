@@ -12,6 +12,8 @@
 // REQUIRES: called only from that context's thread.
 #pragma once
 
+#include <utility>  // first: Boost 1.74's awaitable.hpp uses std::exchange without including it
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -74,7 +76,7 @@ class FileChangeDetector final : public DirectoryWatches, public std::enable_sha
   const std::chrono::milliseconds debounce_;
   boost::asio::posix::stream_descriptor events_;
   boost::asio::steady_timer timer_;
-  std::array<char, 64 * 1024> buffer_;
+  std::array<char, std::size_t{64} * 1024> buffer_;
   std::map<int, std::string> dirs_;  // watch descriptor -> directory relative to base_
   std::set<std::string> writing_;    // keys modified or created and not yet closed
   bool pending_ = false;             // a re-read is due when timer_ expires

@@ -15,7 +15,7 @@ struct FileOptions {
   // Not set by the YAML.
   Form form = Form::kAuto;  // kAuto: a directory at start() is kDirectory, anything else kYaml
   std::chrono::milliseconds debounce{10};
-  std::uint64_t max_file_bytes = 16 * 1024 * 1024;
+  std::uint64_t max_file_bytes = std::uint64_t{16} * 1024 * 1024;
 };
 
 }  // namespace intake::sources

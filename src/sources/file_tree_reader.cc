@@ -97,7 +97,7 @@ Result<std::optional<std::string>> FileTreeReader::read_file(const fs::path& pat
     return read_error("cannot read " + path.string() + ": " + errno_text(errno));
   }
   std::string content;
-  std::array<char, 64 * 1024> chunk;
+  std::array<char, std::size_t{64} * 1024> chunk;
   for (;;) {
     const ssize_t got = ::read(fd, chunk.data(), chunk.size());
     if (got < 0 && errno == EINTR) continue;
@@ -127,7 +127,9 @@ Result<void> FileTreeReader::read_directory(const fs::path& directory, const std
   for (fs::directory_iterator it(directory, error), end; !error && it != end; it.increment(error)) {
     const std::string name = it->path().filename().string();
     if (is_editor_temp_name(name)) continue;
-    const std::string key = relative.empty() ? name : relative + "/" + name;
+    std::string key = relative;
+    if (!key.empty()) key += '/';
+    key += name;
     std::error_code gone;
     if (fs::is_directory(it->symlink_status(gone))) {
       if (auto below = read_directory(it->path(), key, watches, last, pass); !below) return below;

@@ -160,7 +160,7 @@ int ZooKeeperSession::read(ZnodeRead read, const std::string& path) {
       rc = zoo_aexists(zh_, path.c_str(), 0, &on_exists_reply, request.get());
       break;
   }
-  if (rc == ZOK) request.release();  // queued: its completion owns it
+  if (rc == ZOK) static_cast<void>(request.release());  // queued: its completion owns it
   return rc;
 }
 

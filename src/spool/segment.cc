@@ -219,7 +219,10 @@ Result<void> ensure_directory(FileOps& ops, const std::string& path) {
 std::string fresh_stem(FileOps& ops, const std::string& dir, const std::string& stem,
                        std::initializer_list<const char*> exts) {
   for (int n = 1;; ++n) {
-    const std::string candidate = dir + "/" + stem + (n == 1 ? "" : "-" + std::to_string(n));
+    std::string candidate = dir;
+    candidate += '/';
+    candidate += stem;
+    if (n != 1) candidate += "-" + std::to_string(n);
     if (std::none_of(exts.begin(), exts.end(), [&](const char* ext) { return ops.exists(candidate + ext); })) {
       return candidate;
     }

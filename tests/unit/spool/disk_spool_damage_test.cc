@@ -21,15 +21,15 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-spool::SpoolOptions settings_for(const std::string& dir) { return testing::spool_options_for(dir); }
-kafka::OutgoingRecord record(std::string_view value) { return testing::spool_record(value); }
+using testing::spool_options_for;
+using testing::spool_record;
 
 // Record i's value; `padding` makes records big enough to fill several 64 KiB segments.
 std::string value_of(int i, std::size_t padding) { return "r" + std::to_string(i) + ":" + std::string(padding, '.'); }
 
 void write_records(const std::string& dir, int count, std::size_t padding = 0) {
-  DiskSpool spool(settings_for(dir));
-  for (int i = 0; i < count; ++i) ASSERT_TRUE(spool.append(record(value_of(i, padding))));
+  DiskSpool spool(spool_options_for(dir));
+  for (int i = 0; i < count; ++i) ASSERT_TRUE(spool.append(spool_record(value_of(i, padding))));
 }
 
 std::vector<std::string> values_except(int count, const std::set<int>& lost, std::size_t padding = 0) {
@@ -98,7 +98,7 @@ TEST(DiskSpoolDamage, AFlippedByteInTheMiddleOfASegmentLosesOnlyThatRecord) {
   const auto frame = place.frames[place.index];
   testing::flip_bytes(place.path, frame + (place.frames[place.index + 1] - frame) / 2);
 
-  DiskSpool spool(settings_for(dir.path()));
+  DiskSpool spool(spool_options_for(dir.path()));
   const auto stats = spool.stats();
   EXPECT_EQ(stats.recovered, static_cast<std::uint64_t>(kRecords - 1));
   EXPECT_EQ(stats.unreadable, 1u);
@@ -116,7 +116,7 @@ TEST(DiskSpoolDamage, ADamagedFrameHeaderResyncsOnTheNextFrame) {
   const auto place = find_record(dir.path(), 17);
   testing::flip_bytes(place.path, place.frames[place.index] + 4, 8);  // record number and length
 
-  DiskSpool spool(settings_for(dir.path()));
+  DiskSpool spool(spool_options_for(dir.path()));
   EXPECT_EQ(spool.stats().unreadable, 1u);
   EXPECT_EQ(spool.stats().damaged_regions, 1u);
   EXPECT_EQ(drain(spool).values, values_except(40, {17}));
@@ -131,7 +131,7 @@ TEST(DiskSpoolDamage, AStretchCutOutOfASegmentLosesOnlyTheFramesItTouched) {
   // the records after them move up.
   testing::cut_out(place.path, (frames[10] + frames[11]) / 2, (frames[12] + frames[13]) / 2);
 
-  DiskSpool spool(settings_for(dir.path()));
+  DiskSpool spool(spool_options_for(dir.path()));
   EXPECT_EQ(spool.stats().unreadable, 3u);
   EXPECT_EQ(spool.stats().damaged_regions, 1u);
   EXPECT_EQ(spool.stats().torn_bytes, 0u);
@@ -145,7 +145,7 @@ TEST(DiskSpoolDamage, WholeFramesCutOutAtTheirBoundariesAreCountedByTheirRecordN
   const auto place = find_record(dir.path(), 5);
   testing::cut_out(place.path, place.frames[5], place.frames[8]);  // records 5, 6, 7
 
-  DiskSpool spool(settings_for(dir.path()));
+  DiskSpool spool(spool_options_for(dir.path()));
   EXPECT_EQ(spool.stats().unreadable, 3u);
   EXPECT_EQ(spool.stats().damaged_bytes, 0u);  // no byte is damaged: they are missing
   EXPECT_EQ(drain(spool).values, values_except(20, {5, 6, 7}));
@@ -158,7 +158,7 @@ TEST(DiskSpoolDamage, ATornTailIsCutAndEveryRecordBeforeItIsReplayed) {
   const auto cut_at = place.frames[19] + kFrameHeaderBytes + 2;  // mid-payload of the last frame
   testing::cut_end(place.path, cut_at);
 
-  DiskSpool spool(settings_for(dir.path()));
+  DiskSpool spool(spool_options_for(dir.path()));
   EXPECT_EQ(spool.stats().torn_bytes, cut_at - place.frames[19]);
   EXPECT_EQ(spool.stats().unreadable, 0u);
   EXPECT_EQ(spool.stats().damaged_regions, 0u);
@@ -177,7 +177,7 @@ TEST(DiskSpoolDamage, DamageBeforeTheLastWholeFrameIsNotATornTail) {
   testing::flip_bytes(place.path, place.frames[18]);  // record 18's sync marker; record 19 follows
   const auto size = fs::file_size(place.path);
 
-  DiskSpool spool(settings_for(dir.path()));
+  DiskSpool spool(spool_options_for(dir.path()));
   EXPECT_EQ(spool.stats().torn_bytes, 0u);
   EXPECT_EQ(spool.stats().unreadable, 1u);
   EXPECT_EQ(fs::file_size(place.path), size);
@@ -191,7 +191,7 @@ TEST(DiskSpoolDamage, ADamagedSegmentIsMovedToDamagedOnceItsOtherRecordsAreDone)
   testing::flip_bytes(place.path, place.frames[place.index] + kFrameHeaderBytes + 10);
   const std::string damaged_bytes = testing::file_bytes(place.path);
 
-  DiskSpool spool(settings_for(dir.path()));
+  DiskSpool spool(spool_options_for(dir.path()));
   const auto drained = drain(spool);
   ASSERT_EQ(drained.values.size(), static_cast<std::size_t>(kRecords - 1));
   for (const auto ticket : drained.tickets) spool.done(ticket);
@@ -213,10 +213,10 @@ TEST(DiskSpoolDamage, ARestartFindsTheDamageAgainButCountsNoRecordTwice) {
   const auto place = find_record(dir.path(), 12);
   testing::flip_bytes(place.path, place.frames[12] + kFrameHeaderBytes);
   {
-    DiskSpool spool(settings_for(dir.path()));
+    DiskSpool spool(spool_options_for(dir.path()));
     EXPECT_EQ(spool.stats().unreadable, 1u);
   }  // nothing delivered: every other record waits again
-  DiskSpool spool(settings_for(dir.path()));
+  DiskSpool spool(spool_options_for(dir.path()));
   EXPECT_EQ(spool.stats().unreadable, 0u);  // record 12 was marked done when it was found
   EXPECT_EQ(spool.stats().damaged_regions, 1u);
   EXPECT_EQ(spool.stats().recovered, 29u);
@@ -225,8 +225,8 @@ TEST(DiskSpoolDamage, ARestartFindsTheDamageAgainButCountsNoRecordTwice) {
 
 TEST(DiskSpoolDamage, ARecordThatFailsItsCrcWhileRunningIsSkippedAlone) {
   testing::TempDir dir;
-  DiskSpool spool(settings_for(dir.path()));
-  for (int i = 0; i < 30; ++i) ASSERT_TRUE(spool.append(record(value_of(i, 0))));
+  DiskSpool spool(spool_options_for(dir.path()));
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(spool.append(spool_record(value_of(i, 0))));
   const auto place = find_record(dir.path(), 12);
   testing::flip_bytes(place.path, place.frames[12] + kFrameHeaderBytes + 1);  // the spool has it open
 
@@ -236,7 +236,7 @@ TEST(DiskSpoolDamage, ARecordThatFailsItsCrcWhileRunningIsSkippedAlone) {
   EXPECT_EQ(spool.stats().damaged_regions, 1u);
   EXPECT_FALSE(spool.has_backlog());
   // The segment is still the active one and takes new records after the damage.
-  ASSERT_TRUE(spool.append(record("after")));
+  ASSERT_TRUE(spool.append(spool_record("after")));
   drained = drain(spool);
   ASSERT_EQ(drained.values.size(), 1u);
   EXPECT_EQ(drained.values[0], "after");
@@ -246,14 +246,14 @@ TEST(DiskSpoolDamage, ARecordThatFailsItsCrcWhileRunningIsSkippedAlone) {
 
 TEST(DiskSpoolDamage, ALiveDamagedHeaderAtTheEndOfTheActiveSegmentWaitsForTheNextRecord) {
   testing::TempDir dir;
-  DiskSpool spool(settings_for(dir.path()));
-  for (int i = 0; i < 10; ++i) ASSERT_TRUE(spool.append(record(value_of(i, 0))));
+  DiskSpool spool(spool_options_for(dir.path()));
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(spool.append(spool_record(value_of(i, 0))));
   const auto place = find_record(dir.path(), 9);
   testing::flip_bytes(place.path, place.frames[9] + 1);
 
   EXPECT_EQ(drain(spool).values, values_except(9, {}));
   EXPECT_TRUE(spool.has_backlog());  // record 9 is neither read nor known lost yet
-  ASSERT_TRUE(spool.append(record("next")));
+  ASSERT_TRUE(spool.append(spool_record("next")));
   EXPECT_EQ(drain(spool).values, std::vector<std::string>{"next"});
   EXPECT_EQ(spool.stats().unreadable, 1u);
   EXPECT_FALSE(spool.has_backlog());
@@ -262,14 +262,14 @@ TEST(DiskSpoolDamage, ALiveDamagedHeaderAtTheEndOfTheActiveSegmentWaitsForTheNex
 TEST(DiskSpoolDamage, AckBitsThatCannotBeTheSegmentsAreSetAsideAndEveryRecordReplayed) {
   testing::TempDir dir;
   {
-    DiskSpool spool(settings_for(dir.path()));
-    for (int i = 0; i < 10; ++i) ASSERT_TRUE(spool.append(record(value_of(i, 0))));
+    DiskSpool spool(spool_options_for(dir.path()));
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(spool.append(spool_record(value_of(i, 0))));
     const auto drained = drain(spool);
     for (int i = 0; i < 5; ++i) spool.done(drained.tickets[static_cast<std::size_t>(i)]);
   }
   testing::flip_bytes(Segment::acks_path(dir.path(), 1), 1000);  // bits of records 8000..8007
 
-  DiskSpool spool(settings_for(dir.path()));
+  DiskSpool spool(spool_options_for(dir.path()));
   EXPECT_EQ(spool.stats().recovered, 10u);  // the five delivered ones come again: duplicates, not a loss
   EXPECT_TRUE(fs::exists(dir.path() + "/damaged/0000000001.acks.bad"));
   EXPECT_EQ(drain(spool).values, values_except(10, {}));
