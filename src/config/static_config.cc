@@ -38,7 +38,9 @@ void require_known_fields(const YAML::Node& node, const std::string& origin, con
         if (!list.empty()) list += ", ";
         list += k;
       }
-      fail(origin, where + "." + name, "unknown field (known fields: " + list + ")");
+      std::string field = where;
+      field.append(".").append(name);
+      fail(origin, field, "unknown field (known fields: " + list + ")");
     }
   }
 }

@@ -71,7 +71,8 @@ class JsonTextSplitter {
  public:
   enum class Status { kMore, kStopped, kMalformed };
 
-  explicit JsonTextSplitter(std::size_t max_text_bytes = std::size_t{256} * 1024 * 1024) : max_text_bytes_(max_text_bytes) {}
+  explicit JsonTextSplitter(std::size_t max_text_bytes = std::size_t{256} * 1024 * 1024)
+      : max_text_bytes_(max_text_bytes) {}
 
   // Appends `bytes` and hands every text completed by them to `on_text`. kStopped: on_text
   // returned false (the rest is not looked at); kMalformed: framing error or a text over the
