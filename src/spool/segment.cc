@@ -439,6 +439,11 @@ void Segment::recover_frames(std::uint64_t file_bytes, Recovered& out) {
   std::uint32_t next_record = 0;  // the record number the next frame should carry
   std::optional<Damage> open;     // what did not read back since that frame
   std::string payload;
+  // Damage found at `pos`, before record `next_record`; its size is known once a frame reads again.
+  const auto damage_starting_here = [&] {
+    return Damage{
+        .offset = pos, .bytes = 0, .first_record = next_record, .records = 0, .records_known = true, .undelivered = 0};
+  };
   while (pos < file_bytes) {
     const CheckedFrame frame = check_frame(ops_, log_fd_, pos, file_bytes, payload);
     // A header that checks out is trusted unless it goes back in numbering (a stale copy).
@@ -446,12 +451,7 @@ void Segment::recover_frames(std::uint64_t file_bytes, Recovered& out) {
     if (trusted && frame.check == FrameCheck::kGood) {
       if (!open && frame.header.ordinal > next_record) {
         // Whole frames are missing (bytes cut out at frame boundaries): a gap of no bytes.
-        open = Damage{.offset = pos,
-                      .bytes = 0,
-                      .first_record = next_record,
-                      .records = 0,
-                      .records_known = true,
-                      .undelivered = 0};
+        open = damage_starting_here();
       }
       if (open) {
         // A frame reads back after damage: the damage was mid-segment, not a torn tail.
@@ -464,13 +464,7 @@ void Segment::recover_frames(std::uint64_t file_bytes, Recovered& out) {
       pos = good_end = frame.next;
       continue;
     }
-    if (!open)
-      open = Damage{.offset = pos,
-                    .bytes = 0,
-                    .first_record = next_record,
-                    .records = 0,
-                    .records_known = true,
-                    .undelivered = 0};
+    if (!open) open = damage_starting_here();
     if (trusted && frame.check == FrameCheck::kBadPayload &&
         length_leads_on(ops_, log_fd_, frame.header, frame.next, file_bytes)) {
       next_record = frame.header.ordinal + 1;  // step over exactly this record
