@@ -24,9 +24,25 @@ Error refusal(const config::ApiKey& key, std::int64_t wait_ns, std::string_view 
                retry_after_s};
 }
 
+std::atomic<std::uint64_t> next_generation{1};
+
 }  // namespace
 
-RateLimiter::RateLimiter() : table_(std::make_shared<const Table>()) {}
+RateLimiter::RateLimiter() : table_(std::make_shared<const Table>()), generation_(next_generation.fetch_add(1)) {}
+
+const RateLimiter::Table& RateLimiter::current_table() const {
+  // The table changes once per publish. Loading the atomic shared_ptr on every request would
+  // take its lock bit and touch a count every core shares (libstdc++ 12's atomic<shared_ptr>
+  // is not lock-free); a thread-held reference and a generation check cost one integer load.
+  thread_local std::uint64_t seen_generation = 0;
+  thread_local std::shared_ptr<const Table> held;
+  const auto generation = generation_.load(std::memory_order_acquire);
+  if (generation != seen_generation) {
+    held = table_.load(std::memory_order_acquire);  // at least as new as `generation`
+    seen_generation = generation;
+  }
+  return *held;
+}
 
 void RateLimiter::track(const config::Config& next) {
   std::lock_guard lock(track_mutex_);
@@ -38,14 +54,15 @@ void RateLimiter::track(const config::Config& next) {
     table->emplace(key.id, it != previous->end() ? it->second : std::make_shared<KeyBuckets>());
   }
   table_.store(std::move(table), std::memory_order_release);
+  generation_.store(next_generation.fetch_add(1), std::memory_order_release);
 }
 
 Result<void> RateLimiter::admit(const config::ApiKey& key, std::size_t records, std::size_t bytes,
                                 std::int64_t now_ns) const {
   if (!key.rate) return {};
-  const auto table = table_.load(std::memory_order_acquire);
-  const auto it = table->find(key.id);
-  if (it == table->end()) return {};
+  const Table& table = current_table();
+  const auto it = table.find(key.id);
+  if (it == table.end()) return {};
   const auto& rate = *key.rate;
   KeyBuckets& buckets = *it->second;
   const auto record_cost = static_cast<double>(records);

@@ -2,9 +2,11 @@
 // stays immutable. Buckets are keyed by key id and carried across config versions: a new
 // version resets no bucket, and a rotated secret keeps its key's usage.
 //
-// Thread-safety: admit() is the request path: one atomic shared_ptr load and one hash lookup,
-// only for keys that have a rate. track() is the control path (once per published config,
-// before the publish, see ConfigStore::before_publish), serialised by a mutex admit() never takes.
+// Thread-safety: admit() is the request path, and only for keys that have a rate: one atomic
+// integer load and one hash lookup (each thread keeps a reference to the bucket table it last
+// saw and reloads it only after a publish). track() is the control path (once per published
+// config, before the publish, see ConfigStore::before_publish), serialised by a mutex admit()
+// never takes.
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
@@ -47,7 +49,13 @@ class RateLimiter {
   };
   using Table = absl::flat_hash_map<std::string, std::shared_ptr<KeyBuckets>>;
 
+  // This thread's reference to the current table, reloaded when generation_ has moved.
+  const Table& current_table() const;
+
   std::atomic<std::shared_ptr<const Table>> table_;
+  // Stored after table_ on every track(); unique across every limiter in the process, so a
+  // thread's cached table never passes for another limiter's.
+  std::atomic<std::uint64_t> generation_;
   std::mutex track_mutex_;  // one track() at a time, so none loses another's buckets
 };
 

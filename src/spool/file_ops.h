@@ -6,7 +6,8 @@
 // Failures are values: an Error whose os_errno is the call's errno, whose code is spool_full
 // for a full disk or quota (ENOSPC, EDQUOT) and spool_write_failed otherwise, and whose message
 // is strerror(errno). Callers add what they were doing and to which file. EINTR is retried
-// inside. Implementations must be safe to call from any thread.
+// inside the calls that can block on data (open, read, write, sync, truncate, lock).
+// Implementations must be safe to call from any thread.
 #pragma once
 
 #include <cstddef>

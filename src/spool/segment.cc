@@ -44,16 +44,17 @@ Result<void> write_all(FileOps& ops, int fd, const char* data, std::size_t size,
   return {};
 }
 
-// Reads exactly `size` bytes; false on error or end of file.
-bool read_all(FileOps& ops, int fd, char* data, std::size_t size, std::uint64_t offset) {
+// Reads exactly `size` bytes. The read's own error, or EIO when the file ends first.
+Result<void> read_all(FileOps& ops, int fd, char* data, std::size_t size, std::uint64_t offset) {
   while (size > 0) {
     auto got = ops.read_at(fd, data, size, offset);
-    if (!got || got.value() == 0) return false;
+    if (!got) return std::move(got).error();
+    if (got.value() == 0) return os_error(EIO);
     data += got.value();
     size -= got.value();
     offset += got.value();
   }
-  return true;
+  return {};
 }
 
 Result<void> sync_directory(FileOps& ops, const std::string& dir) {
@@ -120,7 +121,7 @@ CheckedFrame check_frame(FileOps& ops, int fd, std::uint64_t offset, std::uint64
     return frame;
   }
   payload.resize(frame.header.length);
-  const bool read = read_all(ops, fd, payload.data(), payload.size(), offset + kFrameHeaderBytes);
+  const bool read = read_all(ops, fd, payload.data(), payload.size(), offset + kFrameHeaderBytes).ok();
   frame.check = read && crc32c(payload) == frame.header.payload_crc ? FrameCheck::kGood : FrameCheck::kBadPayload;
   return frame;
 }
@@ -201,7 +202,7 @@ CheckedFrameV1 check_frame_v1(FileOps& ops, int fd, std::uint64_t offset, std::u
     return frame;
   }
   payload.resize(length);
-  const bool read = read_all(ops, fd, payload.data(), length, offset + kFrameHeaderBytesV1);
+  const bool read = read_all(ops, fd, payload.data(), length, offset + kFrameHeaderBytesV1).ok();
   frame.check = read && crc32c(payload) == get_u32(header + 4) ? FrameCheck::kGood : FrameCheck::kBadPayload;
   return frame;
 }
@@ -244,11 +245,8 @@ Result<void> copy_range(FileOps& ops, int fd, std::uint64_t offset, std::uint64_
   Result<void> copied;
   while (copied && done < bytes) {
     buffer.resize(static_cast<std::size_t>(std::min<std::uint64_t>(bytes - done, 1u << 20)));
-    if (read_all(ops, fd, buffer.data(), buffer.size(), offset + done)) {
-      copied = write_all(ops, out.value(), buffer.data(), buffer.size(), done);
-    } else {
-      copied = os_error(EIO);
-    }
+    copied = read_all(ops, fd, buffer.data(), buffer.size(), offset + done);
+    if (copied) copied = write_all(ops, out.value(), buffer.data(), buffer.size(), done);
     done += buffer.size();
   }
   if (copied) copied = ops.sync_data(out.value());
@@ -351,9 +349,9 @@ Result<Segment::Recovered> Segment::recover(const std::string& dir, std::uint32_
   const std::uint64_t file_bytes = size.value();
   char magic[8] = {};
   const std::size_t magic_bytes = std::min<std::uint64_t>(file_bytes, sizeof(magic));
-  if (!read_all(ops, log_fd, magic, magic_bytes, 0)) {
+  if (auto read = read_all(ops, log_fd, magic, magic_bytes, 0); !read) {
     ops.close(log_fd);
-    return io_error("read", log, os_error(EIO));
+    return io_error("read", log, read.error());
   }
   const std::string_view head(magic, magic_bytes);
   Recovered recovered;

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
+#include <thread>
+#include <vector>
 
 #include "config/store.h"
 #include "crypto/digest.h"
@@ -125,6 +128,40 @@ TEST(RateLimiter, TheStoreTracksEachVersionBeforeRequestsCanSeeIt) {
   ASSERT_NE(key, nullptr);
   EXPECT_TRUE(limiter.admit(*key, 1, 0, kT0));
   EXPECT_FALSE(limiter.admit(*key, 1, 0, kT0));
+}
+
+TEST(RateLimiter, TwoLimitersOnOneThreadKeepTheirOwnBuckets) {
+  const auto key = limited_key("team", /*per_sec=*/0.001, /*burst=*/1);
+  RateLimiter first;
+  RateLimiter second;
+  first.track(config_with({key}));
+  second.track(config_with({key}));
+  EXPECT_TRUE(first.admit(key, 1, 0, kT0));
+  EXPECT_TRUE(second.admit(key, 1, 0, kT0));  // not the first limiter's table, cached on this thread
+  EXPECT_FALSE(first.admit(key, 1, 0, kT0));
+  EXPECT_FALSE(second.admit(key, 1, 0, kT0));
+}
+
+TEST(RateLimiter, AdmitsWhileVersionsArePublishedTakeExactlyTheBurst) {
+  const auto key = limited_key("team", /*per_sec=*/0.001, /*burst=*/2000);
+  RateLimiter limiter;
+  limiter.track(config_with({key}));
+  std::atomic<int> admitted{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> requesters;
+  for (int t = 0; t < 3; ++t) {
+    requesters.emplace_back([&] {
+      while (!go.load()) std::this_thread::yield();
+      for (int i = 0; i < 1000; ++i) {
+        if (limiter.admit(key, 1, 0, kT0)) admitted.fetch_add(1);
+      }
+    });
+  }
+  go.store(true);
+  // New versions with the same key id while requests run: the bucket carries over each time.
+  for (int version = 0; version < 300; ++version) limiter.track(config_with({key, limited_key("other", 1, 1)}));
+  for (auto& requester : requesters) requester.join();
+  EXPECT_EQ(admitted.load(), 2000);  // 3,000 asked, the burst holds 2,000, no version reset it
 }
 
 }  // namespace
