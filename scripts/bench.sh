@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs a benchmark by name and writes its results under bench/results/.
 #   scripts/bench.sh key_lookup            Google Benchmark: key lookup 1k..100k keys, apply time, bytes/key
+#   scripts/bench.sh http_parse            Google Benchmark: HTTP/1.1 request parser candidates, ns and
+#                                          allocations per request (docs/decisions/0008-http-parser.md)
 #   scripts/bench.sh config_propagation    Consul write → first request that sees it (starts peers itself)
 #   scripts/bench.sh peer [ARGS]           Intake vs nginx + lua-resty-kafka vs the floor (~8 min; starts its
 #                                          own Kafka 3.9.2); rewrites BENCHMARKS.md's peer section.
@@ -30,6 +32,25 @@ case "$name" in
       "scripts/bench.sh key_lookup" "$loads"
     cat "$INTAKE_ROOT/bench/results/key_lookup.md"
     ;;
+  http_parse)
+    # picohttpparser, one of the candidates, comes from a benchmark-only package.
+    bash "$INTAKE_ROOT/scripts/deps.sh" bench_libs
+    export CCACHE_DIR="${CCACHE_DIR:-$INTAKE_CACHE/ccache}" CCACHE_BASEDIR="$INTAKE_ROOT" CCACHE_NOHASHDIR=1
+    cmake -S "$INTAKE_ROOT" -B "$INTAKE_ROOT/build/bench" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      -DINTAKE_BUILD_TESTS=OFF -DINTAKE_BUILD_BENCH=ON >/dev/null
+    ninja -C "$INTAKE_ROOT/build/bench" http_parse_bench
+    json="$INTAKE_ROOT/bench/results/http_parse.json"
+    loads="$INTAKE_ROOT/bench/results/http_parse.load.txt"
+    : >"$loads"
+    ( while sleep 1; do cut -d' ' -f1 /proc/loadavg >>"$loads"; done ) &
+    sampler=$!
+    "$INTAKE_ROOT/build/bench/bench/http_parse_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+      --benchmark_out="$json" --benchmark_out_format=json
+    kill "$sampler" 2>/dev/null || true
+    python3 "$INTAKE_ROOT/bench/http_parse/report.py" "$json" "$INTAKE_ROOT/bench/results/http_parse.md" \
+      "scripts/bench.sh http_parse" "$loads"
+    cat "$INTAKE_ROOT/bench/results/http_parse.md"
+    ;;
   config_propagation)
     bash "$INTAKE_ROOT/scripts/build.sh" release
     python3 "$INTAKE_ROOT/bench/config_propagation/run.py"
@@ -41,5 +62,5 @@ case "$name" in
     /usr/bin/python3 "$INTAKE_ROOT/bench/peer/run.py" --benchmarks "$INTAKE_ROOT/BENCHMARKS.md" \
       --command "scripts/bench.sh peer${*:+ $*}" "$@"
     ;;
-  *) die "usage: scripts/bench.sh key_lookup|config_propagation|peer" ;;
+  *) die "usage: scripts/bench.sh key_lookup|http_parse|config_propagation|peer" ;;
 esac
