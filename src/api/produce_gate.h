@@ -16,10 +16,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "api/record_limit.h"
@@ -39,9 +39,11 @@ struct ProduceSettings {
   std::uint32_t sync_timeout_ms = 30'000;  // sync requests answer 504 after this
 };
 
-// What the checks every produce request passes established.
+// What the checks every produce request passes established. Valid only while the request is
+// handled: `config` is this thread's snapshot (ConfigStore::current_for_request), and `key`
+// points into it.
 struct AdmittedRequest {
-  std::shared_ptr<const config::Config> config;  // one snapshot for the whole request
+  const config::Config* config = nullptr;  // one snapshot for the whole request
   const config::ApiKey* key = nullptr;
   std::string_view topic;
   RecordLimit limit;
