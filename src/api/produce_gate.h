@@ -8,8 +8,9 @@
 // configured request headers plus intake-key-id and intake-received-at (unix ms).
 //
 // Checks, in order, each cheaper than the next and none trusting what it has not verified:
-// key (one SHA-256, cached per thread, + lookup) → topic name and rights → signature (signing keys only, over the
-// whole body) → then, in the route's handler, record size limits → rate limit → hand to the sink.
+// key (one SHA-256, cached per thread, + lookup) → topic name and rights → signature (signing
+// keys only, over the whole body) → then, in the route's handler, record size limits → rate
+// limit → hand to the sink.
 #pragma once
 
 #include <array>
