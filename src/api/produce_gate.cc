@@ -61,7 +61,7 @@ Result<AdmittedRequest> ProduceGate::admit(const http::Request& request, std::st
   if (!secret) return std::move(secret).error();
 
   AdmittedRequest admitted;
-  admitted.config = store_.current();
+  admitted.config = &store_.current_for_request();
   admitted.now = std::chrono::system_clock::now();
   auto key = policy::authenticate(*admitted.config, secret.value(), admitted.now);
   if (!key) return std::move(key).error();

@@ -8,18 +8,19 @@
 // configured request headers plus intake-key-id and intake-received-at (unix ms).
 //
 // Checks, in order, each cheaper than the next and none trusting what it has not verified:
-// key (one SHA-256 + lookup) → topic name and rights → signature (signing keys only, over the
-// whole body) → then, in the route's handler, record size limits → rate limit → hand to the sink.
+// key (one SHA-256, cached per thread, + lookup) → topic name and rights → signature (signing
+// keys only, over the whole body) → then, in the route's handler, record size limits → rate
+// limit → hand to the sink.
 #pragma once
 
 #include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "api/record_limit.h"
@@ -39,9 +40,11 @@ struct ProduceSettings {
   std::uint32_t sync_timeout_ms = 30'000;  // sync requests answer 504 after this
 };
 
-// What the checks every produce request passes established.
+// What the checks every produce request passes established. Valid only while the request is
+// handled: `config` is this thread's snapshot (ConfigStore::current_for_request), and `key`
+// points into it.
 struct AdmittedRequest {
-  std::shared_ptr<const config::Config> config;  // one snapshot for the whole request
+  const config::Config* config = nullptr;  // one snapshot for the whole request
   const config::ApiKey* key = nullptr;
   std::string_view topic;
   RecordLimit limit;

@@ -3,7 +3,10 @@
 //
 // Thread-safety: current() never waits for the control path: it is one atomic shared_ptr load
 // (libstdc++ 12 implements it with a spin bit held for a reference-count increment, not a
-// mutex a publisher could hold while it builds). publish/reject/listen take a mutex: they are the cold control path.
+// mutex a publisher could hold while it builds). current_for_request() is the request path:
+// one atomic integer load while no publish happens (each thread keeps the snapshot it last saw
+// and reloads it only after a publish). publish/reject/listen take a mutex: they are the cold
+// control path.
 #pragma once
 
 #include <atomic>
@@ -40,6 +43,14 @@ class ConfigStore {
   // The snapshot in force. Never null (an empty Config before the first publish).
   std::shared_ptr<const Config> current() const { return current_.load(std::memory_order_acquire); }
 
+  // The snapshot in force, for one request: this thread's copy of it, reloaded only when this
+  // store has published since this thread last asked, or the thread asked another store since.
+  // The reference stays valid until this thread next calls current_for_request() on any store,
+  // so nothing taken from it may outlive the request; the control path, and anything that keeps
+  // a snapshot, uses current(). The thread's copy keeps a replaced snapshot alive until the
+  // thread's next request.
+  const Config& current_for_request() const;
+
   // Sets version and applied_at on `next`, makes it current, then calls the listeners.
   // Returns the new version.
   std::uint64_t publish(std::shared_ptr<Config> next);
@@ -64,6 +75,9 @@ class ConfigStore {
 
  private:
   std::atomic<std::shared_ptr<const Config>> current_;
+  // Stored after current_ on every publish; unique across every store in the process, so a
+  // thread's copy of one store's snapshot never passes for another store's.
+  std::atomic<std::uint64_t> generation_;
   mutable std::mutex mutex_;  // guards everything below
   std::uint64_t last_version_ = 0;
   std::optional<RejectedUpdate> last_rejected_;

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "crypto/digest.h"
+#include "crypto/secret_digest_cache.h"
 #include "policy/glob.h"
 
 namespace intake::policy {
@@ -44,7 +44,7 @@ Result<std::string_view> presented_key(std::string_view authorization, std::stri
 
 Result<const config::ApiKey*> authenticate(const config::Config& config, std::string_view secret,
                                            std::chrono::system_clock::time_point now) {
-  const config::ApiKey* key = config.find_key(crypto::sha256(secret));
+  const config::ApiKey* key = config.find_key(crypto::SecretDigestCache::for_this_thread().digest(secret));
   if (key == nullptr) {
     return make_error(ErrorCode::kInvalidApiKey, "the API key is not valid; check it or ask for a new one");
   }

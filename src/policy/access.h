@@ -14,7 +14,8 @@ namespace intake::policy {
 // Returns missing_api_key when neither carries a key.
 Result<std::string_view> presented_key(std::string_view authorization, std::string_view x_intake_key);
 
-// One SHA-256 of the presented secret and one hash lookup. Unknown → invalid_api_key;
+// One SHA-256 of the presented secret (or this thread's cached digest of it, see
+// crypto/secret_digest_cache.h) and one hash lookup. Unknown → invalid_api_key;
 // disabled → key_disabled; past its expires_at → key_expired. The returned pointer lives as
 // long as `config`.
 Result<const config::ApiKey*> authenticate(const config::Config& config, std::string_view secret,
