@@ -6,6 +6,7 @@
 // produce request passes: api/produce_gate.h.
 #pragma once
 
+#include <optional>
 #include <string_view>
 
 #include "api/produce_gate.h"
@@ -22,6 +23,7 @@ class BatchHandler final : public http::Handler {
   // `gate` must outlive the handler.
   explicit BatchHandler(ProduceGate& gate) : gate_(gate) {}
 
+  std::optional<http::Response> check_headers(const http::Request& request, const http::RouteParams& params) override;
   http::Response handle(const http::Request& request, const http::RouteParams& params) override;
 
  private:

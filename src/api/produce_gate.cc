@@ -55,12 +55,12 @@ class SyncDelivery final : public kafka::DeliveryListener {
 
 }  // namespace
 
-Result<AdmittedRequest> ProduceGate::admit(const http::Request& request, std::string_view topic) {
+Result<void> ProduceGate::admit_identity(const http::Request& request, std::string_view topic,
+                                         AdmittedRequest& admitted) const {
   // Authenticate before looking at anything else, so unauthenticated callers learn nothing.
   auto secret = policy::presented_key(request.header("Authorization"), request.header("X-Intake-Key"));
   if (!secret) return std::move(secret).error();
 
-  AdmittedRequest admitted;
   admitted.config = &store_.current_for_request();
   admitted.now = std::chrono::system_clock::now();
   auto key = policy::authenticate(*admitted.config, secret.value(), admitted.now);
@@ -69,8 +69,21 @@ Result<AdmittedRequest> ProduceGate::admit(const http::Request& request, std::st
 
   admitted.topic = topic;
   if (auto checked = names::check_topic_name(admitted.topic); !checked) return std::move(checked).error();
-  if (auto allowed = policy::authorize_topic(*admitted.key, admitted.topic); !allowed)
-    return std::move(allowed).error();
+  return policy::authorize_topic(*admitted.key, admitted.topic);
+}
+
+Result<void> ProduceGate::check_headers(const http::Request& request, std::string_view topic) const {
+  AdmittedRequest admitted;
+  if (auto identified = admit_identity(request, topic, admitted); !identified) return identified;
+  if (auto sync = requested_sync(request); !sync) return std::move(sync).error();
+  return {};
+}
+
+Result<AdmittedRequest> ProduceGate::admit(const http::Request& request, std::string_view topic) {
+  // The headers were checked before the body was read; they are checked again against the
+  // snapshot in force now, so a key revoked during a slow upload does not produce.
+  AdmittedRequest admitted;
+  if (auto identified = admit_identity(request, topic, admitted); !identified) return std::move(identified).error();
   if (!admitted.key->signing_secret.empty()) {
     const policy::SignatureCheck check{
         .header = request.header("X-Intake-Signature"),

@@ -73,6 +73,10 @@ class ProduceGate {
   // settings, overridden by `?sync=` / `X-Intake-Sync`). The body must not be empty.
   Result<AdmittedRequest> admit(const http::Request& request, std::string_view topic);
 
+  // What admit() can decide from the headers alone — the key, the topic and the key's rights
+  // to it, the sync flag — for Handler::check_headers, before the body is read.
+  Result<void> check_headers(const http::Request& request, std::string_view topic) const;
+
   // Takes `records` records of `bytes` value bytes in total from the key's rate, if it has one.
   Result<void> admit_rate(const AdmittedRequest& admitted, std::size_t records, std::size_t bytes) const;
 
@@ -88,6 +92,8 @@ class ProduceGate {
   http::Response produce_and_wait(kafka::OutgoingRecord record);
 
  private:
+  Result<void> admit_identity(const http::Request& request, std::string_view topic, AdmittedRequest& admitted) const;
+
   const config::ConfigStore& store_;
   const policy::RateLimiter& limiter_;
   kafka::RecordSink& sink_;

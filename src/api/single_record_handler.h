@@ -6,6 +6,7 @@
 // checks every produce request passes: api/produce_gate.h.
 #pragma once
 
+#include <optional>
 #include <string_view>
 
 #include "api/produce_gate.h"
@@ -21,6 +22,7 @@ class SingleRecordHandler final : public http::Handler {
   // `gate` must outlive the handler.
   explicit SingleRecordHandler(ProduceGate& gate) : gate_(gate) {}
 
+  std::optional<http::Response> check_headers(const http::Request& request, const http::RouteParams& params) override;
   http::Response handle(const http::Request& request, const http::RouteParams& params) override;
 
  private:

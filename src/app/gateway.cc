@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "config/config_metrics.h"
+#include "http/http_metrics.h"
 #include "kafka/producer_metrics.h"
 #include "sources/consul_health.h"
 #include "sources/consul_kv.h"
@@ -123,14 +124,16 @@ constexpr const metrics::MetricFamily* kGatewayFamilies[] = {&kReady};
 }  // namespace
 
 std::vector<metrics::MetricList> gateway_metric_families() {
-  return {config::config_metric_families(), kGatewayFamilies, kafka::producer_metric_families(),
-          spool::sink_metric_families(), spool::spool_metric_families()};
+  return {config::config_metric_families(), kGatewayFamilies,
+          http::server_metric_families(),   kafka::producer_metric_families(),
+          spool::sink_metric_families(),    spool::spool_metric_families()};
 }
 
 void Gateway::register_metrics() {
   metrics_.add([this](metrics::MetricSink& out) {
     config::write_config_metrics(store_, out);
     out.sample(kReady, producer_.ready() && !draining_.load() ? 1 : 0);
+    http::write_server_metrics(server_, out);
   });
   metrics_.add([this](metrics::MetricSink& out) {
     kafka::write_producer_metrics(producer_.counters(), out);

@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 #include <string_view>
+#include <type_traits>
 
 #include "config/builder.h"
 #include "config/yaml_json.h"
@@ -75,9 +76,10 @@ void parse_listen(const std::string& text, http::ServerOptions& server, const st
 }
 
 void parse_server(const YAML::Node& node, http::ServerOptions& server, const std::string& origin) {
-  require_known_fields(
-      node, origin, "server",
-      {"listen", "threads", "max_body_bytes", "max_header_bytes", "idle_timeout_ms", "sync_timeout_ms"});
+  require_known_fields(node, origin, "server",
+                       {"listen", "threads", "max_body_bytes", "max_header_bytes", "idle_timeout_ms", "sync_timeout_ms",
+                        "max_connections", "max_connections_per_ip", "max_inflight_body_bytes", "header_timeout_ms",
+                        "body_timeout_ms", "body_min_bytes_per_s", "write_timeout_ms", "retry_after_s"});
   if (node["listen"]) parse_listen(scalar(node["listen"], origin, "server.listen"), server, origin);
   if (node["threads"]) server.threads = integer<unsigned>(node["threads"], origin, "server.threads", 0, 256);
   if (node["max_body_bytes"]) {
@@ -96,6 +98,21 @@ void parse_server(const YAML::Node& node, http::ServerOptions& server, const std
     server.idle_timeout_ms =
         integer<std::uint32_t>(node["idle_timeout_ms"], origin, "server.idle_timeout_ms", 100, 3'600'000);
   }
+  const auto set = [&](const char* name, auto& field, long long min, long long max) {
+    using Field = std::remove_reference_t<decltype(field)>;
+    if (node[name]) {
+      field = integer<Field>(node[name], origin, std::string("server.") + name, static_cast<Field>(min),
+                             static_cast<Field>(max));
+    }
+  };
+  set("max_connections", server.max_connections, 0, 10'000'000);
+  set("max_connections_per_ip", server.max_connections_per_ip, 0, 10'000'000);
+  set("max_inflight_body_bytes", server.max_inflight_body_bytes, 1024, std::int64_t{1} << 40);
+  set("header_timeout_ms", server.header_timeout_ms, 100, 3'600'000);
+  set("body_timeout_ms", server.body_timeout_ms, 100, 3'600'000);
+  set("body_min_bytes_per_s", server.body_min_bytes_per_s, 0, 1'000'000'000);
+  set("write_timeout_ms", server.write_timeout_ms, 100, 3'600'000);
+  set("retry_after_s", server.retry_after_s, 1, 3600);
 }
 
 void parse_kafka(const YAML::Node& node, kafka::ProducerOptions& kafka, const std::string& origin) {

@@ -46,6 +46,9 @@ constexpr std::array<ErrorRow, static_cast<std::size_t>(ErrorCode::kCount_)> kEr
     {ErrorCode::kKafkaNotAuthorized, "kafka_not_authorized", 403},
     {ErrorCode::kRecordTooLarge, "record_too_large", 413},
     {ErrorCode::kInvalidRecord, "invalid_record", 422},
+    {ErrorCode::kRequestTimeout, "request_timeout", 408},
+    {ErrorCode::kTooManyConnections, "too_many_connections", 503, 1},
+    {ErrorCode::kServerBusy, "server_busy", 503, 1},
 }};
 
 // Rows must sit at the index of their code so lookups are a plain index.

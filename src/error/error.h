@@ -44,6 +44,9 @@ enum class ErrorCode : std::uint8_t {
   kKafkaNotAuthorized,
   kRecordTooLarge,
   kInvalidRecord,
+  kRequestTimeout,
+  kTooManyConnections,
+  kServerBusy,
   kCount_,  // not a code: the number of codes, keeps the table honest
 };
 

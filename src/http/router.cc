@@ -1,6 +1,7 @@
 #include "http/router.h"
 
 #include <stdexcept>
+#include <utility>
 
 namespace intake::http {
 namespace {
@@ -97,27 +98,36 @@ bool Router::match(const Route& route, std::string_view path, RouteParams& param
   return start > path.size();
 }
 
-Response Router::dispatch(const Request& request) const {
-  RouteParams params;
+Routed Router::route(const Request& request) const {
+  Routed routed;
   const Route* path_match = nullptr;
   for (const auto& route : routes_) {
-    if (!match(route, request.path, params)) continue;
+    if (!match(route, request.path, routed.params)) continue;
     // HEAD is answered like GET by convention; the server drops the body.
     if (route.method == request.method || (request.method == Method::kHead && route.method == Method::kGet)) {
-      params.pattern = route.pattern;
-      return route.handler->handle(request, params);
+      routed.params.pattern = route.pattern;
+      routed.handler = route.handler;
+      return routed;
     }
     path_match = &route;
   }
   if (path_match != nullptr) {
-    auto response = error_response(
+    routed.refusal = error_response(
         Error{ErrorCode::kMethodNotAllowed, std::string(method_name(request.method)) + " is not allowed on " +
                                                 std::string(request.path) + "; use " + path_match->allow});
-    response.allow = path_match->allow;
-    return response;
+    routed.refusal.allow = path_match->allow;
+    return routed;
   }
-  return error_response(Error{
+  routed.refusal = error_response(Error{
       ErrorCode::kNotFound, "no endpoint at " + std::string(request.path) + "; records go to POST /v1/topics/{topic}"});
+  return routed;
+}
+
+Response Router::dispatch(const Request& request) const {
+  Routed routed = route(request);
+  if (routed.handler == nullptr) return std::move(routed.refusal);
+  if (auto refusal = routed.handler->check_headers(request, routed.params)) return std::move(*refusal);
+  return routed.handler->handle(request, routed.params);
 }
 
 }  // namespace intake::http

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,8 +29,22 @@ struct RouteParams {
 class Handler {
  public:
   virtual ~Handler() = default;
-  // Called on the connection's thread; must not block.
+  // Called once the request's headers are in, before `100 Continue` is sent and before a byte
+  // of the body is read (`request.body` is empty): a refusal the headers alone decide —
+  // authentication, rights — costs the client's upload nothing and the gateway no memory.
+  // Returning nothing lets the body be read and handle() run.
+  virtual std::optional<Response> check_headers(const Request& /*request*/, const RouteParams& /*params*/) {
+    return std::nullopt;
+  }
+  // Called on the connection's thread with the whole body; must not block.
   virtual Response handle(const Request& request, const RouteParams& params) = 0;
+};
+
+// Which handler serves a request, or the answer when none does.
+struct Routed {
+  Handler* handler = nullptr;
+  RouteParams params;
+  Response refusal;  // not_found / method_not_allowed when handler is null
 };
 
 class Router {
@@ -38,7 +53,10 @@ class Router {
   // `handler` must outlive the router. Throws std::invalid_argument for a bad pattern.
   void add(Method method, std::string_view pattern, Handler& handler);
 
-  // Routes and runs the handler, or returns the not_found / method_not_allowed error response.
+  // Finds the handler for the request's method and path (HEAD is served by the GET route).
+  Routed route(const Request& request) const;
+
+  // route(), check_headers() and handle() in one call, for a request whose body is in hand.
   Response dispatch(const Request& request) const;
 
  private:

@@ -1,19 +1,25 @@
 // HttpServer: HTTP/1.1 with keep-alive and pipelining, one io_context and one acceptor per
 // thread (SO_REUSEPORT spreads connections across them), so a connection lives on one thread
-// and its requests take no lock. Requests on one connection are answered strictly in order.
+// and its requests take no lock. Requests on one connection are answered strictly in order
+// (http/connection.h has the request path).
 //
-// Limits are checked before work is done: header size, then Content-Length against
-// max_body_bytes before the body is read (413), idle timeout per connection.
+// What an open network can hold is capped (http/server_options.h): connections in all and
+// per client address (over a cap: 503 too_many_connections and close), bodies held in memory
+// (503 server_busy before the body is read), and each phase of a request has its own clock.
+// A handler sees the headers before the body is read (Handler::check_headers).
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <thread>
 #include <vector>
 
+#include "http/connection_limits.h"
 #include "http/router.h"
+#include "http/server_counters.h"
 #include "http/server_options.h"
 
 namespace intake::http {
@@ -33,29 +39,37 @@ class HttpServer {
   std::uint16_t port() const { return bound_port_; }
 
   // Closes the listeners: new connections are refused. Requests already being handled on
-  // open connections finish and are answered with `Connection: close`.
+  // open connections finish and are answered with `Connection: close`; idle keep-alive
+  // connections are closed.
   void stop_accepting();
 
   // Waits until no request is being handled (or `timeout` passes). Returns true if idle.
   bool wait_idle(std::chrono::milliseconds timeout) const;
 
   // Requests read but not yet answered, across all threads.
-  int active_requests() const { return shared_.active_requests.load(); }
+  int active_requests() const { return active_requests_.load(); }
 
   // Stops every thread within ~100 ms and closes all connections. Idempotent.
   void stop();
 
+  // For /metrics.
+  const ServerCounters& counters() const { return counters_; }
+  std::uint32_t open_connections() const { return caps_.open(); }
+  std::size_t inflight_body_bytes() const { return budget_.held(); }
+  const http::ServerOptions& options() const { return settings_; }
+
  private:
   struct Worker;
-  // What every connection coroutine reads or counts.
-  struct Shared {
-    std::atomic<int> active_requests{0};
-    std::atomic<bool> draining{false};
-  };
+  void accept_next(Worker& worker);
+
   http::ServerOptions settings_;
-  Shared shared_;
   const Router& router_;
-  std::vector<std::unique_ptr<Worker>> workers_;
+  std::atomic<int> active_requests_{0};
+  std::atomic<bool> draining_{false};
+  ConnectionCaps caps_;
+  BodyBudget budget_;
+  ServerCounters counters_;
+  std::vector<std::unique_ptr<Worker>> workers_;  // after what their connections use: destroyed first
   std::vector<std::thread> threads_;
   std::uint16_t bound_port_ = 0;
   bool stopped_ = false;

@@ -15,8 +15,23 @@ struct ServerOptions {
   unsigned threads = 0;  // 0 = one per core
   std::size_t max_body_bytes = std::size_t{1024} * 1024;
   std::size_t max_header_bytes = std::size_t{16} * 1024;
-  std::uint32_t idle_timeout_ms = 60'000;
   std::uint32_t sync_timeout_ms = 30'000;  // a sync request without Kafka's answer by then gets 504
+
+  // What an open network may hold. Over a cap a connection is answered 503 with Retry-After
+  // and closed; 0 = no cap.
+  std::uint32_t max_connections = 10'000;
+  std::uint32_t max_connections_per_ip = 1'000;
+  // Bodies that do not fit a connection's read buffer are held in memory until handled; all
+  // of them together may hold this many bytes. Past it: 503 server_busy, before the body is read.
+  std::size_t max_inflight_body_bytes = std::size_t{256} * 1024 * 1024;
+
+  // Each phase of a request has its own clock.
+  std::uint32_t header_timeout_ms = 10'000;   // first byte of a request → its last header byte; then 408
+  std::uint32_t body_timeout_ms = 10'000;     // the body's grace: no rate is asked of it before this
+  std::uint32_t body_min_bytes_per_s = 1024;  // after the grace, the body's average rate; below it 408
+  std::uint32_t idle_timeout_ms = 60'000;     // keep-alive connection with no request in progress
+  std::uint32_t write_timeout_ms = 10'000;    // an answer the client does not read by then: closed
+  std::uint32_t retry_after_s = 1;            // Retry-After on 503s for caps and the body budget
 };
 
 }  // namespace intake::http
