@@ -5,6 +5,7 @@
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -86,11 +87,29 @@ class RequestParser::Impl {
     reset();
   }
   void reset() {
+    scanned_ = 0;
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(max_header_bytes_));
     parser_->body_limit(max_body_bytes_);
   }
   BeastRequestParser& parser() { return *parser_; }
+
+  // One past the blank line that ends the head at the start of `bytes`, or 0. Resumes where the
+  // last call stopped, so a head that trickles in is scanned once, not once per read.
+  std::size_t find_head_end(std::string_view bytes) {
+    const std::size_t limit = std::min(bytes.size(), max_header_bytes_ + 4);
+    for (std::size_t i = scanned_; i < limit; ++i) {
+      if (bytes[i] != '\n') continue;
+      if (i + 1 < limit && bytes[i + 1] == '\n') return i + 2;
+      if (i + 2 < limit && bytes[i + 1] == '\r' && bytes[i + 2] == '\n') return i + 3;
+      if (i + 2 >= limit) {
+        scanned_ = i;  // the blank line may begin here once more bytes come
+        return 0;
+      }
+    }
+    scanned_ = limit;
+    return 0;
+  }
   std::size_t max_header_bytes() const { return max_header_bytes_; }
   std::uint64_t max_body_bytes() const { return max_body_bytes_; }
 
@@ -98,6 +117,7 @@ class RequestParser::Impl {
   std::size_t max_header_bytes_;
   std::uint64_t max_body_bytes_;
   std::optional<BeastRequestParser> parser_;  // re-made in place: Beast's parser has no reset
+  std::size_t scanned_ = 0;                   // bytes of the coming head searched for its end
 };
 
 RequestParser::RequestParser(std::size_t max_header_bytes, std::uint64_t max_body_bytes)
@@ -109,12 +129,30 @@ void RequestParser::reset() { impl_->reset(); }
 
 Result<std::size_t> RequestParser::parse_head(std::string_view bytes, RequestHead& head) {
   auto& parser = impl_->parser();
+  // Beast parses the request line and each complete field as soon as it has them, even before
+  // the head's end has arrived, and keeps its place: views from such a partial parse would die
+  // when the connection moves its buffer. So Beast sees a head only once it is all there (a
+  // blank line: CRLF CRLF, or a bare LF one, which Beast then refuses).
+  const std::size_t end = impl_->find_head_end(bytes);
+  if (end == 0) {
+    if (bytes.size() > impl_->max_header_bytes()) {
+      return Error{ErrorCode::kRequestHeaderTooLarge, "request headers exceed " +
+                                                          std::to_string(impl_->max_header_bytes()) +
+                                                          " bytes; send fewer or shorter headers"};
+    }
+    return std::size_t{0};
+  }
   head = RequestHead{};
   parser.head = &head;
-  parser.input = bytes;
+  parser.input = bytes.substr(0, end);
   beast::error_code error;
-  const std::size_t used = parser.put(boost::asio::const_buffer(bytes.data(), bytes.size()), error);
-  if (error == bhttp::error::need_more) return std::size_t{0};
+  std::size_t used = 0;
+  while (!error && !parser.is_header_done() && used < end) {
+    used += parser.put(boost::asio::const_buffer(bytes.data() + used, end - used), error);
+  }
+  if (error == bhttp::error::need_more || (!error && !parser.is_header_done())) {
+    error = bhttp::error::bad_line_ending;  // the blank line was there: Beast wanted more than a head
+  }
   if (error == bhttp::error::header_limit) {
     if (parser.too_many_fields) {
       return Error{ErrorCode::kRequestHeaderTooLarge,

@@ -173,6 +173,8 @@ RequestOutcome try_request(const std::string& host, std::uint16_t port, std::str
   };
   if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
     if (errno == ECONNREFUSED) return done(RequestFate::kRefused);
+    // A listener closed while this connection waited in its accept queue.
+    if (errno == ECONNRESET) return done(RequestFate::kReset);
     throw unexpected("connect");
   }
   while (!request.empty()) {
