@@ -48,7 +48,8 @@ void Connection::start(Registry::iterator self) {
   error_code ignored;
   socket_.non_blocking(true, ignored);
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
-  enter(Phase::kIdle, Clock::now(), env_.options.idle_timeout_ms);
+  now_ = Clock::now();
+  enter(Phase::kIdle, env_.options.idle_timeout_ms);
   read_more();
 }
 
@@ -58,12 +59,13 @@ void Connection::refuse(Registry::iterator self, const Response& refusal) {
   socket_.non_blocking(true, ignored);
   append_response(out_, refusal, Framing{.version = 11, .keep_alive = false, .head_request = false});
   close_after_write_ = true;
+  now_ = Clock::now();
   process();
 }
 
-void Connection::enter(Phase phase, Clock::time_point now, std::uint32_t timeout_ms) {
+void Connection::enter(Phase phase, std::uint32_t timeout_ms) {
   phase_ = phase;
-  deadline_ = timeout_ms == 0 ? Clock::time_point::max() : now + std::chrono::milliseconds(timeout_ms);
+  deadline_ = timeout_ms == 0 ? Clock::time_point::max() : now_ + std::chrono::milliseconds(timeout_ms);
 }
 
 // Runs until the connection must wait for the client, Kafka or the socket.
@@ -107,12 +109,12 @@ bool Connection::parse_next_head() {
       close();  // draining: an idle connection goes now, so clients move on
       return false;
     }
-    if (phase_ != Phase::kIdle) enter(Phase::kIdle, Clock::now(), env_.options.idle_timeout_ms);
+    if (phase_ != Phase::kIdle) enter(Phase::kIdle, env_.options.idle_timeout_ms);
     read_more();
     return false;
   }
   // The first byte of a request starts its head's clock.
-  if (phase_ == Phase::kIdle) enter(Phase::kHeaders, Clock::now(), env_.options.header_timeout_ms);
+  if (phase_ == Phase::kIdle) enter(Phase::kHeaders, env_.options.header_timeout_ms);
   auto parsed = parser_.parse_head(std::string_view(in_.get() + begin_, end_ - begin_), head_);
   if (!parsed) {
     fail(parsed.error());
@@ -170,9 +172,8 @@ void Connection::begin_request() {
     body_received_ = buffered;
     end_ = head_end_;
   }
-  const Clock::time_point now = Clock::now();
-  body_start_ = now;
-  enter(Phase::kBody, now, env_.options.body_timeout_ms);
+  body_start_ = now_;
+  enter(Phase::kBody, env_.options.body_timeout_ms);
   if (head_.expect_continue && head_.has_body() && !body_complete()) out_.append(kContinue);
 }
 
@@ -253,12 +254,15 @@ void Connection::handle() {
   // nothing more is parsed until it is written.
   deferred_ = std::move(response.deferred);
   deferred_timeout_ms_ = response.deferred_timeout_ms;
-  enter(Phase::kAwaiting, Clock::now(), deferred_timeout_ms_);
+  enter(Phase::kAwaiting, deferred_timeout_ms_);
   std::weak_ptr<Connection> weak = weak_from_this();
   auto executor = socket_.get_executor();
   deferred_->set_waker([weak, executor] {
     asio::post(executor, [weak] {
-      if (auto self = weak.lock()) self->process();
+      if (auto self = weak.lock()) {
+        self->now_ = Clock::now();
+        self->process();
+      }
     });
   });
 }
@@ -286,11 +290,10 @@ void Connection::answer(Response response) {
   if (!keep_alive) close_after_write_ = true;
   release_body();
   parser_.reset();
-  const Clock::time_point now = Clock::now();
   if (begin_ == end_) {
-    enter(Phase::kIdle, now, env_.options.idle_timeout_ms);
+    enter(Phase::kIdle, env_.options.idle_timeout_ms);
   } else {
-    enter(Phase::kHeaders, now, env_.options.header_timeout_ms);  // a pipelined request waits
+    enter(Phase::kHeaders, env_.options.header_timeout_ms);  // a pipelined request waits
   }
 }
 
@@ -321,7 +324,7 @@ bool Connection::flush() {
   // The client reads slowly: the rest goes when it can, on the write clock.
   resume_phase_ = phase_;
   resume_deadline_ = deadline_;
-  enter(Phase::kWriting, Clock::now(), env_.options.write_timeout_ms);
+  enter(Phase::kWriting, env_.options.write_timeout_ms);
   asio::async_write(
       socket_, asio::buffer(out_.data() + out_sent_, out_.size() - out_sent_),
       [self = shared_from_this()](const error_code& error, std::size_t /*bytes*/) { self->on_written(error); });
@@ -337,6 +340,7 @@ void Connection::on_written(const error_code& error) {
   out_.clear();
   out_sent_ = 0;
   settle_answers();
+  now_ = Clock::now();
   phase_ = resume_phase_;
   deadline_ = resume_deadline_;
   process();
@@ -387,6 +391,7 @@ void Connection::read_more() {
 void Connection::on_read(std::uint32_t seq, const error_code& error, std::size_t bytes) {
   if (seq != read_seq_ || phase_ == Phase::kClosed) return;
   reading_ = false;
+  now_ = Clock::now();
   if (phase_ == Phase::kLingering) {
     if (error || bytes == 0) {
       close();
@@ -419,7 +424,7 @@ void Connection::linger() {
     }
     ++read_seq_;
     release_body();
-    enter(Phase::kLingering, Clock::now(), kLingerMs);
+    enter(Phase::kLingering, kLingerMs);
   }
   if (reading_) return;
   reading_ = true;
@@ -430,6 +435,7 @@ void Connection::linger() {
 }
 
 void Connection::check_deadline(Clock::time_point now) {
+  now_ = now;
   if (phase_ == Phase::kIdle && env_.draining.load(std::memory_order_relaxed) && out_.empty()) {
     close();
     return;

@@ -71,7 +71,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   enum class Phase : std::uint8_t { kIdle, kHeaders, kBody, kAwaiting, kWriting, kLingering, kClosed };
 
-  void enter(Phase phase, Clock::time_point now, std::uint32_t timeout_ms);
+  void enter(Phase phase, std::uint32_t timeout_ms);
   void process();
   bool parse_next_head();
   void begin_request();
@@ -132,6 +132,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool close_after_write_ = false;
 
   Phase phase_ = Phase::kIdle;
+  // Read once per event (a read, a write, a wake-up, the sweep): every phase clock that event
+  // starts counts from it.
+  Clock::time_point now_{};
   Clock::time_point deadline_ = Clock::time_point::max();
   Phase resume_phase_ = Phase::kIdle;  // what a slow write interrupted
   Clock::time_point resume_deadline_{};

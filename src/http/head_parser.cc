@@ -6,6 +6,7 @@
 #include <boost/beast/http/error.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <optional>
 #include <utility>
 
@@ -99,7 +100,9 @@ class RequestParser::Impl {
   std::size_t find_head_end(std::string_view bytes) {
     const std::size_t limit = std::min(bytes.size(), max_header_bytes_ + 4);
     for (std::size_t i = scanned_; i < limit; ++i) {
-      if (bytes[i] != '\n') continue;
+      const void* newline = std::memchr(bytes.data() + i, '\n', limit - i);
+      if (newline == nullptr) break;
+      i = static_cast<std::size_t>(static_cast<const char*>(newline) - bytes.data());
       if (i + 1 < limit && bytes[i + 1] == '\n') return i + 2;
       if (i + 2 < limit && bytes[i + 1] == '\r' && bytes[i + 2] == '\n') return i + 3;
       if (i + 2 >= limit) {
@@ -184,6 +187,12 @@ Result<std::size_t> RequestParser::parse_head(std::string_view bytes, RequestHea
   head.keep_alive = parser.keep_alive();
   head.chunked = parser.chunked();
   if (auto length = parser.content_length()) head.content_length = *length;
+  // Beast before 1.76 could skip its own check in some orders of events; this one cannot be.
+  if (head.content_length.value_or(0) > impl_->max_body_bytes()) {
+    return Error{ErrorCode::kPayloadTooLarge, "the body has " + std::to_string(*head.content_length) +
+                                                  " bytes; the limit is " + std::to_string(impl_->max_body_bytes()) +
+                                                  " bytes (server.max_body_bytes)"};
+  }
   return used;
 }
 

@@ -78,6 +78,40 @@ keys:
   EXPECT_NE(message_of(base + ", expires: soon}}").find("unknown field 'expires'"), std::string::npos);
 }
 
+TEST(StaticConfig, ConnectionLimitsAndPhaseClocksComeFromTheServerSection) {
+  const auto config = parse_static_config(R"(
+server:
+  max_connections: 500
+  max_connections_per_ip: 0
+  max_inflight_body_bytes: 1048576
+  header_timeout_ms: 2000
+  body_timeout_ms: 3000
+  body_min_bytes_per_s: 0
+  write_timeout_ms: 4000
+  retry_after_s: 7
+kafka: {bootstrap_servers: "a:1"}
+)",
+                                          "test.yaml");
+  EXPECT_EQ(config.server.max_connections, 500u);
+  EXPECT_EQ(config.server.max_connections_per_ip, 0u);
+  EXPECT_EQ(config.server.max_inflight_body_bytes, 1048576u);
+  EXPECT_EQ(config.server.header_timeout_ms, 2000u);
+  EXPECT_EQ(config.server.body_timeout_ms, 3000u);
+  EXPECT_EQ(config.server.body_min_bytes_per_s, 0u);
+  EXPECT_EQ(config.server.write_timeout_ms, 4000u);
+  EXPECT_EQ(config.server.retry_after_s, 7u);
+  // Unset: the defaults of http/server_options.h.
+  const auto defaults = parse_static_config("kafka: {bootstrap_servers: x}", "test.yaml");
+  EXPECT_EQ(defaults.server.max_connections, http::ServerOptions{}.max_connections);
+  EXPECT_EQ(defaults.server.header_timeout_ms, 10'000u);
+  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nserver: {header_timeout_ms: 5}")
+                .find("server.header_timeout_ms: must be between 100"),
+            std::string::npos);
+  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nserver: {max_inflight_body_bytes: 10}")
+                .find("server.max_inflight_body_bytes"),
+            std::string::npos);
+}
+
 TEST(StaticConfig, ExampleFileInTheRepoIsValid) {
   const auto config = load_static_config(INTAKE_SOURCE_DIR "/examples/intake.yaml");
   EXPECT_EQ(config.key_count, 1u);

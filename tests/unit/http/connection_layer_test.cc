@@ -292,8 +292,9 @@ TEST_F(ConnectionLayerTest, AnUnauthenticatedLargeBodyIsRefusedBeforeContinueAnd
 
   // With the key, Expect gets 100 Continue first and the record its 202.
   RawClient good(port());
-  good.send("POST /echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nContent-Length: 5\r\n"
-            "Expect: 100-continue\r\n\r\n");
+  good.send(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nContent-Length: 5\r\n"
+      "Expect: 100-continue\r\n\r\n");
   ASSERT_NE(good.read_until("100 Continue\r\n\r\n", 2'000).find("HTTP/1.1 100 Continue"), std::string::npos);
   good.send("hello");
   EXPECT_NE(good.read_until("hello", 2'000).find("HTTP/1.1 202"), std::string::npos);
@@ -355,13 +356,17 @@ TEST_F(ConnectionLayerTest, ALateSyncAnswerIsWrittenOnAFreshWriteClock) {
 TEST_F(ConnectionLayerTest, FramingThatCouldSmuggleARequestIsRefused) {
   start();
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"obs-fold", "POST /echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nX-A: one\r\n two\r\n"
-                   "Content-Length: 2\r\n\r\nhi"},
-      {"not chunked", "POST /echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nTransfer-Encoding: gzip\r\n\r\n"},
-      {"both", "POST /echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nContent-Length: 3\r\n"
-               "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"},
-      {"chunked 1.0", "POST /echo HTTP/1.0\r\nHost: x\r\nAuthorization: Bearer good\r\nTransfer-Encoding: chunked\r\n"
-                      "\r\n2\r\nhi\r\n0\r\n\r\n"},
+      {"obs-fold",
+       "POST /echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nX-A: one\r\n two\r\n"
+       "Content-Length: 2\r\n\r\nhi"},
+      {"not chunked",
+       "POST /echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nTransfer-Encoding: gzip\r\n\r\n"},
+      {"both",
+       "POST /echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nContent-Length: 3\r\n"
+       "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"},
+      {"chunked 1.0",
+       "POST /echo HTTP/1.0\r\nHost: x\r\nAuthorization: Bearer good\r\nTransfer-Encoding: chunked\r\n"
+       "\r\n2\r\nhi\r\n0\r\n\r\n"},
   };
   for (const auto& [name, request] : cases) {
     RawClient client(port());
@@ -375,14 +380,16 @@ TEST_F(ConnectionLayerTest, FramingThatCouldSmuggleARequestIsRefused) {
 TEST_F(ConnectionLayerTest, ChunkedBodiesAreDecodedAndTrailersNeverActAsHeaders) {
   start();
   RawClient good(port());
-  good.send("POST /echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nTransfer-Encoding: chunked\r\n\r\n"
-            "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+  good.send(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
   EXPECT_NE(good.read_until("hello world", 2'000).find("HTTP/1.1 202"), std::string::npos) << good.received();
 
   // The key only in a trailer: refused from the headers, before the body.
   RawClient trailer(port());
-  trailer.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTrailer: Authorization\r\n\r\n"
-               "2\r\nhi\r\n0\r\nAuthorization: Bearer good\r\n\r\n");
+  trailer.send(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTrailer: Authorization\r\n\r\n"
+      "2\r\nhi\r\n0\r\nAuthorization: Bearer good\r\n\r\n");
   trailer.closed_within(3'000);
   EXPECT_EQ(trailer.received().rfind("HTTP/1.1 401", 0), 0u) << trailer.received();
   EXPECT_EQ(echo.handled.load(), 1);

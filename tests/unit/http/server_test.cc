@@ -287,6 +287,33 @@ TEST_F(ServerTest, ExpectContinueGets100BeforeTheBody) {
   EXPECT_EQ(sink.taken()[0].value, "body");
 }
 
+TEST_F(ServerTest, KeyAndRightsAreSettledFromTheHeadersBeforeContinueOrTheBody) {
+  // An unknown key, a missing key and a topic outside the key's rights: each answered from the
+  // headers, with no 100 Continue, while the announced body never comes.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"Authorization: Bearer wrong-key\r\n", "invalid_api_key"},
+      {"", "missing_api_key"},
+      {"Authorization: Bearer good-key\r\n", "topic_not_allowed"},
+  };
+  for (const auto& [auth_line, code] : cases) {
+    auto connection = connect();
+    const std::string topic = code == "topic_not_allowed" ? "other.a" : "events.a";
+    connection.send_raw("POST /v1/topics/" + topic + " HTTP/1.1\r\nHost: x\r\n" + auth_line +
+                        "Expect: 100-continue\r\nContent-Length: 1000\r\n\r\n");
+    const auto reply = connection.read_reply();
+    EXPECT_NE(reply.status, 100) << code;
+    EXPECT_NE(reply.body.find(code), std::string::npos) << reply.body;
+    EXPECT_EQ(reply.header("connection"), "close") << code;
+  }
+  // The batch route checks the same way.
+  auto connection = connect();
+  connection.send_raw(
+      "POST /v1/topics/events.a/records HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong-key\r\n"
+      "Content-Length: 1000\r\n\r\n");
+  EXPECT_EQ(connection.read_reply().status, 401);
+  EXPECT_TRUE(sink.taken().empty());
+}
+
 TEST_F(ServerTest, MalformedRequestGets400AndTheConnectionCloses) {
   auto connection = connect();
   connection.send_raw("THIS IS NOT HTTP\r\n\r\n");
