@@ -1,14 +1,16 @@
 // Error codes and request options no other test provokes over HTTP, against the real binary:
 // the admin token, a disabled key, oversized headers, an oversized body announced with
 // `Expect: 100-continue`, the X-Intake-Key header, a full disk under the spool, and the
-// registry's default_mode: sync against ?sync=false.
+// registry's default_mode: sync against ?sync=false; the connection layer's YAML (caps, clocks).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mount.h>
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "consul_fixture.h"
 #include "eventually.h"
@@ -189,3 +191,56 @@ TEST_F(ConsulConfigTest, DefaultModeSyncFromTheRegistryAndSyncFalseOverridesIt) 
 
 }  // namespace
 }  // namespace intake
+
+// The connection layer's YAML reaches the real gateway: a per-client cap, the header clock, and
+// a refusal from the headers that does not wait for the body.
+class ConnectionLimits : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    yaml = codes_yaml(testing::required_env("INTAKE_KAFKA_BOOTSTRAP"));
+    yaml.server_fields = {{"max_connections_per_ip", "3"}, {"header_timeout_ms", "500"}, {"retry_after_s", "4"}};
+    gateway = std::make_unique<testing::GatewayProcess>(yaml.render(), yaml.port);
+  }
+  testing::GatewayYaml yaml;
+  std::unique_ptr<testing::GatewayProcess> gateway;
+};
+
+TEST_F(ConnectionLimits, OverThePerClientCapIs503TooManyConnectionsWithTheConfiguredRetryAfter) {
+  std::vector<std::unique_ptr<testing::HttpConnection>> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(std::make_unique<testing::HttpConnection>("127.0.0.1", yaml.port));
+    EXPECT_EQ(held.back()->request("GET", "/healthz").status, 200);
+  }
+  testing::HttpConnection over("127.0.0.1", yaml.port);
+  const auto reply = over.read_reply();
+  EXPECT_EQ(reply.status, 503);
+  EXPECT_TRUE(has_code(reply, "too_many_connections")) << reply.body;
+  EXPECT_EQ(reply.header("retry-after"), "4");
+  // The held connections are still served, and one given back makes room.
+  EXPECT_EQ(held.front()->request("GET", "/healthz").status, 200);
+  held.pop_back();
+  EXPECT_TRUE(testing::eventually([&] {
+    return testing::http_request("127.0.0.1", yaml.port, "GET", "/healthz").status == 200;
+  }));
+}
+
+TEST_F(ConnectionLimits, HeadersThatNeverEndAre408AtTheHeaderTimeout) {
+  testing::HttpConnection slow("127.0.0.1", yaml.port);
+  slow.send_raw("POST /v1/topics/codes.slow HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+  const auto reply = slow.read_reply(5'000);
+  EXPECT_EQ(reply.status, 408);
+  EXPECT_TRUE(has_code(reply, "request_timeout")) << reply.body;
+  EXPECT_NE(reply.body.find("server.header_timeout_ms"), std::string::npos);
+}
+
+TEST_F(ConnectionLimits, AWrongKeyIsRefusedBeforeTheBodyIsSent) {
+  testing::HttpConnection connection("127.0.0.1", yaml.port);
+  // Only the head: the 401 must come without the 60,000 announced bytes.
+  connection.send_raw(
+      "POST /v1/topics/codes.a HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer wrong\r\n"
+      "Content-Length: 60000\r\n\r\n");
+  const auto reply = connection.read_reply(5'000);
+  EXPECT_EQ(reply.status, 401);
+  EXPECT_TRUE(has_code(reply, "invalid_api_key")) << reply.body;
+  EXPECT_EQ(reply.header("connection"), "close");
+}
