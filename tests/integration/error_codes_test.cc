@@ -189,9 +189,6 @@ TEST_F(ConsulConfigTest, DefaultModeSyncFromTheRegistryAndSyncFalseOverridesIt) 
   EXPECT_EQ(delivery.duplicated, 0u);
 }
 
-}  // namespace
-}  // namespace intake
-
 // The connection layer's YAML reaches the real gateway: a per-client cap, the header clock, and
 // a refusal from the headers that does not wait for the body.
 class ConnectionLimits : public ::testing::Test {
@@ -219,9 +216,8 @@ TEST_F(ConnectionLimits, OverThePerClientCapIs503TooManyConnectionsWithTheConfig
   // The held connections are still served, and one given back makes room.
   EXPECT_EQ(held.front()->request("GET", "/healthz").status, 200);
   held.pop_back();
-  EXPECT_TRUE(testing::eventually([&] {
-    return testing::http_request("127.0.0.1", yaml.port, "GET", "/healthz").status == 200;
-  }));
+  EXPECT_TRUE(testing::eventually(
+      [&] { return testing::http_request("127.0.0.1", yaml.port, "GET", "/healthz").status == 200; }));
 }
 
 TEST_F(ConnectionLimits, HeadersThatNeverEndAre408AtTheHeaderTimeout) {
@@ -244,3 +240,6 @@ TEST_F(ConnectionLimits, AWrongKeyIsRefusedBeforeTheBodyIsSent) {
   EXPECT_TRUE(has_code(reply, "invalid_api_key")) << reply.body;
   EXPECT_EQ(reply.header("connection"), "close");
 }
+
+}  // namespace
+}  // namespace intake
