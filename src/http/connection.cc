@@ -187,7 +187,7 @@ void Connection::answer_before_body(Response response) {
   } else {
     response.close_connection = true;
   }
-  answer(std::move(response));
+  answer(response);
 }
 
 std::size_t Connection::body_received() const {
@@ -247,7 +247,7 @@ void Connection::handle() {
   }
   Response response = routed_.handler->handle(request_, routed_.params);
   if (!response.deferred) {
-    answer(std::move(response));
+    answer(response);
     return;
   }
   // Sync delivery: the answer comes from Kafka's thread; the views above stay valid because
@@ -273,11 +273,11 @@ bool Connection::try_deferred() {
   if (!response) return false;
   deferred_->set_waker({});
   deferred_.reset();
-  answer(std::move(*response));
+  answer(*response);
   return true;
 }
 
-void Connection::answer(Response response) {
+void Connection::answer(const Response& response) {
   // head_ is still the request's: nothing more is parsed until it is answered.
   const bool keep_alive = head_.keep_alive && !response.close_connection && !env_.draining.load();
   append_response(
@@ -300,7 +300,7 @@ void Connection::answer(Response response) {
 void Connection::fail(const Error& error) {
   Response response = error_response(error);
   response.close_connection = true;
-  answer(std::move(response));
+  answer(response);
   process();
 }
 

@@ -80,7 +80,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool take_chunked();
   void handle();
   bool try_deferred();
-  void answer(Response response);
+  void answer(const Response& response);
   void fail(const Error& error);
   bool flush();
   void on_written(const boost::system::error_code& error);
