@@ -12,44 +12,36 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 name="${1:-}"
 shift || true
 mkdir -p "$INTAKE_ROOT/bench/results"
+# Builds a Google Benchmark target in Release, runs it (5 repetitions, aggregates only) while
+# sampling the machine's load, and turns the JSON into bench/results/<name>.md with its report.py.
+run_google_benchmark() {
+  local bench="$1" target="$2"
+  export CCACHE_DIR="${CCACHE_DIR:-$INTAKE_CACHE/ccache}" CCACHE_BASEDIR="$INTAKE_ROOT" CCACHE_NOHASHDIR=1
+  cmake -S "$INTAKE_ROOT" -B "$INTAKE_ROOT/build/bench" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DINTAKE_BUILD_TESTS=OFF -DINTAKE_BUILD_BENCH=ON >/dev/null
+  ninja -C "$INTAKE_ROOT/build/bench" "$target"
+  local json="$INTAKE_ROOT/bench/results/$bench.json" loads="$INTAKE_ROOT/bench/results/$bench.load.txt"
+  # The machine's load while the benchmark runs (not when the report is written): one sample
+  # of /proc/loadavg's 1-minute figure a second, read by report.py.
+  : >"$loads"
+  ( while sleep 1; do cut -d' ' -f1 /proc/loadavg >>"$loads"; done ) &
+  local sampler=$!
+  "$INTAKE_ROOT/build/bench/bench/$target" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+    --benchmark_out="$json" --benchmark_out_format=json
+  kill "$sampler" 2>/dev/null || true
+  python3 "$INTAKE_ROOT/bench/$bench/report.py" "$json" "$INTAKE_ROOT/bench/results/$bench.md" \
+    "scripts/bench.sh $bench" "$loads"
+  cat "$INTAKE_ROOT/bench/results/$bench.md"
+}
+
 case "$name" in
   key_lookup)
-    export CCACHE_DIR="${CCACHE_DIR:-$INTAKE_CACHE/ccache}" CCACHE_BASEDIR="$INTAKE_ROOT" CCACHE_NOHASHDIR=1
-    cmake -S "$INTAKE_ROOT" -B "$INTAKE_ROOT/build/bench" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-      -DINTAKE_BUILD_TESTS=OFF -DINTAKE_BUILD_BENCH=ON >/dev/null
-    ninja -C "$INTAKE_ROOT/build/bench" key_lookup_bench
-    json="$INTAKE_ROOT/bench/results/key_lookup.json"
-    loads="$INTAKE_ROOT/bench/results/key_lookup.load.txt"
-    # The machine's load while the benchmark runs (not when the report is written): one sample
-    # of /proc/loadavg's 1-minute figure a second, read by report.py.
-    : >"$loads"
-    ( while sleep 1; do cut -d' ' -f1 /proc/loadavg >>"$loads"; done ) &
-    sampler=$!
-    "$INTAKE_ROOT/build/bench/bench/key_lookup_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
-      --benchmark_out="$json" --benchmark_out_format=json
-    kill "$sampler" 2>/dev/null || true
-    python3 "$INTAKE_ROOT/bench/key_lookup/report.py" "$json" "$INTAKE_ROOT/bench/results/key_lookup.md" \
-      "scripts/bench.sh key_lookup" "$loads"
-    cat "$INTAKE_ROOT/bench/results/key_lookup.md"
+    run_google_benchmark key_lookup key_lookup_bench
     ;;
   http_parse)
     # picohttpparser, one of the candidates, comes from a benchmark-only package.
     bash "$INTAKE_ROOT/scripts/deps.sh" bench_libs
-    export CCACHE_DIR="${CCACHE_DIR:-$INTAKE_CACHE/ccache}" CCACHE_BASEDIR="$INTAKE_ROOT" CCACHE_NOHASHDIR=1
-    cmake -S "$INTAKE_ROOT" -B "$INTAKE_ROOT/build/bench" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-      -DINTAKE_BUILD_TESTS=OFF -DINTAKE_BUILD_BENCH=ON >/dev/null
-    ninja -C "$INTAKE_ROOT/build/bench" http_parse_bench
-    json="$INTAKE_ROOT/bench/results/http_parse.json"
-    loads="$INTAKE_ROOT/bench/results/http_parse.load.txt"
-    : >"$loads"
-    ( while sleep 1; do cut -d' ' -f1 /proc/loadavg >>"$loads"; done ) &
-    sampler=$!
-    "$INTAKE_ROOT/build/bench/bench/http_parse_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
-      --benchmark_out="$json" --benchmark_out_format=json
-    kill "$sampler" 2>/dev/null || true
-    python3 "$INTAKE_ROOT/bench/http_parse/report.py" "$json" "$INTAKE_ROOT/bench/results/http_parse.md" \
-      "scripts/bench.sh http_parse" "$loads"
-    cat "$INTAKE_ROOT/bench/results/http_parse.md"
+    run_google_benchmark http_parse http_parse_bench
     ;;
   config_propagation)
     bash "$INTAKE_ROOT/scripts/build.sh" release

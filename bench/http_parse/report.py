@@ -9,9 +9,11 @@ bench's replaced operator new. "Parse only" subtracts the copy of the request in
 """
 import json
 import os
-import statistics
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # bench/
+from common.google_benchmark import aggregates, load_text, read_loads  # noqa: E402
 
 CANDIDATES = [
     ("BM_BeastStringBody", "(a) Beast request_parser<string_body>, put() (today)"),
@@ -23,17 +25,6 @@ CANDIDATES = [
 SHAPES = [("typical", "typical"), ("headers20", "20 headers"), ("chunked", "chunked")]
 
 
-def aggregates(data):
-    """{(name, shape): {"median": row, "cv": row, ...}} from the JSON's aggregate rows."""
-    rows = {}
-    for b in data["benchmarks"]:
-        kind = b.get("aggregate_name")
-        if kind is None:
-            continue
-        name, _, shape = b["run_name"].partition("/")
-        rows.setdefault((name, shape), {})[kind] = b
-    return rows
-
 
 def to_ns(row, field):
     scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}[row["time_unit"]]
@@ -43,24 +34,16 @@ def to_ns(row, field):
 def main(json_path, md_path, command, loads_path):
     with open(json_path) as f:
         data = json.load(f)
-    try:
-        with open(loads_path) as f:
-            loads = [float(line) for line in f if line.strip()]
-    except OSError:
-        loads = []
+    loads = read_loads(loads_path)
     rows = aggregates(data)
     ctx = data["context"]
     reps = next(iter(rows.values()))["median"].get("repetitions", "?") if rows else "?"
-    if loads:
-        load_text = (f"load average during the run: min {min(loads):.2f}, median {statistics.median(loads):.2f}, "
-                     f"max {max(loads):.2f} ({len(loads)} samples, 1 s apart)")
-    else:
-        load_text = "load average during the run: not sampled"
+    summary = load_text(loads)
     commit = subprocess.run(["git", "-C", os.path.dirname(os.path.abspath(__file__)), "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True, check=False).stdout.strip() or "?"
     out = [f"# HTTP/1.1 request parsing — Release build (-O3) of {commit}, g++ 12, Boost 1.74, "
            f"{ctx.get('date', '')[:10]}", "",
-           f"{ctx.get('date', '')} on {ctx.get('num_cpus')} CPUs ({ctx.get('mhz_per_cpu', '?')} MHz); {load_text}. "
+           f"{ctx.get('date', '')} on {ctx.get('num_cpus')} CPUs ({ctx.get('mhz_per_cpu', '?')} MHz); {summary}. "
            f"Medians of {reps} repetitions.", "", f"Command: `{command}`", "",
            "| candidate | request | CPU ns/req | parse only ns/req | wall ns/req | cv | allocs/req | bytes alloc/req |",
            "|---|---|---|---|---|---|---|---|"]

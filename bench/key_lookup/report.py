@@ -9,20 +9,12 @@ run (scripts/bench.sh), not when this report is written. A ratio whose distance 
 within twice the larger cv of the two sides is reported as "within noise", not as a difference.
 """
 import json
-import statistics
+import os
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # bench/
+from common.google_benchmark import aggregates, load_text, read_loads  # noqa: E402
 
-def aggregates(data):
-    """{(name, arg): {"median": b, "cv": b, ...}} from the JSON's aggregate rows."""
-    rows = {}
-    for b in data["benchmarks"]:
-        kind = b.get("aggregate_name")
-        if kind is None:
-            continue
-        name, _, arg = b["run_name"].partition("/")
-        rows.setdefault((name, arg), {})[kind] = b
-    return rows
 
 
 def cv_of(row, field):
@@ -38,24 +30,16 @@ def cv_of(row, field):
 def main(json_path: str, md_path: str, command: str, loads_path: str) -> None:
     with open(json_path) as f:
         data = json.load(f)
-    try:
-        with open(loads_path) as f:
-            loads = [float(line) for line in f if line.strip()]
-    except OSError:
-        loads = []
+    loads = read_loads(loads_path)
     rows = aggregates(data)
     ctx = data["context"]
     reps = next(iter(rows.values()))["median"].get("repetitions", "?") if rows else "?"
     start_load = ctx.get("load_avg", [None])[0]
-    if loads:
-        load_text = (f"load average during the run: min {min(loads):.2f}, median {statistics.median(loads):.2f}, "
-                     f"max {max(loads):.2f} ({len(loads)} samples, 1 s apart)")
-    else:
-        load_text = "load average during the run: not sampled"
+    summary = load_text(loads)
     if start_load is not None:
-        load_text += f"; {start_load:.2f} at the start"
+        summary += f"; {start_load:.2f} at the start"
     out = ["# Key lookup and config apply (Google Benchmark)", "",
-           f"{ctx.get('date', '')} on {ctx.get('num_cpus')} CPUs; {load_text}. Medians of {reps} repetitions.",
+           f"{ctx.get('date', '')} on {ctx.get('num_cpus')} CPUs; {summary}. Medians of {reps} repetitions.",
            "", f"Command: `{command}`", "",
            "| benchmark | keys | wall time | CPU time | cv | CPU vs 1k keys |", "|---|---|---|---|---|---|"]
     for name in ("BM_Authenticate", "BM_LookupOnly", "BM_BuildConfig"):

@@ -9,6 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../../src"
 
 declare -A allowed=(
   [error]="json"
+  [concurrency]=""
   [crypto]=""
   [encoding]=""
   [json]=""
@@ -17,8 +18,8 @@ declare -A allowed=(
   [http]="error json metrics"
   [kafka]="error metrics names"
   [spool]="error kafka metrics"
-  [config]="crypto error json metrics names http/*_options.h kafka/*_options.h spool/*_options.h sources/*_options.h"
-  [policy]="config crypto error names"
+  [config]="concurrency crypto error json metrics names http/*_options.h kafka/*_options.h spool/*_options.h sources/*_options.h"
+  [policy]="concurrency config crypto error names"
   [sources]="config encoding error json names"
   [api]="config crypto error http json kafka names policy"
   [ops]="config crypto error http json kafka metrics policy sources spool"

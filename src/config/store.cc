@@ -1,27 +1,8 @@
 #include "config/store.h"
 
 namespace intake::config {
-namespace {
 
-std::atomic<std::uint64_t> next_generation{1};  // 0 is what no thread has seen yet
-
-}  // namespace
-
-ConfigStore::ConfigStore() : current_(std::make_shared<const Config>()), generation_(next_generation.fetch_add(1)) {}
-
-const Config& ConfigStore::current_for_request() const {
-  // The snapshot changes once per publish. Loading the atomic shared_ptr on every request would
-  // take its lock bit and touch a count every core shares (libstdc++ 12's atomic<shared_ptr>
-  // is not lock-free); a thread-held copy and a generation check cost one integer load.
-  thread_local std::uint64_t seen_generation = 0;
-  thread_local std::shared_ptr<const Config> held;
-  const auto generation = generation_.load(std::memory_order_acquire);
-  if (generation != seen_generation) {
-    held = current_.load(std::memory_order_acquire);  // at least as new as `generation`
-    seen_generation = generation;
-  }
-  return *held;
-}
+ConfigStore::ConfigStore() : current_(std::make_shared<const Config>()) {}
 
 std::uint64_t ConfigStore::publish(std::shared_ptr<Config> next) {
   std::lock_guard lock(mutex_);
@@ -29,8 +10,7 @@ std::uint64_t ConfigStore::publish(std::shared_ptr<Config> next) {
   next->applied_at = std::chrono::system_clock::now();
   std::shared_ptr<const Config> published = std::move(next);
   for (const auto& preparer : preparers_) preparer(*published);
-  current_.store(published, std::memory_order_release);
-  generation_.store(next_generation.fetch_add(1), std::memory_order_release);
+  current_.store(published);
   ++counters_.published;
   // Under the lock so listeners see publishes one at a time and in order.
   for (const auto& listener : listeners_) listener(*published);

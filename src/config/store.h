@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "concurrency/snapshot_cell.h"
 #include "config/config.h"
 
 namespace intake::config {
@@ -41,7 +42,7 @@ class ConfigStore {
   ConfigStore();
 
   // The snapshot in force. Never null (an empty Config before the first publish).
-  std::shared_ptr<const Config> current() const { return current_.load(std::memory_order_acquire); }
+  std::shared_ptr<const Config> current() const { return current_.load(); }
 
   // The snapshot in force, for one request: this thread's copy of it, reloaded only when this
   // store has published since this thread last asked, or the thread asked another store since.
@@ -49,7 +50,7 @@ class ConfigStore {
   // so nothing taken from it may outlive the request; the control path, and anything that keeps
   // a snapshot, uses current(). The thread's copy keeps a replaced snapshot alive until the
   // thread's next request.
-  const Config& current_for_request() const;
+  const Config& current_for_request() const { return current_.read_on_this_thread(); }
 
   // Sets version and applied_at on `next`, makes it current, then calls the listeners.
   // Returns the new version.
@@ -74,10 +75,7 @@ class ConfigStore {
   void before_publish(std::function<void(const Config&)> preparer);
 
  private:
-  std::atomic<std::shared_ptr<const Config>> current_;
-  // Stored after current_ on every publish; unique across every store in the process, so a
-  // thread's copy of one store's snapshot never passes for another store's.
-  std::atomic<std::uint64_t> generation_;
+  concurrency::SnapshotCell<Config> current_;
   mutable std::mutex mutex_;  // guards everything below
   std::uint64_t last_version_ = 0;
   std::optional<RejectedUpdate> last_rejected_;

@@ -24,43 +24,26 @@ Error refusal(const config::ApiKey& key, std::int64_t wait_ns, std::string_view 
                retry_after_s};
 }
 
-std::atomic<std::uint64_t> next_generation{1};
-
 }  // namespace
 
-RateLimiter::RateLimiter() : table_(std::make_shared<const Table>()), generation_(next_generation.fetch_add(1)) {}
-
-const RateLimiter::Table& RateLimiter::current_table() const {
-  // The table changes once per publish. Loading the atomic shared_ptr on every request would
-  // take its lock bit and touch a count every core shares (libstdc++ 12's atomic<shared_ptr>
-  // is not lock-free); a thread-held reference and a generation check cost one integer load.
-  thread_local std::uint64_t seen_generation = 0;
-  thread_local std::shared_ptr<const Table> held;
-  const auto generation = generation_.load(std::memory_order_acquire);
-  if (generation != seen_generation) {
-    held = table_.load(std::memory_order_acquire);  // at least as new as `generation`
-    seen_generation = generation;
-  }
-  return *held;
-}
+RateLimiter::RateLimiter() : table_(std::make_shared<const Table>()) {}
 
 void RateLimiter::track(const config::Config& next) {
   std::lock_guard lock(track_mutex_);
-  const auto previous = table_.load(std::memory_order_acquire);
+  const auto previous = table_.load();
   auto table = std::make_shared<Table>();
   for (const auto& [digest, key] : next.keys) {
     if (!key.rate) continue;
     auto it = previous->find(key.id);
     table->emplace(key.id, it != previous->end() ? it->second : std::make_shared<KeyBuckets>());
   }
-  table_.store(std::move(table), std::memory_order_release);
-  generation_.store(next_generation.fetch_add(1), std::memory_order_release);
+  table_.store(std::move(table));
 }
 
 Result<void> RateLimiter::admit(const config::ApiKey& key, std::size_t records, std::size_t bytes,
                                 std::int64_t now_ns) const {
   if (!key.rate) return {};
-  const Table& table = current_table();
+  const Table& table = table_.read_on_this_thread();
   const auto it = table.find(key.id);
   if (it == table.end()) return {};
   const auto& rate = *key.rate;
@@ -79,6 +62,6 @@ Result<void> RateLimiter::admit(const config::ApiKey& key, std::size_t records, 
   return {};
 }
 
-std::size_t RateLimiter::tracked_keys() const { return table_.load(std::memory_order_acquire)->size(); }
+std::size_t RateLimiter::tracked_keys() const { return table_.load()->size(); }
 
 }  // namespace intake::policy

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <string>
 
+#include "concurrency/snapshot_cell.h"
 #include "config/config.h"
 #include "error/result.h"
 #include "policy/token_bucket.h"
@@ -49,13 +50,7 @@ class RateLimiter {
   };
   using Table = absl::flat_hash_map<std::string, std::shared_ptr<KeyBuckets>>;
 
-  // This thread's reference to the current table, reloaded when generation_ has moved.
-  const Table& current_table() const;
-
-  std::atomic<std::shared_ptr<const Table>> table_;
-  // Stored after table_ on every track(); unique across every limiter in the process, so a
-  // thread's cached table never passes for another limiter's.
-  std::atomic<std::uint64_t> generation_;
+  concurrency::SnapshotCell<Table> table_;
   std::mutex track_mutex_;  // one track() at a time, so none loses another's buckets
 };
 
