@@ -71,6 +71,8 @@ void Connection::enter(Phase phase, std::uint32_t timeout_ms) {
 // Runs until the connection must wait for the client, Kafka or the socket.
 void Connection::process() {
   while (phase_ != Phase::kClosed) {
+    // A write under way owns out_ (on_written resumes); a lingering connection only discards.
+    if (phase_ == Phase::kWriting || phase_ == Phase::kLingering) return;
     if (close_after_write_) {
       if (flush()) linger();
       return;
@@ -174,7 +176,12 @@ void Connection::begin_request() {
   }
   body_start_ = now_;
   enter(Phase::kBody, env_.options.body_timeout_ms);
-  if (head_.expect_continue && head_.has_body() && !body_complete()) out_.append(kContinue);
+  // Only when the body is still to come; the process() loop reads it (out_ is not being written
+  // here: process() does not run while a write is under way).
+  if (head_.expect_continue && head_.has_body() && (head_.chunked || body_received() < body_length_)) {
+    out_.append(kContinue);
+    continue_in_out_ = true;  // the body's clock starts once the client can have read it
+  }
 }
 
 // The headers decided the answer. A body still on its way would be read as the next request,
@@ -253,16 +260,19 @@ void Connection::handle() {
   // Sync delivery: the answer comes from Kafka's thread; the views above stay valid because
   // nothing more is parsed until it is written.
   deferred_ = std::move(response.deferred);
-  deferred_timeout_ms_ = response.deferred_timeout_ms;
+  deferred_timeout_ms_ = response.deferred_timeout_ms > 0 ? response.deferred_timeout_ms : env_.options.sync_timeout_ms;
   enter(Phase::kAwaiting, deferred_timeout_ms_);
   std::weak_ptr<Connection> weak = weak_from_this();
   auto executor = socket_.get_executor();
-  deferred_->set_waker([weak, executor] {
-    asio::post(executor, [weak] {
-      if (auto self = weak.lock()) {
-        self->now_ = Clock::now();
-        self->process();
-      }
+  // complete() may call a waker it took just before set_waker({}) detached it: a wake-up is
+  // acted on only while this connection still awaits this answer (a write under way resumes
+  // through on_written instead).
+  deferred_->set_waker([weak, executor, awaited = deferred_.get()] {
+    asio::post(executor, [weak, awaited] {
+      auto self = weak.lock();
+      if (!self || self->deferred_.get() != awaited || self->phase_ != Phase::kAwaiting) return;
+      self->now_ = Clock::now();
+      self->process();
     });
   });
 }
@@ -298,6 +308,8 @@ void Connection::answer(const Response& response) {
 }
 
 void Connection::fail(const Error& error) {
+  // Before a head was parsed, head_ is the last request's (or a partial one): not this answer's framing.
+  if (!in_request_) head_ = RequestHead{};
   Response response = error_response(error);
   response.close_connection = true;
   answer(response);
@@ -339,22 +351,31 @@ void Connection::on_written(const error_code& error) {
   }
   out_.clear();
   out_sent_ = 0;
-  settle_answers();
   now_ = Clock::now();
   phase_ = resume_phase_;
   deadline_ = resume_deadline_;
+  settle_answers();
   process();
 }
 
+// Everything in out_ has been sent.
 void Connection::settle_answers() {
   env_.active_requests.fetch_sub(answers_in_out_, std::memory_order_relaxed);
   answers_in_out_ = 0;
+  if (continue_in_out_) {
+    continue_in_out_ = false;
+    if (phase_ == Phase::kBody) {
+      body_start_ = now_;
+      enter(Phase::kBody, env_.options.body_timeout_ms);
+    }
+  }
 }
 
 void Connection::read_more() {
   if (reading_) return;
   asio::mutable_buffer target;
-  if (reading_into_body()) {
+  reading_body_ = reading_into_body();
+  if (reading_body_) {
     target = asio::buffer(body_.data() + body_received_, body_length_ - body_received_);
   } else {
     if (end_ == capacity_ && begin_ > 0) {
@@ -404,7 +425,7 @@ void Connection::on_read(std::uint32_t seq, const error_code& error, std::size_t
     close();  // the client went away; an unfinished request has no one to answer
     return;
   }
-  if (reading_into_body()) {
+  if (reading_body_) {
     body_received_ += bytes;
   } else {
     end_ += bytes;
@@ -428,6 +449,7 @@ void Connection::linger() {
   }
   if (reading_) return;
   reading_ = true;
+  reading_body_ = false;
   socket_.async_read_some(asio::buffer(in_.get(), capacity_),
                           [self = shared_from_this(), seq = read_seq_](const error_code& error, std::size_t bytes) {
                             self->on_read(seq, error, bytes);
@@ -500,7 +522,7 @@ void Connection::release_body() {
     body_reserved_ = 0;
   }
   // A large body's memory goes back; a small one's is kept for the next request.
-  if (body_.capacity() > kInitialBuffer && !(reading_ && reading_into_body())) std::string().swap(body_);
+  if (body_.capacity() > kInitialBuffer && !(reading_ && reading_body_)) std::string().swap(body_);
 }
 
 void Connection::close() {

@@ -130,6 +130,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::size_t out_sent_ = 0;
   int answers_in_out_ = 0;  // counted requests whose answers wait in out_
   bool close_after_write_ = false;
+  bool continue_in_out_ = false;  // a 100 Continue waits in out_
 
   Phase phase_ = Phase::kIdle;
   // Read once per event (a read, a write, a wake-up, the sweep): every phase clock that event
@@ -140,6 +141,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Clock::time_point resume_deadline_{};
   std::uint32_t read_seq_ = 0;  // completions of superseded reads are ignored
   bool reading_ = false;
+  bool reading_body_ = false;  // the read under way fills body_ (else in_)
 };
 
 }  // namespace intake::http

@@ -50,8 +50,8 @@ struct HttpServer::Worker {
     const Clock::time_point now = Clock::now();
     std::size_t refusals = 0;
     for (auto it = connections.begin(); it != connections.end();) {
-      auto next = std::next(it);  // check_deadline may close (and unlist) this one
-      auto& connection = *it;
+      auto next = std::next(it);    // check_deadline may close (and unlist) this one
+      const auto connection = *it;  // a reference of our own: closing unlists it
       if (!connection->counted()) ++refusals;
       connection->check_deadline(now);
       it = next;

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -29,8 +30,11 @@ using Clock = std::chrono::steady_clock;
 // be several clients.
 class RawClient {
  public:
-  explicit RawClient(std::uint16_t port, const char* from = "127.0.0.1") {
+  // `receive_buffer` > 0: a small SO_RCVBUF, so the server's writes to a client that does not
+  // read block soon.
+  explicit RawClient(std::uint16_t port, const char* from = "127.0.0.1", int receive_buffer = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (receive_buffer > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof(receive_buffer));
     sockaddr_in local{};
     local.sin_family = AF_INET;
     ::inet_pton(AF_INET, from, &local.sin_addr);
@@ -56,7 +60,15 @@ class RawClient {
   // Reads until `needle` has been seen `count` times, the peer closes, or the time is up.
   std::string read_until(std::string_view needle, int timeout_ms, int count = 1) {
     const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (occurrences(needle) < count && !closed_) {
+    int seen = 0;
+    std::size_t from = 0;  // counted incrementally: answers can be megabytes
+    for (;;) {
+      for (auto at = received_.find(needle, from); at != std::string::npos; at = received_.find(needle, from)) {
+        ++seen;
+        from = at + 1;
+      }
+      if (seen >= count || closed_) break;
+      if (received_.size() >= needle.size()) from = std::max(from, received_.size() - needle.size() + 1);
       if (!fill(deadline)) break;
     }
     return received_;
@@ -72,11 +84,6 @@ class RawClient {
   const std::string& received() const { return received_; }
 
  private:
-  int occurrences(std::string_view needle) const {
-    int n = 0;
-    for (auto at = received_.find(needle); at != std::string::npos; at = received_.find(needle, at + 1)) ++n;
-    return n;
-  }
   bool fill(Clock::time_point deadline) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) return false;
@@ -339,6 +346,33 @@ TEST_F(ConnectionLayerTest, PipelinedRequestsAreAnsweredInOrderAndKeepAliveReuse
   EXPECT_NE(client.received().find("again19"), std::string::npos);
   EXPECT_EQ(server->counters().accepted.load(), 1u);
   EXPECT_EQ(echo.handled.load(), 70);
+}
+
+TEST_F(ConnectionLayerTest, AClientThatReadsLateStillGetsEveryPipelinedAnswerInOrderThenItsContinue) {
+  start([](http::ServerOptions& o) { o.body_timeout_ms = 10'000; });
+  RawClient client(port(), "127.0.0.1", 4096);
+  // Enough answers that the server's writes block while the client is not reading, then a
+  // request that waits for 100 Continue behind them.
+  std::string burst;
+  constexpr int kRequests = 40000;
+  for (int i = 0; i < kRequests; ++i) burst += post("<" + std::to_string(i) + ">");
+  burst +=
+      "POST /echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nContent-Length: 4\r\n"
+      "Expect: 100-continue\r\n\r\n";
+  std::thread sender([&] { client.send(burst); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const std::string answers = client.read_until("100 Continue", 10'000);
+  sender.join();
+  std::size_t at = 0;
+  for (int i = 0; i < kRequests; ++i) {
+    at = answers.find("<" + std::to_string(i) + ">", at);
+    ASSERT_NE(at, std::string::npos) << "answer " << i << " missing or out of order";
+  }
+  ASSERT_NE(answers.find("HTTP/1.1 100 Continue", at), std::string::npos);
+  client.send("last");
+  EXPECT_NE(client.read_until("\r\n\r\nlast", 3'000).find("\r\n\r\nlast", at), std::string::npos)
+      << client.received().substr(client.received().size() - std::min<std::size_t>(400, client.received().size()));
+  EXPECT_EQ(echo.handled.load(), kRequests + 1);
 }
 
 TEST_F(ConnectionLayerTest, ALateSyncAnswerIsWrittenOnAFreshWriteClock) {
