@@ -96,9 +96,15 @@ TEST(ConfigStore, ReadersSeeWholeVersionsThatNeverGoBackWhilePublishesHappen) {
       EXPECT_EQ(last_version, kVersions);
     });
   }
+  // Publishes happen while the readers read: every reader has read before the first one, and
+  // the readers read again after every 50 (a loaded machine may not schedule them otherwise).
+  const auto readers_moved_past = [&](std::uint64_t count) {
+    while (reads.load(std::memory_order_relaxed) < count) std::this_thread::yield();
+  };
+  readers_moved_past(kReaders);
   for (std::uint64_t n = 1; n <= kVersions; ++n) {
     store.publish(numbered(n));
-    if (n % 50 == 0) std::this_thread::yield();
+    if (n % 50 == 0) readers_moved_past(reads.load(std::memory_order_relaxed) + kReaders);
   }
   done.store(true, std::memory_order_release);
   for (auto& reader : readers) reader.join();
