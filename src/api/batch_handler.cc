@@ -23,12 +23,6 @@ http::Response partial_batch_error(const Error& error, std::size_t accepted) {
 
 }  // namespace
 
-std::optional<http::Response> BatchHandler::check_headers(const http::Request& request,
-                                                          const http::RouteParams& params) {
-  if (auto admitted = gate_.check_headers(request, params[0]); !admitted) return http::error_response(admitted.error());
-  return std::nullopt;
-}
-
 http::Response BatchHandler::handle(const http::Request& request, const http::RouteParams& params) {
   auto admission = gate_.admit(request, params[0]);
   if (!admission) return http::error_response(admission.error());

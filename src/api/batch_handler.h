@@ -6,11 +6,9 @@
 // produce request passes: api/produce_gate.h.
 #pragma once
 
-#include <optional>
 #include <string_view>
 
-#include "api/produce_gate.h"
-#include "http/router.h"
+#include "api/produce_route.h"
 
 namespace intake::api {
 
@@ -18,16 +16,11 @@ namespace intake::api {
 // named `records`: POST /v1/topics/records is one record to topic `records` (kRecordRoute).
 inline constexpr std::string_view kBatchRoute = "/v1/topics/{topic}/records";
 
-class BatchHandler final : public http::Handler {
+class BatchHandler final : public ProduceRoute {
  public:
-  // `gate` must outlive the handler.
-  explicit BatchHandler(ProduceGate& gate) : gate_(gate) {}
+  using ProduceRoute::ProduceRoute;
 
-  std::optional<http::Response> check_headers(const http::Request& request, const http::RouteParams& params) override;
   http::Response handle(const http::Request& request, const http::RouteParams& params) override;
-
- private:
-  ProduceGate& gate_;
 };
 
 }  // namespace intake::api

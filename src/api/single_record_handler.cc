@@ -20,12 +20,6 @@ Result<std::int32_t> requested_partition(const http::Request& request) {
 
 }  // namespace
 
-std::optional<http::Response> SingleRecordHandler::check_headers(const http::Request& request,
-                                                                 const http::RouteParams& params) {
-  if (auto admitted = gate_.check_headers(request, params[0]); !admitted) return http::error_response(admitted.error());
-  return std::nullopt;
-}
-
 http::Response SingleRecordHandler::handle(const http::Request& request, const http::RouteParams& params) {
   auto admission = gate_.admit(request, params[0]);
   if (!admission) return http::error_response(admission.error());

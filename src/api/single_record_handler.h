@@ -6,27 +6,20 @@
 // checks every produce request passes: api/produce_gate.h.
 #pragma once
 
-#include <optional>
 #include <string_view>
 
-#include "api/produce_gate.h"
-#include "http/router.h"
+#include "api/produce_route.h"
 
 namespace intake::api {
 
 // The route this handler is registered for; its one capture is the topic.
 inline constexpr std::string_view kRecordRoute = "/v1/topics/{topic}";
 
-class SingleRecordHandler final : public http::Handler {
+class SingleRecordHandler final : public ProduceRoute {
  public:
-  // `gate` must outlive the handler.
-  explicit SingleRecordHandler(ProduceGate& gate) : gate_(gate) {}
+  using ProduceRoute::ProduceRoute;
 
-  std::optional<http::Response> check_headers(const http::Request& request, const http::RouteParams& params) override;
   http::Response handle(const http::Request& request, const http::RouteParams& params) override;
-
- private:
-  ProduceGate& gate_;
 };
 
 }  // namespace intake::api
