@@ -49,6 +49,12 @@ constexpr std::array<ErrorRow, static_cast<std::size_t>(ErrorCode::kCount_)> kEr
     {ErrorCode::kRequestTimeout, "request_timeout", 408},
     {ErrorCode::kTooManyConnections, "too_many_connections", 503, 1},
     {ErrorCode::kServerBusy, "server_busy", 503, 1},
+    {ErrorCode::kUnsupportedMediaType, "unsupported_media_type", 415},
+    {ErrorCode::kUnsupportedEncoding, "unsupported_content_encoding", 415},
+    {ErrorCode::kSchemaNotSupported, "schema_format_not_supported", 422},
+    {ErrorCode::kIdempotencyKeyReused, "idempotency_key_reused", 422},
+    {ErrorCode::kIdempotencyInProgress, "idempotency_in_progress", 409, 1},
+    {ErrorCode::kClusterNotFound, "cluster_not_found", 404},
 }};
 
 // Rows must sit at the index of their code so lookups are a plain index.

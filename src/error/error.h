@@ -47,7 +47,13 @@ enum class ErrorCode : std::uint8_t {
   kRequestTimeout,
   kTooManyConnections,
   kServerBusy,
-  kCount_,  // not a code: the number of codes, keeps the table honest
+  kUnsupportedMediaType,   // a Content-Type the route does not read
+  kUnsupportedEncoding,    // a Content-Encoding other than gzip / zstd / identity
+  kSchemaNotSupported,     // a Confluent schema-registry format (Avro, Protobuf, JSON Schema)
+  kIdempotencyKeyReused,   // the same Idempotency-Key with another body
+  kIdempotencyInProgress,  // the first request with this Idempotency-Key is still running
+  kClusterNotFound,        // a Confluent v3 cluster id other than this gateway's
+  kCount_,                 // not a code: the number of codes, keeps the table honest
 };
 
 // The JSON `code` value: stable snake_case, part of the public API.
