@@ -1,8 +1,14 @@
-// POST /v1/topics/{topic}/records: NDJSON, one record per line (api/ndjson_decoder.h). Every
-// line is checked before any record is produced (an error names the line); then all records
-// are admitted at once against the key's rate. Answers 202 {"accepted":N}. Async only. If the
-// producer refuses record k midway (backpressure), records before k stay accepted and the
-// error body says so: {"error":{..},"accepted":k}. Authentication and the other checks every
+// POST /v1/topics/{topic}/records: NDJSON or a JSON array of record objects
+// (api/batch_decoder.h; Content-Type application/x-ndjson, application/json, ... or none).
+// Every record is checked before any is produced (an error names the line or record). Then
+// all records are admitted at once against the key's rate.
+//
+// Async (the default): 202 {"accepted":N}. If the producer refuses record k midway
+// (backpressure), records before k stay accepted and the error body says so:
+// {"error":{..},"accepted":k}.
+// Sync (?sync=true, or the topic's mode): every record is produced, and the answer lists each
+// record's partition and offset or error in body order — 200 all delivered, 207 some, else
+// the first error's status (api/batch_delivery.h). Authentication and the other checks every
 // produce request passes: api/produce_gate.h.
 #pragma once
 

@@ -58,14 +58,19 @@ class SyncDelivery final : public kafka::DeliveryListener {
 Result<void> ProduceGate::admit_identity(const http::Request& request, std::string_view topic,
                                          AdmittedRequest& admitted) const {
   // Authenticate before looking at anything else, so unauthenticated callers learn nothing.
-  auto secret = policy::presented_key(request.header("Authorization"), request.header("X-Intake-Key"));
-  if (!secret) return std::move(secret).error();
+  policy::PresentedCredential credential;
+  if (auto presented =
+          policy::present_credential(request.header("Authorization"), request.header("X-Intake-Key"), credential);
+      !presented) {
+    return presented;
+  }
 
   admitted.config = &store_.current_for_request();
   admitted.now = std::chrono::system_clock::now();
-  auto key = policy::authenticate(*admitted.config, secret.value(), admitted.now);
+  auto key = policy::authenticate(*admitted.config, credential.secret, admitted.now);
   if (!key) return std::move(key).error();
   admitted.key = key.value();
+  if (auto named = policy::check_claimed_key_id(*admitted.key, credential.claimed_key_id); !named) return named;
 
   admitted.topic = topic;
   if (auto checked = names::check_topic_name(admitted.topic); !checked) return std::move(checked).error();
@@ -144,6 +149,17 @@ http::Response ProduceGate::produce_and_wait(kafka::OutgoingRecord record) {
   response.deferred = std::move(pending);
   response.deferred_timeout_ms = settings_.sync_timeout_ms;
   return response;
+}
+
+std::span<const kafka::RecordHeader> with_record_headers(const RecordHeaders& request_headers,
+                                                         std::span<const std::pair<std::string, std::string>> own,
+                                                         std::vector<kafka::RecordHeader>& scratch) {
+  if (own.empty()) return request_headers.view();
+  scratch.clear();
+  for (const auto& [name, value] : own) scratch.push_back({name, value});
+  const auto base = request_headers.view();
+  scratch.insert(scratch.end(), base.begin(), base.end());
+  return scratch;
 }
 
 http::Response accepted_response(std::size_t records) {

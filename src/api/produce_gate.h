@@ -4,7 +4,8 @@
 // the 202 answer. One gate serves both routes, so a signature accepted on one is a replay on
 // the other.
 //
-// The API key comes from `Authorization: Bearer` or `X-Intake-Key`. Records carry the
+// The API key comes from `Authorization: Bearer`, `Authorization: Basic` (key id:secret, as
+// Confluent clients send it) or `X-Intake-Key`. Records carry the
 // configured request headers plus intake-key-id and intake-received-at (unix ms).
 //
 // Checks, in order, each cheaper than the next and none trusting what it has not verified:
@@ -91,6 +92,9 @@ class ProduceGate {
   // REQUIRES: record.listener == nullptr.
   http::Response produce_and_wait(kafka::OutgoingRecord record);
 
+  // How long a sync request waits for Kafka before the server answers 504.
+  std::uint32_t sync_timeout_ms() const { return settings_.sync_timeout_ms; }
+
  private:
   Result<void> admit_identity(const http::Request& request, std::string_view topic, AdmittedRequest& admitted) const;
 
@@ -100,6 +104,11 @@ class ProduceGate {
   ProduceSettings settings_;
   policy::ReplayCache replays_;  // signatures already accepted, for signing keys
 };
+
+// The request's headers followed by a record's own, built in `scratch` (reused per record).
+std::span<const kafka::RecordHeader> with_record_headers(const RecordHeaders& request_headers,
+                                                         std::span<const std::pair<std::string, std::string>> own,
+                                                         std::vector<kafka::RecordHeader>& scratch);
 
 // 202 {"accepted":N}: the producer (or the spool) owns the request's N records.
 http::Response accepted_response(std::size_t records);

@@ -98,6 +98,8 @@ Gateway::Gateway(config::StaticConfig file)
                                                      [this] { return producer_.brokers(); });
   router_.add(http::Method::kPost, api::kRecordRoute, single_record_);
   router_.add(http::Method::kPost, api::kBatchRoute, batch_);
+  router_.add(http::Method::kPost, api::kConfluentV2TopicRoute, confluent_v2_);
+  router_.add(http::Method::kPost, api::kConfluentV2PartitionRoute, confluent_v2_);
   router_.add(http::Method::kGet, "/healthz", liveness_);
   router_.add(http::Method::kGet, "/readyz", readiness_);
   router_.add(http::Method::kGet, "/admin/config", *admin_);

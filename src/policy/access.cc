@@ -3,6 +3,7 @@
 #include <string>
 
 #include "crypto/secret_digest_cache.h"
+#include "encoding/base64.h"
 #include "policy/glob.h"
 
 namespace intake::policy {
@@ -40,6 +41,43 @@ Result<std::string_view> presented_key(std::string_view authorization, std::stri
   if (!x_intake_key.empty()) return x_intake_key;
   return make_error(ErrorCode::kMissingApiKey,
                     "send your API key as 'Authorization: Bearer <api key>' or 'X-Intake-Key: <api key>'");
+}
+
+Result<void> present_credential(std::string_view authorization, std::string_view x_intake_key,
+                                PresentedCredential& credential) {
+  const std::string_view trimmed = trim(authorization);
+  if (!iequals_prefix(trimmed, "basic ")) {
+    auto key = presented_key(authorization, x_intake_key);
+    if (!key) {
+      if (!trimmed.empty()) {
+        return make_error(ErrorCode::kMissingApiKey,
+                          "the Authorization header must be 'Bearer <api key>' or 'Basic base64(<key id>:<api key>)'");
+      }
+      return std::move(key).error();
+    }
+    credential.secret = key.value();
+    credential.claimed_key_id = {};
+    return {};
+  }
+  auto decoded = encoding::base64_decode(trim(trimmed.substr(6)));
+  const auto colon = decoded ? decoded->find(':') : std::string::npos;
+  if (colon == std::string::npos) {
+    return make_error(ErrorCode::kInvalidApiKey,
+                      "Basic credentials must be base64('<key id>:<api key>'), e.g. curl -u demo:<api key>");
+  }
+  credential.basic_decoded = std::move(*decoded);
+  const std::string_view pair = credential.basic_decoded;
+  credential.claimed_key_id = pair.substr(0, colon);
+  credential.secret = pair.substr(colon + 1);
+  if (credential.secret.empty())
+    return make_error(ErrorCode::kMissingApiKey, "the Basic password (the API key) is empty");
+  return {};
+}
+
+Result<void> check_claimed_key_id(const config::ApiKey& key, std::string_view claimed_key_id) {
+  if (claimed_key_id.empty() || claimed_key_id == key.id) return {};
+  return make_error(ErrorCode::kInvalidApiKey,
+                    "the Basic user name must be the id of the key whose secret is the password");
 }
 
 Result<const config::ApiKey*> authenticate(const config::Config& config, std::string_view secret,

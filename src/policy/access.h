@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <string>
 #include <string_view>
 
 #include "config/config.h"
@@ -13,6 +14,27 @@ namespace intake::policy {
 // The secret a client presented: `Authorization: Bearer <key>` wins over `X-Intake-Key`.
 // Returns missing_api_key when neither carries a key.
 Result<std::string_view> presented_key(std::string_view authorization, std::string_view x_intake_key);
+
+// A produce request's credential. Confluent clients send `Authorization: Basic
+// base64(<key id>:<secret>)`; the id must then be the id of the key the secret belongs to
+// (check_claimed_key_id), so a leaked secret cannot be passed off under another name.
+struct PresentedCredential {
+  std::string_view secret;
+  std::string_view claimed_key_id;  // Basic only; empty otherwise
+  std::string basic_decoded;        // owns what `secret` and `claimed_key_id` point into (Basic)
+
+  PresentedCredential() = default;
+  PresentedCredential(const PresentedCredential&) = delete;  // the views point into this object
+  PresentedCredential& operator=(const PresentedCredential&) = delete;
+};
+
+// Fills `credential` from `Authorization: Bearer <key>` or `Basic ...`, else `X-Intake-Key`.
+// missing_api_key when none carries one; invalid_api_key for an undecodable Basic value.
+Result<void> present_credential(std::string_view authorization, std::string_view x_intake_key,
+                                PresentedCredential& credential);
+
+// invalid_api_key iff Basic auth named a key id other than `key`'s.
+Result<void> check_claimed_key_id(const config::ApiKey& key, std::string_view claimed_key_id);
 
 // One SHA-256 of the presented secret (or this thread's cached digest of it, see
 // crypto/secret_digest_cache.h) and one hash lookup. Unknown → invalid_api_key;

@@ -39,7 +39,11 @@ class FakeSink final : public kafka::RecordSink {
       } else {
         // Report from another thread, as the producer's poller does.
         auto* listener = record.listener;
-        const auto report = next_report;
+        // A record whose value is "kafka-refuses" fails, so a batch can mix outcomes.
+        const auto report =
+            record.value == "kafka-refuses"
+                ? kafka::DeliveryReport{false, -1, -1, Error{ErrorCode::kRecordTooLarge, "the broker refused it"}}
+                : next_report;
         std::thread([listener, report] { listener->on_delivery(report); }).detach();
       }
     }
@@ -420,7 +424,7 @@ TEST_F(ServerTest, ABadLineRejectsTheWholeBatchAndNamesTheLine) {
   for (const auto& [body, expected] : std::vector<std::pair<std::string, std::string>>{
            {"{\"value\":\"ok\"}\n{\"value\":", "line 2: not valid JSON"},
            {"{\"value\":\"ok\"}\n{\"valeu\":\"x\"}", "line 2: unknown field"},
-           {"[1,2]", "line 1: expected an object"},
+           {"[1,2]", "record 1: expected an object"},
            {"{\"key\":\"k\"}", "value\\\" is missing"},
            {"{\"value\":\"v\",\"partition\":-1}", "line 1: \\\"partition\\\" must be"},
            {"\n\n", "the batch holds no record"}}) {
@@ -442,12 +446,71 @@ TEST_F(ServerTest, ABatchRefusedMidwaySaysHowManyRecordsWereAccepted) {
   EXPECT_NE(reply.body.find("resend from record 3"), std::string::npos) << reply.body;
 }
 
-TEST_F(ServerTest, ABatchIsAsyncOnly) {
+TEST_F(ServerTest, ASyncBatchAnswersEveryRecordsPartitionAndOffset) {
   auto connection = connect();
-  const auto reply =
-      connection.request("POST", "/v1/topics/events.batch/records?sync=true", "{\"value\":\"1\"}", auth());
-  EXPECT_EQ(reply.status, 400);
-  EXPECT_NE(reply.body.find("batches are async only"), std::string::npos) << reply.body;
+  const auto reply = connection.request("POST", "/v1/topics/events.batch/records?sync=true",
+                                        R"([{"value":"1"},{"value":"2","headers":{"trace":"t"}}])", auth());
+  EXPECT_EQ(reply.status, 200) << reply.body;
+  EXPECT_EQ(reply.body,
+            R"({"delivered":2,"failed":0,"records":[{"partition":2,"offset":41},{"partition":2,"offset":41}]})");
+  const auto taken = sink.taken();
+  ASSERT_EQ(taken.size(), 2u);
+  ASSERT_FALSE(taken[1].headers.empty());
+  EXPECT_EQ(taken[1].headers[0], (std::pair<std::string, std::string>{"trace", "t"}));
+  EXPECT_EQ(taken[1].headers.back().first, "intake-received-at");
+}
+
+TEST_F(ServerTest, ASyncBatchReportsEachRecordKafkaRefusedBesideTheDeliveredOnes) {
+  auto connection = connect();
+  auto reply = connection.request("POST", "/v1/topics/events.batch/records?sync=true",
+                                  "{\"value\":\"1\"}\n{\"value\":\"kafka-refuses\"}\n", auth());
+  EXPECT_EQ(reply.status, 207) << reply.body;
+  EXPECT_EQ(reply.body, R"({"delivered":1,"failed":1,"records":[{"partition":2,"offset":41},)"
+                        R"({"error":{"code":"record_too_large","message":"the broker refused it"}}]})");
+  // Nothing delivered: the first error's status, with the error on top.
+  reply =
+      connection.request("POST", "/v1/topics/events.batch/records?sync=true", R"([{"value":"kafka-refuses"}])", auth());
+  EXPECT_EQ(reply.status, 413) << reply.body;
+  EXPECT_EQ(reply.body.rfind(R"({"error":{"code":"record_too_large")", 0), 0u) << reply.body;
+}
+
+TEST_F(ServerTest, ASyncBatchRefusedAtHandOverReportsThatRecord) {
+  sink.fail_with(Error{ErrorCode::kBackpressure, "the gateway's Kafka queue is full"}, 1);
+  auto connection = connect();
+  const auto reply = connection.request("POST", "/v1/topics/events.batch/records?sync=true",
+                                        R"([{"value":"1"},{"value":"2"}])", auth());
+  EXPECT_EQ(reply.status, 207) << reply.body;
+  EXPECT_NE(reply.body.find(R"({"error":{"code":"backpressure")"), std::string::npos) << reply.body;
+}
+
+TEST_F(ServerTest, ABatchWithAContentTypeItDoesNotReadIs415ListingTheAcceptedOnes) {
+  auto connection = connect();
+  auto headers = auth();
+  headers.emplace_back("Content-Type", "text/csv");
+  auto reply = connection.request("POST", "/v1/topics/events.batch/records", "{\"value\":\"1\"}", headers);
+  EXPECT_EQ(reply.status, 415) << reply.body;
+  EXPECT_NE(reply.body.find(R"("code":"unsupported_media_type")"), std::string::npos) << reply.body;
+  EXPECT_NE(reply.body.find("application/x-ndjson, application/ndjson"), std::string::npos) << reply.body;
+  headers.back().second = "Application/JSON; charset=utf-8";
+  reply = connection.request("POST", "/v1/topics/events.batch/records", "[{\"value\":\"1\"}]", headers);
+  EXPECT_EQ(reply.status, 202) << reply.body;
+  EXPECT_TRUE(sink.taken().size() == 1u);
+}
+
+TEST_F(ServerTest, BasicAuthNamesTheKeyIdAndCarriesTheSecret) {
+  auto connection = connect();
+  // base64("team:good-key"), as curl -u team:good-key sends it.
+  auto reply =
+      connection.request("POST", "/v1/topics/events.click", "v", {{"Authorization", "Basic dGVhbTpnb29kLWtleQ=="}});
+  EXPECT_EQ(reply.status, 202) << reply.body;
+  // base64("other:good-key"): the secret is right but the name is not its key's id.
+  reply = connection.request("POST", "/v1/topics/events.click", "v", {{"Authorization", "Basic b3RoZXI6Z29vZC1rZXk="}});
+  EXPECT_EQ(reply.status, 401) << reply.body;
+  EXPECT_NE(reply.body.find("the Basic user name must be the id of the key"), std::string::npos) << reply.body;
+  reply = connection.request("POST", "/v1/topics/events.click", "v", {{"Authorization", "Basic !!!"}});
+  EXPECT_EQ(reply.status, 401) << reply.body;
+  EXPECT_NE(reply.body.find("base64('<key id>:<api key>')"), std::string::npos) << reply.body;
+  EXPECT_EQ(sink.taken().size(), 1u);
 }
 
 }  // namespace

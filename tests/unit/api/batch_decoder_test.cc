@@ -1,4 +1,4 @@
-#include "api/ndjson_decoder.h"
+#include "api/batch_decoder.h"
 
 #include <gtest/gtest.h>
 
@@ -8,10 +8,10 @@
 namespace intake::api {
 namespace {
 
-NdjsonLimits no_limits() { return {.record = {.topic = "events", .max_bytes = 0}, .max_records = kMaxBatchRecords}; }
+BatchLimits no_limits() { return {.record = {.topic = "events", .max_bytes = 0}, .max_records = kMaxBatchRecords}; }
 
 // The error a body decodes to; fails the test if it decodes.
-Error error_of(std::string_view body, const NdjsonLimits& limits = no_limits()) {
+Error error_of(std::string_view body, const BatchLimits& limits = no_limits()) {
   auto decoded = decode_ndjson(body, limits);
   EXPECT_FALSE(decoded.ok()) << "decoded " << body;
   return decoded.ok() ? Error{} : decoded.error();
@@ -134,14 +134,81 @@ TEST(NdjsonDecoder, APartitionMustBeANumberFromZeroToInt32Max) {
   EXPECT_EQ(decoded->records[0].partition, 2147483647);
 }
 
-TEST(NdjsonDecoder, UnknownFieldsSuchAsHeadersAreRefused) {
-  const auto error = error_of(R"({"value":"v","headers":{"a":"b"}})");
+TEST(NdjsonDecoder, UnknownFieldsAreRefusedNamingTheKnownOnes) {
+  const auto error = error_of(R"({"value":"v","timestamp":1})");
   EXPECT_EQ(error.code, ErrorCode::kBadRequest);
-  EXPECT_EQ(error.message, "line 1: unknown field \"headers\" (known: value, key, partition)");
+  EXPECT_EQ(error.message,
+            "line 1: unknown field \"timestamp\" (known: value, key, partition, headers, headers_encoding)");
+}
+
+TEST(NdjsonDecoder, HeadersAreNameToStringInBodyOrder) {
+  auto decoded = decode_ndjson(R"({"value":"v","headers":{"trace":"abc","tenant":"t-1"}})", no_limits());
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  const auto& headers = decoded->records[0].headers;
+  ASSERT_EQ(headers.size(), 2u);
+  EXPECT_EQ(headers[0], (std::pair<std::string, std::string>{"trace", "abc"}));
+  EXPECT_EQ(headers[1], (std::pair<std::string, std::string>{"tenant", "t-1"}));
+}
+
+TEST(NdjsonDecoder, Base64HeadersAreDecodedWhicheverOrderTheFieldsComeIn) {
+  for (const std::string_view body : {R"({"value":"v","headers":{"bin":"AAH/"},"headers_encoding":"base64"})",
+                                      R"({"headers_encoding":"base64","headers":{"bin":"AAH/"},"value":"v"})"}) {
+    auto decoded = decode_ndjson(body, no_limits());
+    ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+    ASSERT_EQ(decoded->records[0].headers.size(), 1u);
+    EXPECT_EQ(decoded->records[0].headers[0].second, std::string("\x00\x01\xff", 3));
+  }
+  EXPECT_EQ(error_of(R"({"value":"v","headers":{"bin":"%%"},"headers_encoding":"base64"})").message,
+            "line 1: header \"bin\" is not base64 (headers_encoding is \"base64\")");
+}
+
+TEST(NdjsonDecoder, BadHeadersAreRefusedWithWhatToFix) {
+  EXPECT_EQ(error_of(R"({"value":"v","headers":["a"]})").message,
+            R"(line 1: "headers" must be an object of name: string, e.g. {"trace":"abc"})");
+  EXPECT_EQ(error_of(R"({"value":"v","headers":{"n":1}})").message, "line 1: header \"n\" must have a string value");
+  // The gateway's own headers tell consumers who sent a record: a client cannot forge them.
+  EXPECT_EQ(error_of(R"({"value":"v","headers":{"Intake-Key-Id":"admin"}})").message,
+            "line 1: header \"Intake-Key-Id\": names starting with intake- are set by the gateway");
+}
+
+TEST(JsonArrayDecoder, DecodesTheSameObjectsAsNdjson) {
+  auto decoded =
+      decode_batch(R"(  [{"value":"a","key":"k"}, {"value":{"n":1},"partition":2,"headers":{"h":"x"}}])", no_limits());
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  ASSERT_EQ(decoded->records.size(), 2u);
+  EXPECT_EQ(decoded->records[0].value, "a");
+  EXPECT_EQ(decoded->records[0].key, "k");
+  EXPECT_EQ(decoded->records[1].value, R"({"n":1})");
+  EXPECT_EQ(decoded->records[1].partition, 2);
+  EXPECT_EQ(decoded->records[1].headers.size(), 1u);
+  EXPECT_EQ(decoded->value_bytes, 1u + 7u);
+}
+
+TEST(JsonArrayDecoder, ErrorsNameTheRecordByItsPlace) {
+  auto decoded = decode_batch(R"([{"value":"a"},{"key":"k"}])", no_limits());
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.error().message, "record 2: \"value\" is missing");
+  decoded = decode_batch(R"([{"value":"a"}, 7])", no_limits());
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.error().message, R"(record 2: expected an object such as {"value":"..."})");
+  decoded = decode_batch(R"([{"value":"a"})", no_limits());
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.error().code, ErrorCode::kBadRequest);
+  decoded = decode_batch("[]", no_limits());
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.error().code, ErrorCode::kEmptyBody);
+}
+
+TEST(JsonArrayDecoder, TheRecordCountLimitHoldsForArraysToo) {
+  const BatchLimits limits{.record = {.topic = "events", .max_bytes = 0}, .max_records = 2};
+  auto decoded = decode_batch(R"([{"value":"a"},{"value":"b"},{"value":"c"}])", limits);
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.error().code, ErrorCode::kPayloadTooLarge);
+  EXPECT_EQ(decoded.error().message, "a batch holds at most 2 records; split it");
 }
 
 TEST(NdjsonDecoder, AValueOverTheTopicLimitNamesItsLine) {
-  const NdjsonLimits limits{.record = {.topic = "events", .max_bytes = 3}, .max_records = kMaxBatchRecords};
+  const BatchLimits limits{.record = {.topic = "events", .max_bytes = 3}, .max_records = kMaxBatchRecords};
   ASSERT_TRUE(decode_ndjson("{\"value\":\"abc\"}", limits).ok());
   const auto error = error_of("{\"value\":\"abc\"}\n{\"value\":\"abcd\"}", limits);
   EXPECT_EQ(error.code, ErrorCode::kPayloadTooLarge);
@@ -149,13 +216,13 @@ TEST(NdjsonDecoder, AValueOverTheTopicLimitNamesItsLine) {
 }
 
 TEST(NdjsonDecoder, TheFirstProblemInBodyOrderWins) {
-  const NdjsonLimits limits{.record = {.topic = "events", .max_bytes = 3}, .max_records = kMaxBatchRecords};
+  const BatchLimits limits{.record = {.topic = "events", .max_bytes = 3}, .max_records = kMaxBatchRecords};
   EXPECT_EQ(error_of("{\"value\":\"abcd\"}\n{oops}", limits).code, ErrorCode::kPayloadTooLarge);
   EXPECT_EQ(error_of("{oops}\n{\"value\":\"abcd\"}", limits).code, ErrorCode::kBadRequest);
 }
 
 TEST(NdjsonDecoder, RefusesMoreRecordsThanTheLimitBeforeReadingTheNextLine) {
-  const NdjsonLimits limits{.record = {.topic = "events", .max_bytes = 0}, .max_records = 2};
+  const BatchLimits limits{.record = {.topic = "events", .max_bytes = 0}, .max_records = 2};
   ASSERT_TRUE(decode_ndjson("{\"value\":\"a\"}\n{\"value\":\"b\"}\n\n", limits).ok());
   const auto error = error_of("{\"value\":\"a\"}\n{\"value\":\"b\"}\n{oops}", limits);
   EXPECT_EQ(error.code, ErrorCode::kPayloadTooLarge);
