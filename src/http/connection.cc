@@ -88,6 +88,9 @@ void Connection::process() {
         if (!body_complete()) return;
         handle();
         break;
+      case Phase::kStreaming:
+        if (!stream_step()) return;
+        break;
       case Phase::kAwaiting:
         if (!try_deferred()) {
           flush();  // earlier pipelined answers need not wait for Kafka
@@ -153,6 +156,13 @@ void Connection::begin_request() {
     answer_before_body(std::move(*refusal));
     return;
   }
+  if (head_.chunked && head_.version == 11) {
+    auto output = std::make_shared<StreamOutput>();
+    if (auto stream = routed_.handler->open_stream(request_, routed_.params, output)) {
+      start_stream(std::move(stream), std::move(output));
+      return;
+    }
+  }
   const std::size_t buffered = end_ - head_end_;
   body_in_place_ = !head_.chunked && head_end_ + body_length_ <= capacity_;
   body_.clear();
@@ -213,35 +223,125 @@ bool Connection::body_complete() {
   return false;
 }
 
-// Hands buffered chunked bytes to the parser; the undecoded rest moves down to head_end_
-// (the head's views, before it, stay put).
-bool Connection::take_chunked() {
+// Hands buffered chunked bytes to the parser, which appends what they decode to body_
+// (`decoded` bytes); the undecoded rest moves down to head_end_ (the head's views, before it,
+// stay put). An error means the body cannot be read on.
+std::optional<Error> Connection::decode_chunked(std::size_t& decoded) {
+  const std::size_t before = body_.size();
   auto taken = parser_.parse_chunked(std::string_view(in_.get() + head_end_, end_ - head_end_), body_);
-  if (!taken) {
-    fail(taken.error());
-    return false;
-  }
+  if (!taken) return std::move(taken).error();
+  decoded = body_.size() - before;
   chunked_taken_ += taken.value();
   std::memmove(in_.get() + head_end_, in_.get() + head_end_ + taken.value(), end_ - head_end_ - taken.value());
   end_ -= taken.value();
   while (body_.size() > body_reserved_) {
     if (!env_.budget.reserve(kChunkedReserveStep)) {
       env_.counters.body_budget_refused.fetch_add(1, std::memory_order_relaxed);
-      fail(Error{ErrorCode::kServerBusy,
-                 "the gateway holds too many request bodies right now (server.max_inflight_body_bytes); retry shortly",
-                 env_.options.retry_after_s});
-      return false;
+      return Error{
+          ErrorCode::kServerBusy,
+          "the gateway holds too many request bodies right now (server.max_inflight_body_bytes); retry shortly",
+          env_.options.retry_after_s};
     }
     body_reserved_ += kChunkedReserveStep;
   }
-  if (parser_.body_done()) return true;
-  if (end_ == capacity_) {
-    fail(Error{ErrorCode::kBadRequest, "a chunk header or trailer is too long"});
+  if (!parser_.body_done() && end_ == capacity_)
+    return Error{ErrorCode::kBadRequest, "a chunk header or trailer is too long"};
+  return std::nullopt;
+}
+
+bool Connection::take_chunked() {
+  std::size_t decoded = 0;
+  if (auto error = decode_chunked(decoded)) {
+    fail(*error);
     return false;
   }
+  if (parser_.body_done()) return true;
   if (!flush()) return false;
   read_more();
   return false;
+}
+
+void Connection::start_stream(std::unique_ptr<BodyStream> stream, std::shared_ptr<StreamOutput> output) {
+  stream_ = std::move(stream);
+  stream_output_ = std::move(output);
+  stream_body_ended_ = false;
+  stream_reads_ = true;
+  body_in_place_ = false;
+  body_.clear();
+  chunked_taken_ = 0;
+  stream_keep_alive_ = head_.keep_alive && !env_.draining.load(std::memory_order_relaxed);
+  if (head_.expect_continue) out_.append(kContinue);
+  append_stream_head(out_, stream_->content_type(), stream_keep_alive_);
+  // Parts come from Kafka's threads: a wake-up is acted on only while this connection still
+  // streams this answer (a write under way resumes through on_written instead).
+  std::weak_ptr<Connection> weak = weak_from_this();
+  auto executor = socket_.get_executor();
+  stream_output_->set_waker([weak, executor, awaited = stream_output_.get()] {
+    asio::post(executor, [weak, awaited] {
+      auto self = weak.lock();
+      if (!self || self->stream_output_.get() != awaited || self->phase_ != Phase::kStreaming) return;
+      self->now_ = Clock::now();
+      self->process();
+    });
+  });
+  // The stream's clock: it may wait for Kafka as long as a sync request does.
+  enter(Phase::kStreaming, std::max(env_.options.idle_timeout_ms, env_.options.sync_timeout_ms));
+}
+
+// One round of a streaming request: body in, parts out. True once its answer is complete.
+bool Connection::stream_step() {
+  enter(Phase::kStreaming, std::max(env_.options.idle_timeout_ms, env_.options.sync_timeout_ms));
+  if (!stream_body_ended_ && stream_reads_) {
+    std::size_t decoded = 0;
+    if (decode_chunked(decoded)) {
+      // The 200 head is out: a body that cannot be read on ends the answer unfinished (no last
+      // chunk), which tells the client the stream broke.
+      stream_output_->take(stream_parts_);
+      append_chunk(out_, stream_parts_);
+      stream_parts_.clear();
+      close_after_write_ = true;
+      end_stream();
+      return true;
+    }
+    if (parser_.body_done()) {
+      stream_body_ended_ = true;
+      stream_->on_end(body_);
+    } else if (decoded > 0 && !stream_->on_body(body_)) {
+      stream_reads_ = false;
+    }
+  }
+  const bool finished = stream_output_->take(stream_parts_);
+  append_chunk(out_, stream_parts_);
+  stream_parts_.clear();
+  if (finished) {
+    out_.append(kLastChunk);
+    // A body the stream stopped reading leaves its rest on the wire: the connection cannot
+    // find the next request's start.
+    if (!stream_body_ended_ || !stream_keep_alive_) close_after_write_ = true;
+    end_stream();
+    return true;
+  }
+  if (!flush()) return false;
+  if (!stream_body_ended_ && stream_reads_) read_more();
+  return false;
+}
+
+void Connection::end_stream() {
+  stream_output_->set_waker({});
+  stream_output_.reset();
+  stream_.reset();
+  if (in_request_) {
+    in_request_ = false;
+    ++answers_in_out_;
+  }
+  release_body();
+  parser_.reset();
+  begin_ = head_end_;  // the undecoded rest (a pipelined request) sits at head_end_
+  if (begin_ == end_) {
+    enter(Phase::kIdle, env_.options.idle_timeout_ms);
+  } else {
+    enter(Phase::kHeaders, env_.options.header_timeout_ms);
+  }
 }
 
 void Connection::handle() {
@@ -504,6 +604,9 @@ void Connection::check_deadline(Clock::time_point now) {
                                       "; it may still be delivered, so retry only if duplicates are acceptable"}));
       process();  // the 504 is written on the write clock, never dropped
       return;
+    case Phase::kStreaming:
+      close();  // neither the client nor Kafka moved within the clock: the answer stays unfinished
+      return;
     case Phase::kWriting:
       env_.counters.write_timeouts.fetch_add(1, std::memory_order_relaxed);
       close();
@@ -536,6 +639,11 @@ void Connection::close() {
     deferred_->set_waker({});
     deferred_.reset();
   }
+  if (stream_output_) {
+    stream_output_->set_waker({});
+    stream_output_.reset();
+  }
+  stream_.reset();
   release_body();
   env_.active_requests.fetch_sub(answers_in_out_ + (in_request_ ? 1 : 0), std::memory_order_relaxed);
   answers_in_out_ = 0;

@@ -20,8 +20,10 @@
 #include <cstdint>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "http/body_stream.h"
 #include "http/connection_limits.h"
 #include "http/head_parser.h"
 #include "http/request_head.h"
@@ -69,7 +71,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool counted() const { return counted_; }
 
  private:
-  enum class Phase : std::uint8_t { kIdle, kHeaders, kBody, kAwaiting, kWriting, kLingering, kClosed };
+  enum class Phase : std::uint8_t { kIdle, kHeaders, kBody, kAwaiting, kStreaming, kWriting, kLingering, kClosed };
 
   void enter(Phase phase, std::uint32_t timeout_ms);
   void process();
@@ -78,6 +80,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void answer_before_body(Response response);
   bool body_complete();
   bool take_chunked();
+  std::optional<Error> decode_chunked(std::size_t& decoded);
+  void start_stream(std::unique_ptr<BodyStream> stream, std::shared_ptr<StreamOutput> output);
+  bool stream_step();
+  void end_stream();
   void handle();
   bool try_deferred();
   void answer(const Response& response);
@@ -122,6 +128,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::size_t chunked_taken_ = 0;  // wire bytes of a chunked body the parser took
   std::size_t body_reserved_ = 0;  // held from env_.budget
   Clock::time_point body_start_{};
+
+  // A streaming request (http/body_stream.h): its stream, where it writes, and its state.
+  std::unique_ptr<BodyStream> stream_;
+  std::shared_ptr<StreamOutput> stream_output_;
+  std::string stream_parts_;
+  bool stream_body_ended_ = false;
+  bool stream_reads_ = false;  // false once the stream read all it will
+  bool stream_keep_alive_ = false;
 
   std::shared_ptr<DeferredResponse> deferred_;
   std::uint32_t deferred_timeout_ms_ = 0;

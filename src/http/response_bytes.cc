@@ -107,4 +107,18 @@ void append_response(std::string& out, const Response& response, Framing framing
   if (!framing.head_request) out.append(response.body);
 }
 
+void append_stream_head(std::string& out, std::string_view content_type, bool keep_alive) {
+  out.append(status_line(200));
+  out.append("Content-Type: ").append(content_type).append("\r\n");
+  if (!keep_alive) out.append("Connection: close\r\n");
+  out.append("Transfer-Encoding: chunked\r\n\r\n");
+}
+
+void append_chunk(std::string& out, std::string_view part) {
+  if (part.empty()) return;
+  std::array<char, 16> digits{};
+  auto [end, ec] = std::to_chars(digits.data(), digits.data() + digits.size(), part.size(), 16);
+  out.append(digits.data(), end).append("\r\n").append(part).append("\r\n");
+}
+
 }  // namespace intake::http

@@ -18,6 +18,13 @@ struct Framing {
 
 void append_response(std::string& out, const Response& response, Framing framing);
 
+// The head of a `200` answer whose body follows in chunks (a streaming request's).
+void append_stream_head(std::string& out, std::string_view content_type, bool keep_alive);
+// One chunk carrying `part` (nothing for an empty part: an empty chunk would end the body).
+void append_chunk(std::string& out, std::string_view part);
+// The chunk that ends a chunked body.
+inline constexpr std::string_view kLastChunk = "0\r\n\r\n";
+
 // The interim answer to `Expect: 100-continue`.
 inline constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 

@@ -5,11 +5,13 @@
 
 #include <array>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "http/body_stream.h"
 #include "http/message.h"
 
 namespace intake::http {
@@ -38,6 +40,13 @@ class Handler {
   }
   // Called on the connection's thread with the whole body; must not block.
   virtual Response handle(const Request& request, const RouteParams& params) = 0;
+  // Called after check_headers for an HTTP/1.1 request with a chunked body: a stream means the
+  // request is served streaming (http/body_stream.h) and handle() is not called; nullptr (the
+  // default) means the body is read whole first. `output` is where the answer goes.
+  virtual std::unique_ptr<BodyStream> open_stream(const Request& /*request*/, const RouteParams& /*params*/,
+                                                  const std::shared_ptr<StreamOutput>& /*output*/) {
+    return nullptr;
+  }
 };
 
 // Which handler serves a request, or the answer when none does.

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/ordered_reports.h"
 #include "eventually.h"
 #include "http/server.h"
 
@@ -134,6 +135,52 @@ class GuardedEcho final : public http::Handler {
   std::atomic<int> handled{0};
 };
 
+// Streams: each line of the body is acknowledged as "ack:<line>\n" from another thread, the
+// first line of a request late (120 ms) and the others at once, so order must be restored. A
+// line "stop" ends the stream early, unread rest and all.
+class LineStream final : public http::BodyStream {
+ public:
+  explicit LineStream(std::shared_ptr<http::StreamOutput> output)
+      : reports_(std::make_shared<api::OrderedReports>(std::move(output))) {}
+  bool on_body(std::string& body) override {
+    for (auto newline = body.find('\n'); newline != std::string::npos; newline = body.find('\n')) {
+      std::string line = body.substr(0, newline);
+      body.erase(0, newline + 1);
+      if (line == "stop") {
+        reports_->fill(reports_->reserve(), "stopped\n");
+        reports_->end();
+        return false;
+      }
+      const auto slot = reports_->reserve();
+      const int delay_ms = lines_++ == 0 ? 120 : 0;
+      std::thread([reports = reports_, slot, delay_ms, line] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+        reports->fill(slot, "ack:" + line + "\n");
+      }).detach();
+    }
+    return true;
+  }
+  void on_end(std::string& body) override {
+    if (!body.empty()) reports_->fill(reports_->reserve(), "partial:" + body + "\n");
+    reports_->end();
+  }
+
+ private:
+  std::shared_ptr<api::OrderedReports> reports_;
+  int lines_ = 0;
+};
+
+class StreamingEcho final : public http::Handler {
+ public:
+  http::Response handle(const http::Request& request, const http::RouteParams&) override {
+    return http::json_response(200, "whole:" + std::string(request.body));
+  }
+  std::unique_ptr<http::BodyStream> open_stream(const http::Request&, const http::RouteParams&,
+                                                const std::shared_ptr<http::StreamOutput>& output) override {
+    return std::make_unique<LineStream>(output);
+  }
+};
+
 std::string post(std::string_view body, std::string_view extra_headers = "Authorization: Bearer good\r\n") {
   return "POST /echo HTTP/1.1\r\nHost: x\r\n" + std::string(extra_headers) +
          "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
@@ -143,6 +190,7 @@ class ConnectionLayerTest : public ::testing::Test {
  protected:
   void start(const std::function<void(http::ServerOptions&)>& adjust = {}) {
     router.add(http::Method::kPost, "/echo", echo);
+    router.add(http::Method::kPost, "/stream", streaming);
     options.address = "127.0.0.1";
     options.port = 0;
     options.threads = 2;
@@ -158,6 +206,7 @@ class ConnectionLayerTest : public ::testing::Test {
   std::uint16_t port() const { return server->port(); }
 
   GuardedEcho echo;
+  StreamingEcho streaming;
   http::Router router;
   http::ServerOptions options;
   std::unique_ptr<http::HttpServer> server;
@@ -454,6 +503,66 @@ TEST_F(ConnectionLayerTest, DrainingClosesIdleConnectionsAndAnswersWithClose) {
   busy.send(last.substr(20));
   EXPECT_NE(busy.read_until("last", 2'000).find("Connection: close"), std::string::npos) << busy.received();
   EXPECT_TRUE(busy.closed_within(2'000));
+}
+
+TEST_F(ConnectionLayerTest, AStreamedRequestIsAnsweredInOrderWhileItsBodyIsStillBeingSent) {
+  start();
+  RawClient client(port());
+  ASSERT_TRUE(
+      client.send("POST /stream HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "8\r\nfirst\nse\r\n"));
+  // "first" is acknowledged late; "second" is not complete yet. Once it is, both reports come,
+  // in order, before the body has ended.
+  ASSERT_TRUE(client.send("5\r\ncond\n\r\n"));
+  auto received = client.read_until("ack:second\n", 3'000);
+  EXPECT_EQ(received.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << received;
+  EXPECT_NE(received.find("Transfer-Encoding: chunked\r\n"), std::string::npos) << received;
+  const auto first = received.find("ack:first\n");
+  ASSERT_NE(first, std::string::npos) << received;
+  EXPECT_LT(first, received.find("ack:second\n")) << received;
+  EXPECT_EQ(received.find("0\r\n\r\n"), std::string::npos) << "ended before the body did: " << received;
+  // The end of the body (with a partial line) ends the answer; the connection stays usable.
+  ASSERT_TRUE(client.send("4\r\ntail\r\n0\r\n\r\n"));
+  received = client.read_until("0\r\n\r\n", 3'000);
+  EXPECT_NE(received.find("partial:tail\n"), std::string::npos) << received;
+  ASSERT_TRUE(client.send(post("again")));
+  received = client.read_until("again", 3'000);
+  EXPECT_NE(received.find("HTTP/1.1 202"), std::string::npos) << received;
+}
+
+TEST_F(ConnectionLayerTest, AStreamThatStopsReadingClosesTheConnectionAfterItsAnswer) {
+  start();
+  RawClient client(port());
+  ASSERT_TRUE(
+      client.send("POST /stream HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "5\r\nstop\n\r\n"));
+  EXPECT_TRUE(client.closed_within(3'000));
+  const auto& received = client.received();
+  EXPECT_NE(received.find("stopped\n"), std::string::npos) << received;
+  EXPECT_NE(received.find("0\r\n\r\n"), std::string::npos) << received;
+}
+
+TEST_F(ConnectionLayerTest, AContentLengthBodyToAStreamingRouteIsReadWhole) {
+  start();
+  RawClient client(port());
+  ASSERT_TRUE(client.send("POST /stream HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"));
+  const auto received = client.read_until("whole:abc", 3'000);
+  EXPECT_NE(received.find("whole:abc"), std::string::npos) << received;
+}
+
+TEST_F(ConnectionLayerTest, AClientThatLeavesMidStreamLeavesNoConnectionBehind) {
+  start();
+  {
+    RawClient client(port());
+    ASSERT_TRUE(
+        client.send("POST /stream HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "6\r\nfirst\n\r\n"));
+    client.read_until("HTTP/1.1 200", 1'000);
+  }                                                             // closed before the late report is in
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the report arrives for nobody
+  RawClient next(port());
+  ASSERT_TRUE(next.send(post("still-serving")));
+  EXPECT_NE(next.read_until("still-serving", 3'000).find("HTTP/1.1 202"), std::string::npos);
 }
 
 }  // namespace
