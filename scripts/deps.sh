@@ -14,6 +14,7 @@ BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache curl
   librdkafka-dev libboost-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev libyaml-cpp-dev
   libabsl-dev libsimdjson-dev libzookeeper-mt-dev libgtest-dev libgmock-dev libbenchmark-dev
+  zlib1g-dev libzstd-dev
 )
 # The lint step (scripts/lint.sh): Debian's clang 14 tools, matching .clang-format/.clang-tidy.
 LINT_PACKAGES=(clang-format clang-tidy)
