@@ -79,7 +79,7 @@ http::Response BatchHandler::handle(const http::Request& request, const http::Ro
                                  "X-Intake-Partition"});
   }
   // Every record is checked before any is produced, so a bad one rejects the batch whole.
-  auto decoded = decode_batch(request.body, {.record = admitted.limit, .max_records = kMaxBatchRecords});
+  auto decoded = decode_batch(admitted.body(), {.record = admitted.limit, .max_records = kMaxBatchRecords});
   if (!decoded) return http::error_response(decoded.error());
   const auto& records = decoded->records;
   if (auto rate = gate_.admit_rate(admitted, records.size(), decoded->value_bytes); !rate) {

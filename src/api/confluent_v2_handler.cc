@@ -109,7 +109,7 @@ http::Response ConfluentV2Handler::handle(const http::Request& request, const ht
       response.body.clear();
       json::Writer(response.body)
           .begin_object()
-          .field("error_code", body_has_keys(request.body) ? 42201 : 42202)
+          .field("error_code", body_has_keys(admitted.body()) ? 42201 : 42202)
           .field("message", format.error().message)
           .field("code", error_name(format.error().code))
           .end_object();
@@ -119,7 +119,7 @@ http::Response ConfluentV2Handler::handle(const http::Request& request, const ht
   auto partition = path_partition(params);
   if (!partition) return render_error(partition.error());
   auto decoded = decode_confluent_v2(
-      request.body, format.value(),
+      admitted.body(), format.value(),
       {.batch = {.record = admitted.limit, .max_records = kMaxBatchRecords}, .path_partition = partition.value()});
   if (!decoded) return render_error(decoded.error());
   const auto& records = decoded->records;

@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "encoding/content_decoding.h"
 #include "json/writer.h"
 #include "names/topic_name.h"
 #include "policy/access.h"
@@ -81,6 +82,9 @@ Result<void> ProduceGate::check_headers(const http::Request& request, std::strin
   AdmittedRequest admitted;
   if (auto identified = admit_identity(request, topic, admitted); !identified) return identified;
   if (auto sync = requested_sync(request); !sync) return std::move(sync).error();
+  if (auto coding = encoding::parse_content_encoding(request.header("Content-Encoding")); !coding) {
+    return std::move(coding).error();
+  }
   return {};
 }
 
@@ -112,7 +116,12 @@ Result<AdmittedRequest> ProduceGate::admit(const http::Request& request, std::st
   auto sync = requested_sync(request);
   if (!sync) return std::move(sync).error();
   if (sync.value()) admitted.mode = *sync.value() ? config::DeliveryMode::kSync : config::DeliveryMode::kAsync;
-  if (request.body.empty()) {
+  admitted.wire_body = request.body;
+  auto decoded =
+      encoding::decode_content(request.header("Content-Encoding"), request.body, settings_.max_decoded_body_bytes);
+  if (!decoded) return std::move(decoded).error();
+  admitted.decoded = std::move(decoded).value();
+  if (admitted.body().empty()) {
     return Error{ErrorCode::kEmptyBody, "the request body is empty; send the record value as the body"};
   }
   return admitted;

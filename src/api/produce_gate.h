@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -39,6 +40,8 @@ inline constexpr std::size_t kMaxCopiedHeaders = 16;
 struct ProduceSettings {
   std::vector<std::string> copy_headers;   // request headers copied into record headers
   std::uint32_t sync_timeout_ms = 30'000;  // sync requests answer 504 after this
+  // A compressed body may decode to at most this much (server.max_body_bytes).
+  std::size_t max_decoded_body_bytes = std::size_t{1024} * 1024;
 };
 
 // What the checks every produce request passes established. Valid only while the request is
@@ -51,6 +54,11 @@ struct AdmittedRequest {
   RecordLimit limit;
   config::DeliveryMode mode = config::DeliveryMode::kAsync;
   std::chrono::system_clock::time_point now;
+  std::string_view wire_body;          // the body as sent
+  std::optional<std::string> decoded;  // the body decompressed (Content-Encoding gzip / zstd)
+
+  // The records' bytes: the decoded body, or the body as sent when it was not compressed.
+  std::string_view body() const { return decoded ? std::string_view(*decoded) : wire_body; }
 };
 
 // Record headers for every record of one request; `items` may point into `received_at_ms`.
@@ -71,11 +79,14 @@ class ProduceGate {
 
   // Authenticates the request, checks `topic` and the key's rights to it and the signature,
   // and settles the record limit and delivery mode (the topic's policy, else the registry's
-  // settings, overridden by `?sync=` / `X-Intake-Sync`). The body must not be empty.
+  // settings, overridden by `?sync=` / `X-Intake-Sync`). A body with Content-Encoding gzip or
+  // zstd is decompressed (after the signature is checked over the bytes as sent), under
+  // max_decoded_body_bytes. The body must not be empty.
   Result<AdmittedRequest> admit(const http::Request& request, std::string_view topic);
 
   // What admit() can decide from the headers alone — the key, the topic and the key's rights
-  // to it, the sync flag — for Handler::check_headers, before the body is read.
+  // to it, the sync flag, the Content-Encoding — for Handler::check_headers, before the body
+  // is read.
   Result<void> check_headers(const http::Request& request, std::string_view topic) const;
 
   // Takes `records` records of `bytes` value bytes in total from the key's rate, if it has one.

@@ -24,17 +24,17 @@ http::Response SingleRecordHandler::handle(const http::Request& request, const h
   auto admission = gate_.admit(request, params[0]);
   if (!admission) return http::error_response(admission.error());
   const AdmittedRequest& admitted = admission.value();
-  if (auto fits = admitted.limit.check(request.body.size()); !fits) return http::error_response(fits.error());
+  if (auto fits = admitted.limit.check(admitted.body().size()); !fits) return http::error_response(fits.error());
   auto partition = requested_partition(request);
   if (!partition) return http::error_response(partition.error());
-  if (auto rate = gate_.admit_rate(admitted, 1, request.body.size()); !rate) {
+  if (auto rate = gate_.admit_rate(admitted, 1, admitted.body().size()); !rate) {
     return http::error_response(rate.error());
   }
   RecordHeaders headers;
   gate_.fill_headers(request, admitted, headers);
   const kafka::OutgoingRecord record{.topic = admitted.topic,
                                      .key = request.header("X-Intake-Record-Key"),
-                                     .value = request.body,
+                                     .value = admitted.body(),
                                      .partition = partition.value(),
                                      .headers = headers.view(),
                                      .listener = nullptr};

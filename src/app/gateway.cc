@@ -80,7 +80,7 @@ Gateway::Gateway(config::StaticConfig file)
       sources_(make_sources(file_.registry)),
       control_(std::make_unique<Control>()),
       produce_gate_(store_, limiter_, sink_,
-                    api::ProduceSettings{file_.kafka.copy_headers, file_.server.sync_timeout_ms}),
+                    api::ProduceSettings{file_.kafka.copy_headers, file_.server.sync_timeout_ms, file_.server.max_body_bytes}),
       liveness_(ops::HealthHandler::Probe::kLiveness, producer_, draining_),
       readiness_(ops::HealthHandler::Probe::kReadiness, producer_, draining_),
       server_(file_.server, router_) {
