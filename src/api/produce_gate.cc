@@ -78,6 +78,16 @@ Result<void> ProduceGate::admit_identity(const http::Request& request, std::stri
   return policy::authorize_topic(*admitted.key, admitted.topic);
 }
 
+std::optional<std::string> ProduceGate::caller_key_id(const http::Request& request) const {
+  policy::PresentedCredential credential;
+  if (!policy::present_credential(request.header("Authorization"), request.header("X-Intake-Key"), credential)) {
+    return std::nullopt;
+  }
+  auto key = policy::authenticate(store_.current_for_request(), credential.secret, std::chrono::system_clock::now());
+  if (!key || !policy::check_claimed_key_id(*key.value(), credential.claimed_key_id)) return std::nullopt;
+  return key.value()->id;
+}
+
 Result<void> ProduceGate::check_headers(const http::Request& request, std::string_view topic) const {
   AdmittedRequest admitted;
   if (auto identified = admit_identity(request, topic, admitted); !identified) return identified;
@@ -143,6 +153,11 @@ void ProduceGate::fill_headers(const http::Request& request, const AdmittedReque
   }
   headers.items[headers.count++] = {"intake-key-id", admitted.key->id};
   headers.items[headers.count++] = {"intake-received-at", headers.received_at_ms};
+  // So consumers can drop the duplicates the gateway cannot catch: a retry after the cache's
+  // window, or one that reached another gateway instance.
+  if (auto idem = request.header("Idempotency-Key"); !idem.empty()) {
+    headers.items[headers.count++] = {"intake-idempotency-key", idem};
+  }
 }
 
 http::Response ProduceGate::produce_and_wait(kafka::OutgoingRecord record) {

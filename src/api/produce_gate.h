@@ -5,8 +5,9 @@
 // the other.
 //
 // The API key comes from `Authorization: Bearer`, `Authorization: Basic` (key id:secret, as
-// Confluent clients send it) or `X-Intake-Key`. Records carry the
-// configured request headers plus intake-key-id and intake-received-at (unix ms).
+// Confluent clients send it) or `X-Intake-Key`. Records carry the configured request headers
+// plus intake-key-id and intake-received-at (unix ms), and intake-idempotency-key when the
+// request sent an Idempotency-Key.
 //
 // Checks, in order, each cheaper than the next and none trusting what it has not verified:
 // key (one SHA-256, cached per thread, + lookup) → topic name and rights → signature (signing
@@ -62,8 +63,9 @@ struct AdmittedRequest {
 };
 
 // Record headers for every record of one request; `items` may point into `received_at_ms`.
+// The copied headers, then intake-key-id, intake-received-at and intake-idempotency-key.
 struct RecordHeaders {
-  std::array<kafka::RecordHeader, kMaxCopiedHeaders + 2> items;
+  std::array<kafka::RecordHeader, kMaxCopiedHeaders + 3> items;
   std::size_t count = 0;
   std::string received_at_ms;
 
@@ -88,6 +90,10 @@ class ProduceGate {
   // to it, the sync flag, the Content-Encoding — for Handler::check_headers, before the body
   // is read.
   Result<void> check_headers(const http::Request& request, std::string_view topic) const;
+
+  // The id of the API key the request presents, or nullopt if it does not authenticate: who
+  // is calling, for state kept per caller (api/idempotent_handler.h).
+  std::optional<std::string> caller_key_id(const http::Request& request) const;
 
   // Takes `records` records of `bytes` value bytes in total from the key's rate, if it has one.
   Result<void> admit_rate(const AdmittedRequest& admitted, std::size_t records, std::size_t bytes) const;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <thread>
 
+#include "api/idempotency_metrics.h"
 #include "config/config_metrics.h"
 #include "http/http_metrics.h"
 #include "kafka/producer_metrics.h"
@@ -79,8 +80,11 @@ Gateway::Gateway(config::StaticConfig file)
       sink_(producer_, spool_.get(), file_.spool.mode),
       sources_(make_sources(file_.registry)),
       control_(std::make_unique<Control>()),
-      produce_gate_(store_, limiter_, sink_,
-                    api::ProduceSettings{file_.kafka.copy_headers, file_.server.sync_timeout_ms, file_.server.max_body_bytes}),
+      produce_gate_(
+          store_, limiter_, sink_,
+          api::ProduceSettings{file_.kafka.copy_headers, file_.server.sync_timeout_ms, file_.server.max_body_bytes}),
+      idempotency_(std::make_shared<api::IdempotencyCache>(api::IdempotencySettings{
+          .window = std::chrono::seconds(file_.idempotency.window_s), .max_bytes = file_.idempotency.max_bytes})),
       liveness_(ops::HealthHandler::Probe::kLiveness, producer_, draining_),
       readiness_(ops::HealthHandler::Probe::kReadiness, producer_, draining_),
       server_(file_.server, router_) {
@@ -96,10 +100,10 @@ Gateway::Gateway(config::StaticConfig file)
   }
   admin_ = std::make_unique<ops::AdminConfigHandler>(file_.admin_token_sha256, store_, views(sources_),
                                                      [this] { return producer_.brokers(); });
-  router_.add(http::Method::kPost, api::kRecordRoute, single_record_);
-  router_.add(http::Method::kPost, api::kBatchRoute, batch_);
-  router_.add(http::Method::kPost, api::kConfluentV2TopicRoute, confluent_v2_);
-  router_.add(http::Method::kPost, api::kConfluentV2PartitionRoute, confluent_v2_);
+  router_.add(http::Method::kPost, api::kRecordRoute, idempotent_single_record_);
+  router_.add(http::Method::kPost, api::kBatchRoute, idempotent_batch_);
+  router_.add(http::Method::kPost, api::kConfluentV2TopicRoute, idempotent_confluent_v2_);
+  router_.add(http::Method::kPost, api::kConfluentV2PartitionRoute, idempotent_confluent_v2_);
   router_.add(http::Method::kGet, "/healthz", liveness_);
   router_.add(http::Method::kGet, "/readyz", readiness_);
   router_.add(http::Method::kGet, "/admin/config", *admin_);
@@ -126,9 +130,10 @@ constexpr const metrics::MetricFamily* kGatewayFamilies[] = {&kReady};
 }  // namespace
 
 std::vector<metrics::MetricList> gateway_metric_families() {
-  return {config::config_metric_families(), kGatewayFamilies,
-          http::server_metric_families(),   kafka::producer_metric_families(),
-          spool::sink_metric_families(),    spool::spool_metric_families()};
+  return {config::config_metric_families(),  kGatewayFamilies,
+          http::server_metric_families(),    kafka::producer_metric_families(),
+          spool::sink_metric_families(),     spool::spool_metric_families(),
+          api::idempotency_metric_families()};
 }
 
 void Gateway::register_metrics() {
@@ -136,6 +141,7 @@ void Gateway::register_metrics() {
     config::write_config_metrics(store_, out);
     out.sample(kReady, producer_.ready() && !draining_.load() ? 1 : 0);
     http::write_server_metrics(server_, out);
+    api::write_idempotency_metrics(idempotency_->stats(), out);
   });
   metrics_.add([this](metrics::MetricSink& out) {
     kafka::write_producer_metrics(producer_.counters(), out);

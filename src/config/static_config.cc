@@ -335,7 +335,8 @@ StaticConfig parse_static_config(const std::string& yaml_text, const std::string
   StaticConfig config;
   config.path = origin;
   try {
-    require_known_fields(root, origin, "(top level)", {"server", "kafka", "config", "spool", "admin", "keys"});
+    require_known_fields(root, origin, "(top level)",
+                         {"server", "kafka", "config", "spool", "admin", "keys", "idempotency"});
     if (root["server"]) parse_server(root["server"], config.server, origin);
     if (!root["kafka"]) fail(origin, "kafka", "required: at least kafka.bootstrap_servers");
     parse_kafka(root["kafka"], config.kafka, origin);
@@ -347,6 +348,17 @@ StaticConfig parse_static_config(const std::string& yaml_text, const std::string
         auto digest = crypto::parse_sha256_hex(scalar(admin["token_sha256"], origin, "admin.token_sha256"));
         if (!digest) fail(origin, "admin.token_sha256", "expected 64 hex digits");
         config.admin_token_sha256 = *digest;
+      }
+    }
+    if (const auto& idempotency = root["idempotency"]) {
+      require_known_fields(idempotency, origin, "idempotency", {"window_s", "max_bytes"});
+      if (idempotency["window_s"]) {
+        config.idempotency.window_s =
+            integer<std::uint32_t>(idempotency["window_s"], origin, "idempotency.window_s", 1, 86'400);
+      }
+      if (idempotency["max_bytes"]) {
+        config.idempotency.max_bytes = integer<std::size_t>(idempotency["max_bytes"], origin, "idempotency.max_bytes",
+                                                            std::size_t{1} << 20, std::size_t{16} << 30);
       }
     }
     if (const auto& keys = root["keys"]) {

@@ -32,6 +32,13 @@ struct WatchPlan {
 };
 WatchPlan plan_watches(const sources::RegistryOptions& registry);
 
+// Idempotency-Key retries (api/idempotency_cache.h): how long an answer is kept, and the
+// memory all kept answers may use.
+struct IdempotencyOptions {
+  std::uint32_t window_s = 600;
+  std::size_t max_bytes = std::size_t{64} * 1024 * 1024;
+};
+
 struct StaticConfig {
   std::string path;
   http::ServerOptions server;
@@ -39,6 +46,7 @@ struct StaticConfig {
   sources::RegistryOptions registry;
   spool::SpoolOptions spool;
   std::optional<crypto::Sha256> admin_token_sha256;
+  IdempotencyOptions idempotency;
   // The YAML's `keys:`, as registry entries ("keys/<id>" → JSON): read by the same parser as a
   // registry's keys (config/builder.h), so every key field works in both places.
   RawTree keys;

@@ -1,6 +1,7 @@
 // The two produce handlers behind the router, with a fake sink: which route a request takes
 // depends on the route that matched, never on what the path ends with.
 #include "api/batch_handler.h"
+#include "api/idempotent_handler.h"
 #include "api/single_record_handler.h"
 
 #include <gtest/gtest.h>
@@ -8,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +54,15 @@ class SignedHeaders final : public http::HeaderSource {
 
  private:
   std::string signature_;
+};
+
+class IdempotentHeaders final : public http::HeaderSource {
+ public:
+  std::string_view find(std::string_view name) const override {
+    if (name == "Authorization") return "Bearer team-secret";
+    if (name == "Idempotency-Key") return "order-42";
+    return {};
+  }
 };
 
 class ProduceRoutesTest : public ::testing::Test {
@@ -175,6 +186,54 @@ TEST_F(ProduceRoutesTest, ASignatureIsAcceptedOnceAcrossBothRoutes) {
   const auto replayed = router.dispatch(request);
   EXPECT_EQ(replayed.status, 401) << replayed.body;
   EXPECT_NE(replayed.body.find("signature_replayed"), std::string::npos) << replayed.body;
+}
+
+TEST_F(ProduceRoutesTest, TheGateNamesTheCallerByKeyId) {
+  http::Request request;
+  request.headers = &headers;
+  EXPECT_EQ(gate.caller_key_id(request), std::optional<std::string>("team"));
+  request.headers = nullptr;
+  EXPECT_EQ(gate.caller_key_id(request), std::nullopt);
+}
+
+TEST_F(ProduceRoutesTest, RecordsCarryTheIdempotencyKey) {
+  IdempotentHeaders idem_headers;
+  http::Request request;
+  request.method = http::Method::kPost;
+  request.body = "v";
+  request.headers = &idem_headers;
+  auto admitted = gate.admit(request, "records");
+  ASSERT_TRUE(admitted) << admitted.error().message;
+  RecordHeaders record_headers;
+  gate.fill_headers(request, admitted.value(), record_headers);
+  const auto items = record_headers.view();
+  ASSERT_FALSE(items.empty());
+  EXPECT_EQ(items.back().name, "intake-idempotency-key");
+  EXPECT_EQ(items.back().value, "order-42");
+
+  request.headers = &headers;
+  RecordHeaders without;
+  gate.fill_headers(request, admitted.value(), without);
+  for (const auto& item : without.view()) EXPECT_NE(item.name, "intake-idempotency-key");
+}
+
+TEST_F(ProduceRoutesTest, ARetryWithTheSameIdempotencyKeyProducesOnce) {
+  IdempotentHandler idempotent(single_record, std::make_shared<IdempotencyCache>(),
+                               [this](const http::Request& request) { return gate.caller_key_id(request); });
+  http::Router idem_router;
+  idem_router.add(http::Method::kPost, kRecordRoute, idempotent);
+  IdempotentHeaders idem_headers;
+  http::Request request;
+  request.method = http::Method::kPost;
+  request.path = "/v1/topics/records";
+  request.body = "v";
+  request.headers = &idem_headers;
+  const auto first = idem_router.dispatch(request);
+  const auto retry = idem_router.dispatch(request);
+  EXPECT_EQ(first.status, 202) << first.body;
+  EXPECT_EQ(retry.status, 202);
+  EXPECT_EQ(retry.body, first.body);
+  EXPECT_EQ(sink.records.size(), 1u);
 }
 
 }  // namespace
