@@ -19,9 +19,9 @@ declare -A allowed=(
   [kafka]="error metrics names"
   [spool]="error kafka metrics"
   [config]="concurrency crypto error json metrics names http/*_options.h kafka/*_options.h spool/*_options.h sources/*_options.h"
-  [policy]="concurrency config crypto error names"
+  [policy]="concurrency config crypto encoding error names"
   [sources]="config encoding error json names"
-  [api]="config crypto error http json kafka names policy"
+  [api]="config crypto encoding error http json kafka metrics names policy"
   [ops]="config crypto error http json kafka metrics policy sources spool"
   [app]="*"
 )

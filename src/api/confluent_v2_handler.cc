@@ -91,11 +91,11 @@ http::Response render_offsets(std::span<const RecordOutcome> outcomes) {
   return response;
 }
 
+http::Response render_v2_error(const Error& error) { return confluent_error_response(error, kConfluentV2MediaType); }
+
 }  // namespace
 
-http::Response ConfluentV2Handler::render_error(const Error& error) const {
-  return confluent_error_response(error, kConfluentV2MediaType);
-}
+http::Response ConfluentV2Handler::render_error(const Error& error) const { return render_v2_error(error); }
 
 http::Response ConfluentV2Handler::handle(const http::Request& request, const http::RouteParams& params) {
   auto admission = gate_.admit(request, params[0]);
@@ -139,7 +139,10 @@ http::Response ConfluentV2Handler::handle(const http::Request& request, const ht
                        .headers = headers.view(),
                        .listener = nullptr});
   }
-  return delivery->finish(gate_.sync_timeout_ms());
+  http::Response response = delivery->finish(gate_.sync_timeout_ms());
+  // Kafka's silence past the sync timeout is answered by the server: in v2 form too.
+  response.render_deferred_error = render_v2_error;
+  return response;
 }
 
 }  // namespace intake::api

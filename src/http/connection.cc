@@ -361,6 +361,7 @@ void Connection::handle() {
   // nothing more is parsed until it is written.
   deferred_ = std::move(response.deferred);
   deferred_timeout_ms_ = response.deferred_timeout_ms > 0 ? response.deferred_timeout_ms : env_.options.sync_timeout_ms;
+  render_deferred_error_ = response.render_deferred_error;
   enter(Phase::kAwaiting, deferred_timeout_ms_);
   std::weak_ptr<Connection> weak = weak_from_this();
   auto executor = socket_.get_executor();
@@ -595,15 +596,17 @@ void Connection::check_deadline(Clock::time_point now) {
                      ms_text(env_.options.body_timeout_ms) + " (server.body_timeout_ms)"});
       return;
     }
-    case Phase::kAwaiting:
+    case Phase::kAwaiting: {
       env_.counters.sync_timeouts.fetch_add(1, std::memory_order_relaxed);
       deferred_->set_waker({});
       deferred_.reset();
-      answer(error_response(Error{ErrorCode::kDeliveryTimeout,
-                                  "Kafka did not confirm the record within " + ms_text(deferred_timeout_ms_) +
-                                      "; it may still be delivered, so retry only if duplicates are acceptable"}));
+      const Error timeout{ErrorCode::kDeliveryTimeout,
+                          "Kafka did not confirm the record within " + ms_text(deferred_timeout_ms_) +
+                              "; it may still be delivered, so retry only if duplicates are acceptable"};
+      answer(render_deferred_error_ != nullptr ? render_deferred_error_(timeout) : error_response(timeout));
       process();  // the 504 is written on the write clock, never dropped
       return;
+    }
     case Phase::kStreaming:
       close();  // neither the client nor Kafka moved within the clock: the answer stays unfinished
       return;

@@ -139,6 +139,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   std::shared_ptr<DeferredResponse> deferred_;
   std::uint32_t deferred_timeout_ms_ = 0;
+  Response (*render_deferred_error_)(const Error& error) = nullptr;
 
   std::string out_;
   std::size_t out_sent_ = 0;

@@ -47,6 +47,9 @@ struct Response {
   // deferred_timeout_ms, then answers 504 delivery_timeout. The fields above are ignored.
   std::shared_ptr<DeferredResponse> deferred;
   std::uint32_t deferred_timeout_ms = 0;
+  // With `deferred`: renders that 504 in the route's own error form (the Confluent routes
+  // answer in theirs); null = error_response.
+  Response (*render_deferred_error)(const Error& error) = nullptr;
 };
 
 // A response completed later from any thread. The server registers a waker; complete() calls

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "api/batch_handler.h"
+#include "api/confluent_v2_handler.h"
 #include "api/single_record_handler.h"
 #include "config/store.h"
 #include "crypto/digest.h"
@@ -102,6 +103,7 @@ class ServerTest : public ::testing::Test {
     store.publish(config);
     router.add(http::Method::kPost, "/v1/topics/{topic}", single_record);
     router.add(http::Method::kPost, "/v1/topics/{topic}/records", batch);
+    router.add(http::Method::kPost, api::kConfluentV2TopicRoute, confluent_v2);
     router.add(http::Method::kGet, "/healthz", liveness);
     router.add(http::Method::kGet, "/readyz", readiness);
     settings.address = "127.0.0.1";
@@ -122,6 +124,7 @@ class ServerTest : public ::testing::Test {
   api::ProduceGate gate{store, limiter, sink, api::ProduceSettings{{"X-Request-Id"}, /*sync_timeout_ms=*/300}};
   api::SingleRecordHandler single_record{gate};
   api::BatchHandler batch{gate};
+  api::ConfluentV2Handler confluent_v2{gate};
   ops::HealthHandler liveness{ops::HealthHandler::Probe::kLiveness, sink, draining};
   ops::HealthHandler readiness{ops::HealthHandler::Probe::kReadiness, sink, draining};
   http::Router router;
@@ -167,6 +170,19 @@ TEST_F(ServerTest, SyncDeliveryFailureAndTimeoutAreReported) {
   EXPECT_EQ(reply.status, 504);
   EXPECT_NE(reply.body.find("delivery_timeout"), std::string::npos);
   // A late report after the timeout is harmless.
+  for (auto* listener : sink.held_listeners()) listener->on_delivery({true, 0, 1, {}});
+}
+
+TEST_F(ServerTest, ConfluentV2SyncTimeoutIsAnsweredInV2Form) {
+  sink.hold(true);  // Kafka never answers within the 300 ms sync timeout
+  auto headers = auth();
+  headers.emplace_back("Content-Type", "application/vnd.kafka.json.v2+json");
+  auto reply = testing::http_request("127.0.0.1", server->port(), "POST", "/topics/events.a",
+                                     R"({"records":[{"value":"v"}]})", headers);
+  EXPECT_EQ(reply.status, 504);
+  EXPECT_EQ(reply.header("content-type"), "application/vnd.kafka.v2+json");
+  EXPECT_NE(reply.body.find(R"("error_code":504)"), std::string::npos) << reply.body;
+  EXPECT_NE(reply.body.find(R"("code":"delivery_timeout")"), std::string::npos) << reply.body;
   for (auto* listener : sink.held_listeners()) listener->on_delivery({true, 0, 1, {}});
 }
 

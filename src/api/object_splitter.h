@@ -10,7 +10,7 @@
 
 #include "error/result.h"
 
-namespace intake::json {
+namespace intake::api {
 
 class ObjectSplitter {
  public:
@@ -37,4 +37,4 @@ class ObjectSplitter {
   bool escaped_ = false;
 };
 
-}  // namespace intake::json
+}  // namespace intake::api

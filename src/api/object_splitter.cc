@@ -1,8 +1,8 @@
-#include "json/object_splitter.h"
+#include "api/object_splitter.h"
 
 #include <string>
 
-namespace intake::json {
+namespace intake::api {
 
 Result<std::optional<std::size_t>> ObjectSplitter::next(std::string_view buffer) {
   // Nesting deeper than this is refused here rather than by the parser later.
@@ -49,4 +49,4 @@ Result<std::optional<std::size_t>> ObjectSplitter::next(std::string_view buffer)
   return std::optional<std::size_t>{};
 }
 
-}  // namespace intake::json
+}  // namespace intake::api

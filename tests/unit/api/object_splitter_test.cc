@@ -1,11 +1,11 @@
-#include "json/object_splitter.h"
+#include "api/object_splitter.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-namespace intake::json {
+namespace intake::api {
 namespace {
 
 // Feeds `stream` in pieces of `step` bytes, as a chunked body arrives; returns the objects.
@@ -63,4 +63,4 @@ TEST(ObjectSplitter, KnowsWhenItStopsMidObject) {
 }
 
 }  // namespace
-}  // namespace intake::json
+}  // namespace intake::api
