@@ -81,6 +81,7 @@ Gateway::Gateway(config::StaticConfig file)
       control_(std::make_unique<Control>()),
       produce_gate_(store_, limiter_, sink_,
                     api::ProduceSettings{file_.kafka.copy_headers, file_.server.sync_timeout_ms}),
+      confluent_v3_(produce_gate_, {file_.confluent.cluster_id, [this] { return producer_.cluster_id(); }}),
       liveness_(ops::HealthHandler::Probe::kLiveness, producer_, draining_),
       readiness_(ops::HealthHandler::Probe::kReadiness, producer_, draining_),
       server_(file_.server, router_) {
@@ -100,6 +101,8 @@ Gateway::Gateway(config::StaticConfig file)
   router_.add(http::Method::kPost, api::kBatchRoute, batch_);
   router_.add(http::Method::kPost, api::kConfluentV2TopicRoute, confluent_v2_);
   router_.add(http::Method::kPost, api::kConfluentV2PartitionRoute, confluent_v2_);
+  router_.add(http::Method::kPost, api::kConfluentV3RecordsRoute, confluent_v3_);
+  router_.add(http::Method::kPost, api::kConfluentV3BatchRoute, confluent_v3_);
   router_.add(http::Method::kGet, "/healthz", liveness_);
   router_.add(http::Method::kGet, "/readyz", readiness_);
   router_.add(http::Method::kGet, "/admin/config", *admin_);

@@ -13,6 +13,7 @@
 
 #include "api/batch_handler.h"
 #include "api/confluent_v2_handler.h"
+#include "api/confluent_v3_handler.h"
 #include "api/produce_gate.h"
 #include "api/single_record_handler.h"
 #include "config/plane.h"
@@ -65,6 +66,7 @@ class Gateway {
   api::SingleRecordHandler single_record_{produce_gate_};
   api::BatchHandler batch_{produce_gate_};
   api::ConfluentV2Handler confluent_v2_{produce_gate_};
+  api::ConfluentV3Handler confluent_v3_;
   ops::HealthHandler liveness_;
   ops::HealthHandler readiness_;
   std::unique_ptr<ops::AdminConfigHandler> admin_;

@@ -32,12 +32,19 @@ struct WatchPlan {
 };
 WatchPlan plan_watches(const sources::RegistryOptions& registry);
 
+// confluent: what the Confluent REST Proxy routes tell clients (api/confluent_v3_handler.h).
+struct ConfluentOptions {
+  // The cluster id v3 paths name. Empty = the Kafka cluster's own id.
+  std::string cluster_id;
+};
+
 struct StaticConfig {
   std::string path;
   http::ServerOptions server;
   kafka::ProducerOptions kafka;
   sources::RegistryOptions registry;
   spool::SpoolOptions spool;
+  ConfluentOptions confluent;
   std::optional<crypto::Sha256> admin_token_sha256;
   // The YAML's `keys:`, as registry entries ("keys/<id>" → JSON): read by the same parser as a
   // registry's keys (config/builder.h), so every key field works in both places.
