@@ -11,17 +11,6 @@
 namespace intake::api {
 namespace {
 
-// Intake's own record headers (intake-key-id, ...) must be trustworthy to consumers.
-bool reserved_header(std::string_view name) {
-  constexpr std::string_view kPrefix = "intake-";
-  if (name.size() < kPrefix.size()) return false;
-  for (std::size_t i = 0; i < kPrefix.size(); ++i) {
-    const char c = name[i] >= 'A' && name[i] <= 'Z' ? static_cast<char>(name[i] - 'A' + 'a') : name[i];
-    if (c != kPrefix[i]) return false;
-  }
-  return true;
-}
-
 Result<void> decode_headers(simdjson::dom::element value, bool base64, std::string_view where, DecodedRecord& record) {
   simdjson::dom::object object;
   if (value.get_object().get(object) != simdjson::SUCCESS) {
@@ -127,6 +116,16 @@ Error too_many_records(const BatchLimits& limits) {
 }
 
 }  // namespace
+
+bool reserved_header(std::string_view name) {
+  constexpr std::string_view kPrefix = "intake-";
+  if (name.size() < kPrefix.size()) return false;
+  for (std::size_t i = 0; i < kPrefix.size(); ++i) {
+    const char c = name[i] >= 'A' && name[i] <= 'Z' ? static_cast<char>(name[i] - 'A' + 'a') : name[i];
+    if (c != kPrefix[i]) return false;
+  }
+  return true;
+}
 
 Result<DecodedBatch> decode_ndjson(std::string_view body, const BatchLimits& limits) {
   thread_local simdjson::dom::parser parser;

@@ -49,6 +49,10 @@ struct BatchLimits {
   std::size_t max_records = kMaxBatchRecords;
 };
 
+// True iff `name` starts with `intake-` (any case): Intake's own record headers (intake-key-id,
+// ...) must be trustworthy to consumers, so clients cannot set them.
+bool reserved_header(std::string_view name);
+
 // Returns every record of `body`, or the first problem in body order: bad_request for a line
 // that is not a record object ("line N: ..." says what to fix), empty_body for an empty value
 // or a body without any record, payload_too_large when a value or the count is over a limit.

@@ -23,6 +23,7 @@ void BatchDelivery::Slot::on_delivery(const kafka::DeliveryReport& report) {
   outcome.delivered = report.delivered;
   outcome.partition = report.partition;
   outcome.offset = report.offset;
+  outcome.timestamp_ms = report.timestamp_ms;
   if (!report.delivered) {
     outcome.error = report.error;
     outcome.retriable = kafka::retriable(report.reason);

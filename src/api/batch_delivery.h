@@ -25,8 +25,9 @@ struct RecordOutcome {
   bool delivered = false;
   std::int32_t partition = -1;
   std::int64_t offset = -1;
-  Error error;             // when !delivered
-  bool retriable = false;  // when !delivered: the same record can succeed later
+  std::int64_t timestamp_ms = -1;  // when delivered: Kafka's timestamp, -1 when it did not say
+  Error error;                     // when !delivered
+  bool retriable = false;          // when !delivered: the same record can succeed later
 };
 
 // Turns the outcomes, in body order, into the route's answer. Runs once, on whichever thread

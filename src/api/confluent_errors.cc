@@ -63,4 +63,17 @@ http::Response confluent_error_response(const Error& error, std::string_view med
   return response;
 }
 
+http::Response confluent_v3_error_response(const Error& error) {
+  http::Response response = http::error_response(error);  // status and Retry-After
+  response.body.clear();
+  json::Writer(response.body)
+      .begin_object()
+      .field("error_code", response.status)
+      .field("message", error.message)
+      .field("code", error_name(error.code))
+      .end_object();
+  response.content_type = "application/json";
+  return response;
+}
+
 }  // namespace intake::api

@@ -28,4 +28,8 @@ std::uint32_t confluent_record_error_code(const Error& error, bool retriable);
 // The error with its HTTP status and Retry-After, in Confluent's body, as `media_type`.
 http::Response confluent_error_response(const Error& error, std::string_view media_type);
 
+// The same in v3 form, as application/json: Confluent's v3 API puts the HTTP status itself in
+// error_code ({"error_code":404,"message":"...","code":"cluster_not_found"}).
+http::Response confluent_v3_error_response(const Error& error);
+
 }  // namespace intake::api

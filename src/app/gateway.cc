@@ -83,6 +83,7 @@ Gateway::Gateway(config::StaticConfig file)
       produce_gate_(
           store_, limiter_, sink_,
           api::ProduceSettings{file_.kafka.copy_headers, file_.server.sync_timeout_ms, file_.server.max_body_bytes}),
+      confluent_v3_(produce_gate_, {file_.confluent.cluster_id, [this] { return producer_.cluster_id(); }}),
       idempotency_(std::make_shared<api::IdempotencyCache>(api::IdempotencySettings{
           .window = std::chrono::seconds(file_.idempotency.window_s), .max_bytes = file_.idempotency.max_bytes})),
       liveness_(ops::HealthHandler::Probe::kLiveness, producer_, draining_),
@@ -104,6 +105,8 @@ Gateway::Gateway(config::StaticConfig file)
   router_.add(http::Method::kPost, api::kBatchRoute, idempotent_batch_);
   router_.add(http::Method::kPost, api::kConfluentV2TopicRoute, idempotent_confluent_v2_);
   router_.add(http::Method::kPost, api::kConfluentV2PartitionRoute, idempotent_confluent_v2_);
+  router_.add(http::Method::kPost, api::kConfluentV3RecordsRoute, idempotent_confluent_v3_);
+  router_.add(http::Method::kPost, api::kConfluentV3BatchRoute, idempotent_confluent_v3_);
   router_.add(http::Method::kGet, "/healthz", liveness_);
   router_.add(http::Method::kGet, "/readyz", readiness_);
   router_.add(http::Method::kGet, "/admin/config", *admin_);

@@ -13,6 +13,7 @@
 
 #include "api/batch_handler.h"
 #include "api/confluent_v2_handler.h"
+#include "api/confluent_v3_handler.h"
 #include "api/idempotent_handler.h"
 #include "api/produce_gate.h"
 #include "api/single_record_handler.h"
@@ -66,12 +67,14 @@ class Gateway {
   api::SingleRecordHandler single_record_{produce_gate_};
   api::BatchHandler batch_{produce_gate_};
   api::ConfluentV2Handler confluent_v2_{produce_gate_};
+  api::ConfluentV3Handler confluent_v3_;
   // Idempotency-Key retries, per gateway (api/idempotent_handler.h), around every produce route.
   std::shared_ptr<api::IdempotencyCache> idempotency_;
   api::CallerIdentity caller_{[this](const http::Request& request) { return produce_gate_.caller_key_id(request); }};
   api::IdempotentHandler idempotent_single_record_{single_record_, idempotency_, caller_};
   api::IdempotentHandler idempotent_batch_{batch_, idempotency_, caller_};
   api::IdempotentHandler idempotent_confluent_v2_{confluent_v2_, idempotency_, caller_};
+  api::IdempotentHandler idempotent_confluent_v3_{confluent_v3_, idempotency_, caller_};
   ops::HealthHandler liveness_;
   ops::HealthHandler readiness_;
   std::unique_ptr<ops::AdminConfigHandler> admin_;

@@ -296,6 +296,23 @@ void parse_registry(const YAML::Node& node, sources::RegistryOptions& registry, 
 
 // The YAML's keys as the registry would hold them ("keys/<id>" → JSON), so that one parser
 // (build_config) reads keys from both places with one set of rules and messages.
+void parse_confluent(const YAML::Node& node, ConfluentOptions& confluent, const std::string& origin) {
+  require_known_fields(node, origin, "confluent", {"cluster_id"});
+  if (const auto& id = node["cluster_id"]) {
+    confluent.cluster_id = scalar(id, origin, "confluent.cluster_id");
+    // It is a path segment: Kafka's own ids are 22 base64url characters.
+    const bool valid = !confluent.cluster_id.empty() && confluent.cluster_id.size() <= 128 &&
+                       std::all_of(confluent.cluster_id.begin(), confluent.cluster_id.end(), [](unsigned char c) {
+                         return std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.';
+                       });
+    if (!valid) {
+      fail(origin, "confluent.cluster_id",
+           "expected 1 to 128 letters, digits, '-', '_' or '.' (a Kafka cluster id such as lkc-abc123 or "
+           "MkU3OEVBNTcwNTJENDM2Qk); leave it out to use the Kafka cluster's own id");
+    }
+  }
+}
+
 RawTree yaml_keys_tree(const YAML::Node& keys, const std::string& origin) {
   if (!keys.IsMap()) fail(origin, "keys", "expected a mapping of key id to key settings");
   RawTree tree;
@@ -336,12 +353,13 @@ StaticConfig parse_static_config(const std::string& yaml_text, const std::string
   config.path = origin;
   try {
     require_known_fields(root, origin, "(top level)",
-                         {"server", "kafka", "config", "spool", "admin", "keys", "idempotency"});
+                         {"server", "kafka", "config", "spool", "confluent", "admin", "keys", "idempotency"});
     if (root["server"]) parse_server(root["server"], config.server, origin);
     if (!root["kafka"]) fail(origin, "kafka", "required: at least kafka.bootstrap_servers");
     parse_kafka(root["kafka"], config.kafka, origin);
     if (root["config"]) parse_registry(root["config"], config.registry, origin);
     if (root["spool"]) parse_spool(root["spool"], config.spool, origin);
+    if (root["confluent"]) parse_confluent(root["confluent"], config.confluent, origin);
     if (const auto& admin = root["admin"]) {
       require_known_fields(admin, origin, "admin", {"token_sha256"});
       if (admin["token_sha256"]) {

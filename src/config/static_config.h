@@ -39,12 +39,19 @@ struct IdempotencyOptions {
   std::size_t max_bytes = std::size_t{64} * 1024 * 1024;
 };
 
+// confluent: what the Confluent REST Proxy routes tell clients (api/confluent_v3_handler.h).
+struct ConfluentOptions {
+  // The cluster id v3 paths name. Empty = the Kafka cluster's own id.
+  std::string cluster_id;
+};
+
 struct StaticConfig {
   std::string path;
   http::ServerOptions server;
   kafka::ProducerOptions kafka;
   sources::RegistryOptions registry;
   spool::SpoolOptions spool;
+  ConfluentOptions confluent;
   std::optional<crypto::Sha256> admin_token_sha256;
   IdempotencyOptions idempotency;
   // The YAML's `keys:`, as registry entries ("keys/<id>" → JSON): read by the same parser as a

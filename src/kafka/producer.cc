@@ -103,6 +103,9 @@ OutgoingRecord record_of(const rd_kafka_message_t* message, std::vector<RecordHe
                         headers,
                         listener_of(message->_private)};
   record.ticket = ticket_of(message->_private);
+  rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+  const std::int64_t timestamp = rd_kafka_message_timestamp(message, &type);
+  if (type == RD_KAFKA_TIMESTAMP_CREATE_TIME && timestamp > 0) record.timestamp_ms = timestamp;
   return record;
 }
 
@@ -204,12 +207,12 @@ class ProducerInstance {
                             static_cast<ssize_t>(header.value.size()));
       }
     }
-    const auto err =
-        rd_kafka_producev(handle_, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                          RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
-                          RD_KAFKA_V_KEY(record.key.empty() ? nullptr : record.key.data(), record.key.size()),
-                          RD_KAFKA_V_PARTITION(record.partition), RD_KAFKA_V_HEADERS(headers),
-                          RD_KAFKA_V_OPAQUE(opaque_for(record)), RD_KAFKA_V_END);
+    const auto err = rd_kafka_producev(
+        handle_, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
+        RD_KAFKA_V_KEY(record.key.empty() ? nullptr : record.key.data(), record.key.size()),
+        RD_KAFKA_V_PARTITION(record.partition), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_TIMESTAMP(record.timestamp_ms),
+        RD_KAFKA_V_OPAQUE(opaque_for(record)), RD_KAFKA_V_END);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR && headers != nullptr) {
       rd_kafka_headers_destroy(headers);  // ours again when produce fails
     }
@@ -328,6 +331,18 @@ class ProducerInstance {
     topics_.store(std::shared_ptr<const TopicPartitions>(std::move(topics)), std::memory_order_release);
   }
 
+  // The cluster id from the metadata librdkafka holds (timeout 0: never waits for a broker),
+  // published when it is new or has changed (a broker set on another cluster).
+  void learn_cluster_id() {
+    char* id = rd_kafka_clusterid(handle_, 0);
+    if (id == nullptr) return;
+    const auto known = owner_.cluster_id_.load(std::memory_order_acquire);
+    if (known == nullptr || *known != id) {
+      owner_.cluster_id_.store(std::make_shared<const std::string>(id), std::memory_order_release);
+    }
+    rd_kafka_mem_free(handle_, id);
+  }
+
   void poll_loop() {
     using Clock = std::chrono::steady_clock;
     auto next_probe = Clock::now();
@@ -366,6 +381,7 @@ class ProducerInstance {
           (now >= next_refresh || (now >= last_refresh + std::chrono::milliseconds(250) &&
                                    refresh_metadata_.exchange(false, std::memory_order_relaxed)))) {
         refresh_topics();
+        learn_cluster_id();
         last_refresh = Clock::now();
         next_refresh = last_refresh + kMetadataRefreshEvery;
       }
@@ -383,7 +399,9 @@ class ProducerInstance {
       self->brokers_up_.store(true, std::memory_order_relaxed);
       // Plain async deliveries need no report: only sync listeners and spool tickets wait.
       if (listener != nullptr || ticket != 0) {
-        owner.report(listener, {true, message->partition, message->offset, {}, FailureReason::kOther, ticket, nullptr});
+        DeliveryReport report{true, message->partition, message->offset, {}, FailureReason::kOther, ticket, nullptr};
+        report.timestamp_ms = rd_kafka_message_timestamp(message, nullptr);
+        owner.report(listener, report);
       }
       return;
     }
@@ -481,6 +499,11 @@ Result<void> KafkaProducer::enqueue(const OutgoingRecord& record) {
 
 Result<void> KafkaProducer::check(const OutgoingRecord& record) const {
   return current_.load(std::memory_order_acquire)->check(record);
+}
+
+std::string KafkaProducer::cluster_id() const {
+  const auto id = cluster_id_.load(std::memory_order_acquire);
+  return id == nullptr ? std::string() : *id;
 }
 
 bool KafkaProducer::ready() const {

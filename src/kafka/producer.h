@@ -82,6 +82,11 @@ class KafkaProducer final : public RecordSink {
 
   const ProducerCounters& counters() const { return counters_; }
 
+  // The Kafka cluster's id (rd_kafka_clusterid), as the current producer's poller thread last
+  // read it from its metadata (every few seconds); empty until a broker has answered. Never
+  // blocks: safe on the request path.
+  std::string cluster_id() const;
+
  private:
   friend class ProducerInstance;
   std::shared_ptr<ProducerInstance> start_instance(const std::vector<std::string>& brokers, bool recovering);
@@ -102,6 +107,7 @@ class KafkaProducer final : public RecordSink {
   kafka::ProducerOptions settings_;
   std::atomic<std::shared_ptr<ProducerInstance>> current_;
   std::atomic<bool> stopping_{false};
+  std::atomic<std::shared_ptr<const std::string>> cluster_id_;  // null until learnt
   DeliveryListener* async_listener_ = nullptr;
   ProducerCounters counters_;
   // set_brokers/stop/brokers/replace_after_fatal; never taken by enqueue.

@@ -48,6 +48,9 @@ struct DeliveryReport {
   std::uint64_t ticket = 0;                      // the record's ticket (OutgoingRecord::ticket)
   // When !delivered: the record itself, so it can be kept elsewhere. Valid during the call.
   const OutgoingRecord* record = nullptr;
+  // When delivered: the record's Kafka timestamp (unix ms: the one it was produced with, or
+  // the broker's for a LogAppendTime topic); -1 when Kafka did not say.
+  std::int64_t timestamp_ms = -1;
 };
 
 // Told the outcome of a record exactly once, on a producer thread. Must not block for long.
@@ -75,6 +78,9 @@ struct OutgoingRecord {
   // Async records only: an id the sink's async listener gets back with the outcome (the
   // spool's place of the record). 0 = none. At most 2^63 - 1.
   std::uint64_t ticket = 0;
+  // The record's timestamp (unix ms) as the client gave it; 0 = the producer stamps it now.
+  // Kept by the producer (and by a hand-over); a spooled record is restamped when replayed.
+  std::int64_t timestamp_ms = 0;
 };
 
 class RecordSink {

@@ -181,6 +181,19 @@ TEST(StaticConfig, SpoolAndTunableErrorsNameTheField) {
             std::string::npos);
 }
 
+TEST(StaticConfig, ConfluentClusterIdIsOptionalAndValidated) {
+  EXPECT_TRUE(parse_static_config("kafka: {bootstrap_servers: x}", "test.yaml").confluent.cluster_id.empty());
+  EXPECT_EQ(parse_static_config("kafka: {bootstrap_servers: x}\nconfluent: {cluster_id: lkc-abc123}", "test.yaml")
+                .confluent.cluster_id,
+            "lkc-abc123");
+  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nconfluent: {cluster_id: \"a/b\"}").find("confluent.cluster_id"),
+            std::string::npos);
+  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nconfluent: {cluster_id: \"\"}").find("confluent.cluster_id"),
+            std::string::npos);
+  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nconfluent: {id: x}").find("confluent.id: unknown field"),
+            std::string::npos);
+}
+
 TEST(StaticConfig, MissingFileSaysSo) {
   EXPECT_THROW(load_static_config("/nonexistent/intake.yaml"), StaticConfigError);
 }
