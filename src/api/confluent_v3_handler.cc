@@ -9,6 +9,8 @@
 #include "api/batch_delivery.h"
 #include "api/confluent_errors.h"
 #include "api/confluent_v3_body.h"
+#include "api/object_splitter.h"
+#include "api/ordered_reports.h"
 #include "http/media_type.h"
 #include "json/writer.h"
 
@@ -90,7 +92,166 @@ http::Response render_batch(const Target& target, std::span<const RecordSummary>
   return response;
 }
 
+// One line of a streamed answer: a record's report, as render_record's body (or its error).
+std::string stream_report(const Target& target, const RecordSummary& summary, const RecordOutcome& outcome) {
+  std::string out;
+  json::Writer body(out);
+  if (outcome.delivered) {
+    body.begin_object().field("error_code", 200);
+    write_success(body, target, summary, outcome);
+    body.end_object();
+  } else {
+    body.begin_object()
+        .field("error_code", error_http_status(outcome.error.code))
+        .field("message", outcome.error.message)
+        .field("code", error_name(outcome.error.code))
+        .end_object();
+  }
+  out += '\n';
+  return out;
+}
+
+std::string stream_error(const Error& error) {
+  RecordOutcome outcome;
+  outcome.error = error;
+  return stream_report({}, {}, outcome);
+}
+
+// Writes one streamed record's report into its slot once Kafka has answered, then deletes
+// itself.
+class StreamedDelivery final : public kafka::DeliveryListener {
+ public:
+  StreamedDelivery(std::shared_ptr<OrderedReports> reports, std::size_t slot, std::shared_ptr<const Target> target,
+                   RecordSummary summary)
+      : reports_(std::move(reports)), slot_(slot), target_(std::move(target)), summary_(std::move(summary)) {}
+
+  void on_delivery(const kafka::DeliveryReport& report) override {
+    RecordOutcome outcome;
+    outcome.delivered = report.delivered;
+    outcome.partition = report.partition;
+    outcome.offset = report.offset;
+    outcome.timestamp_ms = report.timestamp_ms;
+    if (!report.delivered) outcome.error = report.error;
+    reports_->fill(slot_, stream_report(*target_, summary_, outcome));
+    delete this;
+  }
+
+ private:
+  std::shared_ptr<OrderedReports> reports_;
+  std::size_t slot_;
+  std::shared_ptr<const Target> target_;
+  RecordSummary summary_;
+};
+
+// The v3 produce stream: records one after another in a chunked body, each produced as soon
+// as its closing brace is in, each answered by one report line in record order as Kafka
+// acknowledges it — while the client is still sending. A record that does not decode, or
+// that the rate or the producer refuses, gets its error as its report; the stream goes on.
+// Bytes that are not a record object end the stream (the last report says why).
+class RecordStream final : public http::BodyStream {
+ public:
+  RecordStream(ProduceGate& gate, AdmittedRequest admitted, std::string topic, Target target,
+               const http::Request& request, const std::shared_ptr<http::StreamOutput>& output)
+      : gate_(gate),
+        admitted_(std::move(admitted)),
+        topic_(std::move(topic)),
+        target_(std::make_shared<const Target>(std::move(target))),
+        reports_(std::make_shared<OrderedReports>(output)),
+        // A record's JSON may be larger than its value (base64 grows it by a third, plus
+        // headers and key), so the object bound is generous; the value is checked exactly.
+        splitter_(admitted_.limit.max_bytes > 0 ? admitted_.limit.max_bytes * 2 + 64 * 1024 : kMaxStreamedObject) {
+    admitted_.topic = topic_;
+    admitted_.limit.topic = topic_;
+    // The request's header views stay valid while the stream runs: the connection keeps the
+    // head in place until the answer is complete.
+    gate_.fill_headers(request, admitted_, headers_);
+  }
+
+  bool on_body(std::string& body) override {
+    std::size_t consumed = 0;
+    bool go_on = true;
+    for (;;) {
+      auto found = splitter_.next(std::string_view(body).substr(consumed));
+      if (!found) {
+        reports_->fill(reports_->reserve(), stream_error(found.error()));
+        reports_->end();
+        go_on = false;
+        break;
+      }
+      if (!found.value()) break;
+      produce(std::string_view(body).substr(consumed, *found.value()));
+      consumed += *found.value();
+    }
+    body.erase(0, consumed);
+    return go_on;
+  }
+
+  void on_end(std::string& body) override {
+    if (on_body(body)) {
+      if (!splitter_.between_objects()) {
+        reports_->fill(
+            reports_->reserve(),
+            stream_error(Error{ErrorCode::kBadRequest, "the stream ended inside a record; send whole records"}));
+      }
+      reports_->end();
+    }
+  }
+
+ private:
+  static constexpr std::size_t kMaxStreamedObject = std::size_t{64} << 20;
+
+  void produce(std::string_view object) {
+    const auto slot = reports_->reserve();
+    auto entry = decode_confluent_v3_record(object, admitted_.limit);
+    if (!entry) {
+      reports_->fill(slot, stream_error(entry.error()));
+      return;
+    }
+    if (auto rate = gate_.admit_rate(admitted_, 1, entry->record.value.size()); !rate) {
+      reports_->fill(slot, stream_error(rate.error()));
+      return;
+    }
+    auto* listener = new StreamedDelivery(reports_, slot, target_, summary_of(entry.value()));  // deletes itself
+    const DecodedRecord& record = entry->record;
+    auto enqueued = gate_.enqueue({.topic = admitted_.topic,
+                                   .key = record.key,
+                                   .value = record.value,
+                                   .partition = record.partition,
+                                   .headers = with_record_headers(headers_, record.headers, scratch_),
+                                   .listener = listener,
+                                   .timestamp_ms = entry->timestamp_ms});
+    if (!enqueued) {
+      delete listener;  // the sink did not take it: no report will come
+      reports_->fill(slot, stream_error(enqueued.error()));
+    }
+  }
+
+  ProduceGate& gate_;
+  AdmittedRequest admitted_;
+  std::string topic_;
+  std::shared_ptr<const Target> target_;
+  std::shared_ptr<OrderedReports> reports_;
+  ObjectSplitter splitter_;
+  RecordHeaders headers_;
+  std::vector<kafka::RecordHeader> scratch_;
+};
+
 }  // namespace
+
+std::unique_ptr<http::BodyStream> ConfluentV3Handler::open_stream(const http::Request& request,
+                                                                  const http::RouteParams& params,
+                                                                  const std::shared_ptr<http::StreamOutput>& output) {
+  if (params.pattern != kConfluentV3RecordsRoute) return nullptr;
+  // Anything that refuses the request is left to handle(), which answers it as a whole.
+  auto cluster = served_cluster_id();
+  if (!cluster || params[0] != cluster.value()) return nullptr;
+  if (!http::match_media_type(request.header("Content-Type"), {"application/json"}, 0)) return nullptr;
+  auto admission = gate_.admit_stream(request, topic_of(params));
+  if (!admission) return nullptr;
+  return std::make_unique<RecordStream>(gate_, std::move(admission).value(), std::string(topic_of(params)),
+                                        Target{std::move(cluster).value(), std::string(topic_of(params))}, request,
+                                        output);
+}
 
 http::Response ConfluentV3Handler::render_error(const Error& error) const { return confluent_v3_error_response(error); }
 

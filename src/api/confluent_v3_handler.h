@@ -1,4 +1,4 @@
-// Confluent REST Proxy v3 produce, for clients written against it (non-streaming):
+// Confluent REST Proxy v3 produce, for clients written against it:
 //   POST /v3/clusters/{cluster_id}/topics/{topic_name}/records        one record per body
 //   POST /v3/clusters/{cluster_id}/topics/{topic_name}/records:batch  {"entries":[...]}
 // with Content-Type application/json (assumed when absent; anything else is 415). Bodies:
@@ -16,10 +16,17 @@
 // status>,"message":…,"code":…}]} in entry order, once Kafka has spoken for every entry; an
 // entry that does not decode refuses the whole request (400 naming the entry) before any is
 // produced, as the native batch route does.
+// Streaming: a chunked body to .../records may hold several records one after another
+// (`{...}{...}` or one per line); each is produced as soon as it is complete and answered by
+// one report line ({"error_code":200,...} or {"error_code":<status>,"message":...}) in record
+// order, as Kafka acknowledges it, while the client is still sending: a `200` chunked answer
+// that ends once the body ended and every record has its report. A stream from a signing key,
+// or a compressed one, is read whole instead (one record; the signature needs the whole body).
 // The same key, rights, signature, limits and rate as the native routes (api/produce_gate.h).
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -45,6 +52,9 @@ class ConfluentV3Handler final : public ProduceRoute {
       : ProduceRoute(gate), cluster_(std::move(cluster)) {}
 
   http::Response handle(const http::Request& request, const http::RouteParams& params) override;
+  // A chunked body to .../records is a stream of records, answered record by record.
+  std::unique_ptr<http::BodyStream> open_stream(const http::Request& request, const http::RouteParams& params,
+                                                const std::shared_ptr<http::StreamOutput>& output) override;
 
  protected:
   std::string_view topic_of(const http::RouteParams& params) const override { return params[1]; }

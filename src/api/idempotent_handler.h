@@ -48,6 +48,14 @@ class IdempotentHandler final : public http::Handler {
 
   http::Response handle(const http::Request& request, const http::RouteParams& params) override;
 
+  // Streams are the inner handler's; one with an Idempotency-Key is read whole instead, so
+  // its answer can be kept (a stream's reports cannot be replayed as one answer).
+  std::unique_ptr<http::BodyStream> open_stream(const http::Request& request, const http::RouteParams& params,
+                                                const std::shared_ptr<http::StreamOutput>& output) override {
+    if (!request.header("Idempotency-Key").empty()) return nullptr;
+    return inner_.open_stream(request, params, output);
+  }
+
  private:
   http::Handler& inner_;
   std::shared_ptr<IdempotencyCache> cache_;

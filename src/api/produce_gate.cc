@@ -57,7 +57,7 @@ class SyncDelivery final : public kafka::DeliveryListener {
 }  // namespace
 
 Result<void> ProduceGate::admit_identity(const http::Request& request, std::string_view topic,
-                                         AdmittedRequest& admitted) const {
+                                         AdmittedRequest& admitted, const config::Config* config) const {
   // Authenticate before looking at anything else, so unauthenticated callers learn nothing.
   policy::PresentedCredential credential;
   if (auto presented =
@@ -66,7 +66,7 @@ Result<void> ProduceGate::admit_identity(const http::Request& request, std::stri
     return presented;
   }
 
-  admitted.config = &store_.current_for_request();
+  admitted.config = config != nullptr ? config : &store_.current_for_request();
   admitted.now = std::chrono::system_clock::now();
   auto key = policy::authenticate(*admitted.config, credential.secret, admitted.now);
   if (!key) return std::move(key).error();
@@ -113,6 +113,19 @@ Result<AdmittedRequest> ProduceGate::admit(const http::Request& request, std::st
         .window_s = admitted.config->settings.signature_window_s};
     if (auto signed_ok = policy::verify_signature(check, replays_); !signed_ok) return std::move(signed_ok).error();
   }
+  if (auto settled = settle_limits(request, admitted); !settled) return std::move(settled).error();
+  admitted.wire_body = request.body;
+  auto decoded =
+      encoding::decode_content(request.header("Content-Encoding"), request.body, settings_.max_decoded_body_bytes);
+  if (!decoded) return std::move(decoded).error();
+  admitted.decoded = std::move(decoded).value();
+  if (admitted.body().empty()) {
+    return Error{ErrorCode::kEmptyBody, "the request body is empty; send the record value as the body"};
+  }
+  return admitted;
+}
+
+Result<void> ProduceGate::settle_limits(const http::Request& request, AdmittedRequest& admitted) const {
   // Record size limit and delivery mode from the same snapshot: the topic's own policy, else
   // the registry's settings; the request may override the mode.
   admitted.limit = {.topic = admitted.topic, .max_bytes = admitted.config->settings.max_record_bytes};
@@ -126,14 +139,23 @@ Result<AdmittedRequest> ProduceGate::admit(const http::Request& request, std::st
   auto sync = requested_sync(request);
   if (!sync) return std::move(sync).error();
   if (sync.value()) admitted.mode = *sync.value() ? config::DeliveryMode::kSync : config::DeliveryMode::kAsync;
-  admitted.wire_body = request.body;
-  auto decoded =
-      encoding::decode_content(request.header("Content-Encoding"), request.body, settings_.max_decoded_body_bytes);
-  if (!decoded) return std::move(decoded).error();
-  admitted.decoded = std::move(decoded).value();
-  if (admitted.body().empty()) {
-    return Error{ErrorCode::kEmptyBody, "the request body is empty; send the record value as the body"};
+  return {};
+}
+
+Result<AdmittedRequest> ProduceGate::admit_stream(const http::Request& request, std::string_view topic) const {
+  AdmittedRequest admitted;
+  admitted.pinned = store_.current();
+  if (auto identified = admit_identity(request, topic, admitted, admitted.pinned.get()); !identified) {
+    return std::move(identified).error();
   }
+  if (!admitted.key->signing_secret.empty()) {
+    return Error{ErrorCode::kSignatureRequired,
+                 "a signing key's request is verified over its whole body, not streamed"};
+  }
+  if (!request.header("Content-Encoding").empty()) {
+    return Error{ErrorCode::kUnsupportedEncoding, "a streamed request must not be compressed"};
+  }
+  if (auto settled = settle_limits(request, admitted); !settled) return std::move(settled).error();
   return admitted;
 }
 

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -55,6 +56,8 @@ struct AdmittedRequest {
   RecordLimit limit;
   config::DeliveryMode mode = config::DeliveryMode::kAsync;
   std::chrono::system_clock::time_point now;
+  // Set by admit_stream(): the snapshot `config` and `key` point into, held for the stream's life.
+  std::shared_ptr<const config::Config> pinned;
   std::string_view wire_body;          // the body as sent
   std::optional<std::string> decoded;  // the body decompressed (Content-Encoding gzip / zstd)
 
@@ -95,6 +98,12 @@ class ProduceGate {
   // is calling, for state kept per caller (api/idempotent_handler.h).
   std::optional<std::string> caller_key_id(const http::Request& request) const;
 
+  // admit() for a request served as a stream (http/body_stream.h), before any body byte: the
+  // same checks but the signature and the body's, with a snapshot of its own (`pinned`) that
+  // stays valid while the stream runs. A signing key or a Content-Encoding is refused — the
+  // caller then reads the body whole and admit() checks the signature over it.
+  Result<AdmittedRequest> admit_stream(const http::Request& request, std::string_view topic) const;
+
   // Takes `records` records of `bytes` value bytes in total from the key's rate, if it has one.
   Result<void> admit_rate(const AdmittedRequest& admitted, std::size_t records, std::size_t bytes) const;
 
@@ -113,7 +122,11 @@ class ProduceGate {
   std::uint32_t sync_timeout_ms() const { return settings_.sync_timeout_ms; }
 
  private:
-  Result<void> admit_identity(const http::Request& request, std::string_view topic, AdmittedRequest& admitted) const;
+  // `config`: the snapshot to check against (admitted.config), this thread's when null.
+  Result<void> admit_identity(const http::Request& request, std::string_view topic, AdmittedRequest& admitted,
+                              const config::Config* config = nullptr) const;
+  // The record limit and delivery mode from admitted.config.
+  Result<void> settle_limits(const http::Request& request, AdmittedRequest& admitted) const;
 
   const config::ConfigStore& store_;
   const policy::RateLimiter& limiter_;

@@ -479,7 +479,8 @@ void Connection::read_more() {
   if (reading_body_) {
     target = asio::buffer(body_.data() + body_received_, body_length_ - body_received_);
   } else {
-    if (end_ == capacity_ && begin_ > 0) {
+    // A streaming request's head stays where it is: the stream holds views of its headers.
+    if (end_ == capacity_ && begin_ > 0 && phase_ != Phase::kStreaming) {
       // Only ever between requests or inside a head: no view points into the buffer.
       std::memmove(in_.get(), in_.get() + begin_, end_ - begin_);
       end_ -= begin_;
@@ -489,7 +490,7 @@ void Connection::read_more() {
       // A head longer than the buffer: grow up to what max_header_bytes allows, and then some
       // so the parser sees the limit passed.
       const std::size_t grown = std::min(capacity_ * 2, env_.options.max_header_bytes + 1024);
-      if (grown > capacity_ && phase_ != Phase::kBody) {
+      if (grown > capacity_ && phase_ != Phase::kBody && phase_ != Phase::kStreaming) {
         auto bigger = std::make_unique<char[]>(grown);
         std::memcpy(bigger.get(), in_.get(), end_);
         in_ = std::move(bigger);
