@@ -10,14 +10,14 @@
 # Needs INTAKE_KAFKA_BOOTSTRAP (scripts/test.sh exports it). The schemathesis version is pinned
 # below and installed once into a venv under $INTAKE_CACHE; later runs reuse it.
 #
-# The Confluent v3 routes (tag v3) are left out while INTAKE_CONTRACT_SKIP_V3=1 (the default);
-# set it to 0 once they are served.
+# The Confluent v3 routes (tag v3) are served under the cluster id contract-cluster (the spec's
+# example); INTAKE_CONTRACT_SKIP_V3=1 leaves them out.
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.sh"
 
 SCHEMATHESIS_VERSION=4.32.5
 MAX_EXAMPLES="${INTAKE_CONTRACT_MAX_EXAMPLES:-25}"
 TIME_BUDGET_S="${INTAKE_CONTRACT_TIMEOUT_S:-300}"
-SKIP_V3="${INTAKE_CONTRACT_SKIP_V3:-1}"
+SKIP_V3="${INTAKE_CONTRACT_SKIP_V3:-0}"
 
 binary="${1:-}"
 [[ -x "$binary" ]] || die "usage: $0 <intake binary> [report dir] (got '${binary}')"
@@ -56,6 +56,7 @@ cat >"$work/intake.yaml" <<YAML
 server: {listen: "127.0.0.1:$port", threads: 2, sync_timeout_ms: 3000}
 kafka: {bootstrap_servers: "$bootstrap", delivery_timeout_ms: 3000, shutdown_flush_ms: 5000}
 admin: {token_sha256: $digest}
+confluent: {cluster_id: contract-cluster}
 keys:
   contract: {secret_sha256: $digest, topics: ["contract.*"]}
 YAML
