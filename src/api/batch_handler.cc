@@ -67,7 +67,9 @@ http::Response render_sync_batch(std::span<const RecordOutcome> outcomes) {
 http::Response BatchHandler::handle(const http::Request& request, const http::RouteParams& params) {
   auto format = http::match_media_type(request.header("Content-Type"),
                                        {"application/x-ndjson", "application/ndjson", "application/jsonl",
-                                        "application/x-jsonlines", "application/json", "text/plain"},
+                                        "application/x-jsonlines", "application/json", "text/plain",
+                                        // What curl --data-binary sends unless told otherwise.
+                                        "application/x-www-form-urlencoded"},
                                        0);
   if (!format) return http::error_response(format.error());
   auto admission = gate_.admit(request, params[0]);
