@@ -12,7 +12,9 @@
 namespace intake::api {
 namespace {
 
-Error bad(std::string_view where, std::string what) { return Error{ErrorCode::kBadRequest, std::string(where) + what}; }
+Error bad(std::string_view where, const std::string& what) {
+  return Error{ErrorCode::kBadRequest, std::string(where) + what};
+}
 
 Error schema_form(std::string_view where, std::string_view member) {
   return Error{ErrorCode::kSchemaNotSupported,
