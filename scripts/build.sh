@@ -2,14 +2,18 @@
 # Builds Intake with CMake + Ninja into build/<flavour>.
 #   scripts/build.sh release   optimised binary: build/release/src/intake
 #   scripts/build.sh asan      Debug + AddressSanitizer + UndefinedBehaviorSanitizer (the test build)
+#   scripts/build.sh tsan      Debug + ThreadSanitizer: the binary and the test executables the
+#                              concurrency tests run from (tests/CMakeLists.txt, label tsan)
 # Warnings are errors in both.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 flavour="${1:-release}"
+targets=()  # empty: everything
 case "$flavour" in
   release) options=(-DCMAKE_BUILD_TYPE=Release) ;;
   asan) options=(-DCMAKE_BUILD_TYPE=Debug -DINTAKE_SANITIZE=ON) ;;
-  *) die "unknown flavour '$flavour' (release or asan)" ;;
+  tsan) options=(-DCMAKE_BUILD_TYPE=Debug -DINTAKE_TSAN=ON) targets=(intake unit_tests integration_tests) ;;
+  *) die "unknown flavour '$flavour' (release, asan or tsan)" ;;
 esac
 build_dir="$INTAKE_ROOT/build/$flavour"
 # ccache outside the repo so a fresh clone still reuses earlier compiles on this machine.
@@ -19,4 +23,4 @@ export CCACHE_DIR="${CCACHE_DIR:-$INTAKE_CACHE/ccache}"
 export CCACHE_BASEDIR="$INTAKE_ROOT" CCACHE_NOHASHDIR=1
 cmake -S "$INTAKE_ROOT" -B "$build_dir" -G Ninja -DINTAKE_WERROR=ON "${options[@]}" >/dev/null
 # Two cores: Beast translation units need ~1 GiB each; -j2 keeps memory and time in check.
-ninja -C "$build_dir" -j "${INTAKE_BUILD_JOBS:-$(nproc)}"
+ninja -C "$build_dir" -j "${INTAKE_BUILD_JOBS:-$(nproc)}" "${targets[@]}"

@@ -9,6 +9,7 @@ started_at=$SECONDS
 
 bash "$INTAKE_ROOT/scripts/deps.sh"
 bash "$INTAKE_ROOT/scripts/build.sh" asan
+bash "$INTAKE_ROOT/scripts/build.sh" tsan
 
 PEERS=(kafka consul etcd zookeeper)
 started=()
@@ -31,6 +32,12 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$INTAKE_ROOT/tests/lsan.supp}"
 status=0
 ctest --test-dir "$INTAKE_ROOT/build/asan" --output-on-failure -j "$(nproc)" "$@" || status=$?
+# The concurrency tests again, in the ThreadSanitizer build (tests/CMakeLists.txt, label tsan).
+# Skipped only when ctest was given a filter that is not about them.
+if (($# == 0)) || [[ "$*" == *tsan* ]]; then
+  TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=0 second_deadlock_stack=1 suppressions=$INTAKE_ROOT/tests/tsan/tsan.supp}" \
+    ctest --test-dir "$INTAKE_ROOT/build/tsan" --output-on-failure -j "$(nproc)" -L tsan || status=$?
+fi
 # The lint step (include rules, clang-format, clang-tidy), after the tests so it never competes
 # with them for the two cores; a finding fails the command like a failed test. Skipped only when
 # ctest was given a filter (scripts/test.sh -L unit and the like).

@@ -1,14 +1,14 @@
 // SnapshotCell<T>: an immutable value swapped now and then by a control thread and read on
-// every request. libstdc++ 12's std::atomic<std::shared_ptr> is not lock-free (a load takes its
-// lock bit and touches a count every core shares), so readers on the request path keep their own
-// shared_ptr per thread and reload it only when the cell's generation moved: one atomic integer
-// load in the steady state.
+// every request. Readers on the request path keep their own shared_ptr per thread and reload it
+// only when the cell's generation moved: one atomic integer load in the steady state.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <utility>
+
+#include "concurrency/shared_slot.h"
 
 namespace intake::concurrency {
 
@@ -28,11 +28,11 @@ class SnapshotCell {
       : current_(std::move(initial)), generation_(detail::next_generation()) {}
 
   // The control path: a shared reference of its own.
-  std::shared_ptr<const T> load() const { return current_.load(std::memory_order_acquire); }
+  std::shared_ptr<const T> load() const { return current_.load(); }
 
   // Makes `next` current; readers see it from their next read_on_this_thread().
   void store(std::shared_ptr<const T> next) {
-    current_.store(std::move(next), std::memory_order_release);
+    current_.store(std::move(next));
     generation_.store(detail::next_generation(), std::memory_order_release);
   }
 
@@ -44,14 +44,14 @@ class SnapshotCell {
     thread_local std::shared_ptr<const T> held;
     const auto generation = generation_.load(std::memory_order_acquire);
     if (generation != seen_generation) {
-      held = current_.load(std::memory_order_acquire);  // at least as new as `generation`
+      held = load();  // at least as new as `generation`
       seen_generation = generation;
     }
     return *held;
   }
 
  private:
-  std::atomic<std::shared_ptr<const T>> current_;
+  SharedSlot<const T> current_;
   std::atomic<std::uint64_t> generation_;  // stored after current_ on every store()
 };
 

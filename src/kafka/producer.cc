@@ -224,7 +224,7 @@ class ProducerInstance {
     if (max_record_bytes_ > 0 && record_bytes(record) > max_record_bytes_) {
       return error_for(RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, record);
     }
-    const auto topics = topics_.load(std::memory_order_acquire);
+    const auto topics = topics_.load();
     const auto known = topics->find(absl::string_view(record.topic.data(), record.topic.size()));
     if (known == topics->end()) {
       // A topic this producer has not asked about yet: learn it soon, for the next record.
@@ -305,7 +305,7 @@ class ProducerInstance {
   }
 
   std::int32_t partition_count(std::string_view topic) const {
-    const auto topics = topics_.load(std::memory_order_acquire);
+    const auto topics = topics_.load();
     const auto known = topics->find(absl::string_view(topic.data(), topic.size()));
     return known == topics->end() ? -1 : known->second;
   }
@@ -328,7 +328,7 @@ class ProducerInstance {
       }
     }
     rd_kafka_metadata_destroy(metadata);
-    topics_.store(std::shared_ptr<const TopicPartitions>(std::move(topics)), std::memory_order_release);
+    topics_.store(std::shared_ptr<const TopicPartitions>(std::move(topics)));
   }
 
   // The cluster id from the metadata librdkafka holds (timeout 0: never waits for a broker),
@@ -336,9 +336,9 @@ class ProducerInstance {
   void learn_cluster_id() {
     char* id = rd_kafka_clusterid(handle_, 0);
     if (id == nullptr) return;
-    const auto known = owner_.cluster_id_.load(std::memory_order_acquire);
+    const auto known = owner_.cluster_id_.load();
     if (known == nullptr || *known != id) {
-      owner_.cluster_id_.store(std::make_shared<const std::string>(id), std::memory_order_release);
+      owner_.cluster_id_.store(std::make_shared<const std::string>(id));
     }
     rd_kafka_mem_free(handle_, id);
   }
@@ -458,7 +458,7 @@ class ProducerInstance {
   rd_kafka_t* handle_ = nullptr;
   std::size_t max_record_bytes_ = 0;  // the producer's message.max.bytes
   bool auto_create_topics_ = true;    // allow.auto.create.topics: a first write creates a topic
-  std::atomic<std::shared_ptr<const TopicPartitions>> topics_;
+  concurrency::SharedSlot<const TopicPartitions> topics_;
   mutable std::atomic<bool> refresh_metadata_{false};
   std::thread poller_;
   std::atomic<bool> stop_polling_{false};
@@ -487,7 +487,7 @@ Result<void> KafkaProducer::enqueue(const OutgoingRecord& record) {
   if (stopping_.load(std::memory_order_relaxed)) {
     return make_error(ErrorCode::kShuttingDown, "the gateway is shutting down; retry on another instance");
   }
-  const auto instance = current_.load(std::memory_order_acquire);
+  const auto instance = current_.load();
   if (!instance->brokers_up()) {
     return make_error(ErrorCode::kKafkaUnavailable,
                       "no Kafka broker is reachable; the record was not accepted, retry later");
@@ -497,20 +497,18 @@ Result<void> KafkaProducer::enqueue(const OutgoingRecord& record) {
   return produced;
 }
 
-Result<void> KafkaProducer::check(const OutgoingRecord& record) const {
-  return current_.load(std::memory_order_acquire)->check(record);
-}
+Result<void> KafkaProducer::check(const OutgoingRecord& record) const { return current_.load()->check(record); }
 
 std::string KafkaProducer::cluster_id() const {
-  const auto id = cluster_id_.load(std::memory_order_acquire);
+  const auto id = cluster_id_.load();
   return id == nullptr ? std::string() : *id;
 }
 
 bool KafkaProducer::ready() const {
-  return !stopping_.load(std::memory_order_relaxed) && current_.load(std::memory_order_acquire)->brokers_up();
+  return !stopping_.load(std::memory_order_relaxed) && current_.load()->brokers_up();
 }
 
-void KafkaProducer::simulate_fatal_error() { current_.load(std::memory_order_acquire)->simulate_fatal_error(); }
+void KafkaProducer::simulate_fatal_error() { current_.load()->simulate_fatal_error(); }
 
 void KafkaProducer::replace_after_fatal(ProducerInstance* failed) {
   // stop() holds control_mutex_ while it joins this very thread: never wait for it blindly.
@@ -536,7 +534,7 @@ void KafkaProducer::replace_after_fatal(ProducerInstance* failed) {
       "kafka: the producer had a fatal error; started a fresh one on {} and handing its {} records over "
       "(not ready until it reaches a broker)",
       join(brokers), failed->outstanding());
-  current_.store(next, std::memory_order_release);
+  current_.store(next);
   current->retire(std::chrono::milliseconds(0));
   retired_.push_back(current);
 }
@@ -547,7 +545,7 @@ void KafkaProducer::hand_over(const void* given_back) {
   // The partition librdkafka chose (or the client named) is kept, so per-partition order holds
   // when the new producer talks to the same cluster. Listener and ticket travel along.
   const OutgoingRecord record = record_of(message, headers);
-  const auto current = current_.load(std::memory_order_acquire);
+  const auto current = current_.load();
   const auto err = current->produce_raw(record);
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     counters_.handed_over.fetch_add(1, std::memory_order_relaxed);
@@ -612,7 +610,7 @@ void KafkaProducer::set_brokers(const std::vector<std::string>& wanted_list) {
     spdlog::error("kafka: cannot start a producer on {}: {}; keeping the current one", join(next_brokers), e.what());
     return;
   }
-  current_.store(next, std::memory_order_release);
+  current_.store(next);
   current->retire(std::chrono::milliseconds(settings_.drain_grace_ms));
   retired_.push_back(current);
 }

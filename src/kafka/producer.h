@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "concurrency/shared_slot.h"
 #include "kafka/producer_options.h"
 #include "kafka/record_sink.h"
 
@@ -105,9 +106,9 @@ class KafkaProducer final : public RecordSink {
   static bool worth_logging(std::uint64_t failed);
 
   kafka::ProducerOptions settings_;
-  std::atomic<std::shared_ptr<ProducerInstance>> current_;
+  concurrency::SharedSlot<ProducerInstance> current_;
   std::atomic<bool> stopping_{false};
-  std::atomic<std::shared_ptr<const std::string>> cluster_id_;  // null until learnt
+  concurrency::SharedSlot<const std::string> cluster_id_;  // null until learnt
   DeliveryListener* async_listener_ = nullptr;
   ProducerCounters counters_;
   // set_brokers/stop/brokers/replace_after_fatal; never taken by enqueue.

@@ -13,6 +13,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 #include "http_client.h"
 
 namespace intake::testing {
@@ -63,6 +65,23 @@ GatewayProcess::~GatewayProcess() {
     ::waitpid(pid_, nullptr, 0);
   }
   std::remove(config_path_.c_str());
+  // A sanitizer that does not stop the process (ThreadSanitizer's default) only leaves its
+  // report in the log: every test that ran a gateway fails on one.
+  const std::string report = sanitizer_report();
+  if (!report.empty()) ADD_FAILURE() << "the gateway's log holds a sanitizer report:\n" << report;
+}
+
+std::string GatewayProcess::sanitizer_report() const {
+  std::ifstream file(log_path_);
+  std::stringstream text;
+  text << file.rdbuf();
+  const std::string all = text.str();
+  for (const char* marker :
+       {"WARNING: ThreadSanitizer", "ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error: "}) {
+    const auto at = all.find(marker);
+    if (at != std::string::npos) return all.substr(at, 6000);
+  }
+  return {};
 }
 
 void GatewayProcess::send_signal(int signal) {

@@ -28,6 +28,9 @@ class GatewayProcess {
   void send_signal(int signal);
   int wait_exit(int timeout_ms = 30'000);
   std::string log_tail(std::size_t bytes = 4000) const;
+  // The first sanitizer report in the log (ThreadSanitizer, AddressSanitizer, LeakSanitizer,
+  // UBSan), or "" if none.
+  std::string sanitizer_report() const;
 
  private:
   pid_t pid_ = -1;
