@@ -53,7 +53,8 @@ Result<ReplayReservation> ReplayCache::reserve(std::string_view key_id, std::str
     if (existing.state != State::kReleased) {
       stats_.replays_refused.fetch_add(1, std::memory_order_relaxed);
       return Error{ErrorCode::kSignatureReplayed,
-                   "this signature's nonce was already used; sign every request with a new nonce"};
+                   "this signed request was already accepted, or is still being processed; sign every new request "
+                   "with a new nonce"};
     }
     // Released by a refused request: its retry takes the same entry (and queue slot) again.
     existing.state = State::kReserved;

@@ -2,11 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -308,7 +310,8 @@ TEST(Signature, MissingAndMalformedHeadersSayWhatToSend) {
 // The reference client signer (examples/sign_request.py) and this one agree on a fixed vector.
 TEST(SignatureV2, ThePythonReferenceSignerAgrees) {
   Signed request;
-  request.header("X-Intake-Record-Key") = " order-42 ";
+  request.header("X-Intake-Record-Key") = " order-42\t";
+  request.query = "b=2&sync=true&a=1&a=0";
   request.headers.emplace_back("x-intake-record-key", "again");
   const std::string body_path = ::testing::TempDir() + "/sign_request_body";
   std::ofstream(body_path, std::ios::binary) << request.body;
@@ -381,6 +384,27 @@ TEST(ReplayCache, ASettlementAfterExpiryDoesNotTouchALaterEntry) {
   ASSERT_TRUE(fresh);
   old.value().release();
   EXPECT_EQ(code_of(replays->reserve("k", "n:1", 300, 151)), ErrorCode::kSignatureReplayed);
+}
+
+TEST(ReplayCache, OfConcurrentDuplicatesExactlyOneReserves) {
+  auto replays = cache();
+  std::atomic<int> reserved{0}, replayed{0};
+  std::vector<std::thread> threads;
+  std::vector<ReplayReservation> held(8);
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      auto result = replays->reserve("k", "n:same", 100, 50);
+      if (result) {
+        ++reserved;
+        held[t] = std::move(result).value();
+      } else if (result.error().code == ErrorCode::kSignatureReplayed) {
+        ++replayed;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(reserved.load(), 1);
+  EXPECT_EQ(replayed.load(), 7);
 }
 
 }  // namespace
