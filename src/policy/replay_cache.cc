@@ -70,8 +70,9 @@ Result<ReplayReservation> ReplayCache::reserve(std::string_view key_id, std::str
                  "retry shortly"};
   }
   const std::uint64_t generation = shard.next_generation++;
-  auto [node, inserted] =
-      shard.entries.emplace(entry, Entry{.expires_s = expires_s, .generation = generation, .state = State::kReserved});
+  const auto node =
+      shard.entries.emplace(entry, Entry{.expires_s = expires_s, .generation = generation, .state = State::kReserved})
+          .first;
   shard.by_insertion.push_back(&*node);
   shard.bytes += cost;
   stats_.bytes.fetch_add(cost, std::memory_order_relaxed);
