@@ -74,7 +74,10 @@ http::Response BatchHandler::handle(const http::Request& request, const http::Ro
   if (!format) return http::error_response(format.error());
   auto admission = gate_.admit(request, params[0]);
   if (!admission) return http::error_response(admission.error());
-  const AdmittedRequest& admitted = admission.value();
+  return ProduceGate::answer(admission.value(), produce(request, admission.value()));
+}
+
+http::Response BatchHandler::produce(const http::Request& request, AdmittedRequest& admitted) {
   if (!request.header("X-Intake-Partition").empty() || !request.header("X-Intake-Record-Key").empty()) {
     return http::error_response({ErrorCode::kBadRequest,
                                  "a batch sets key and partition per record, not with X-Intake-Record-Key or "
@@ -107,6 +110,8 @@ http::Response BatchHandler::handle(const http::Request& request, const http::Ro
     if (auto enqueued = gate_.enqueue(outgoing(records[i])); !enqueued) {
       Error error = std::move(enqueued).error();
       if (i > 0) {
+        // Records were taken: a replay of this request would produce them again.
+        admitted.replay.commit();
         error.message +=
             "; the first " + std::to_string(i) + " records were accepted, resend from record " + std::to_string(i + 1);
       }

@@ -27,6 +27,10 @@ class BatchHandler final : public ProduceRoute {
   using ProduceRoute::ProduceRoute;
 
   http::Response handle(const http::Request& request, const http::RouteParams& params) override;
+
+ private:
+  // Everything after admission; its answer goes through ProduceGate::answer().
+  http::Response produce(const http::Request& request, AdmittedRequest& admitted);
 };
 
 }  // namespace intake::api

@@ -100,7 +100,11 @@ http::Response ConfluentV2Handler::render_error(const Error& error) const { retu
 http::Response ConfluentV2Handler::handle(const http::Request& request, const http::RouteParams& params) {
   auto admission = gate_.admit(request, params[0]);
   if (!admission) return render_error(admission.error());
-  const AdmittedRequest& admitted = admission.value();
+  return ProduceGate::answer(admission.value(), produce(request, params, admission.value()));
+}
+
+http::Response ConfluentV2Handler::produce(const http::Request& request, const http::RouteParams& params,
+                                           const AdmittedRequest& admitted) {
   auto format = served_format(request);
   if (!format) {
     http::Response response = render_error(format.error());

@@ -32,6 +32,11 @@ class ConfluentV2Handler final : public ProduceRoute {
 
  protected:
   http::Response render_error(const Error& error) const override;
+
+ private:
+  // Everything after admission; its answer goes through ProduceGate::answer().
+  http::Response produce(const http::Request& request, const http::RouteParams& params,
+                         const AdmittedRequest& admitted);
 };
 
 }  // namespace intake::api

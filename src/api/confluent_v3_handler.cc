@@ -276,7 +276,12 @@ http::Response ConfluentV3Handler::handle(const http::Request& request, const ht
   }
   auto admission = gate_.admit(request, topic_of(params));
   if (!admission) return render_error(admission.error());
-  const AdmittedRequest& admitted = admission.value();
+  return ProduceGate::answer(admission.value(),
+                             produce(request, params, admission.value(), std::move(cluster).value()));
+}
+
+http::Response ConfluentV3Handler::produce(const http::Request& request, const http::RouteParams& params,
+                                           const AdmittedRequest& admitted, std::string cluster) {
   if (auto media = http::match_media_type(request.header("Content-Type"), {"application/json"}, 0); !media) {
     return render_error(media.error());
   }
@@ -299,7 +304,7 @@ http::Response ConfluentV3Handler::handle(const http::Request& request, const ht
   }
   RecordHeaders headers;
   gate_.fill_headers(request, admitted, headers);
-  Target target{std::move(cluster).value(), std::string(admitted.topic)};
+  Target target{std::move(cluster), std::string(admitted.topic)};
   std::vector<RecordSummary> summaries;
   summaries.reserve(entries.size());
   for (const auto& entry : entries) summaries.push_back(summary_of(entry));

@@ -63,6 +63,9 @@ class ConfluentV3Handler final : public ProduceRoute {
  private:
   // The id requests must name, or kafka_unavailable while Kafka's is not known yet.
   Result<std::string> served_cluster_id() const;
+  // Everything after admission; its answer goes through ProduceGate::answer().
+  http::Response produce(const http::Request& request, const http::RouteParams& params, const AdmittedRequest& admitted,
+                         std::string cluster);
 
   ConfluentV3Cluster cluster_;
 };

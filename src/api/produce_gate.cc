@@ -3,8 +3,10 @@
 #include <absl/strings/string_view.h>
 
 #include <optional>
+#include <vector>
 
 #include "encoding/content_decoding.h"
+#include "http/router.h"
 #include "json/writer.h"
 #include "names/topic_name.h"
 #include "policy/access.h"
@@ -104,14 +106,27 @@ Result<AdmittedRequest> ProduceGate::admit(const http::Request& request, std::st
   AdmittedRequest admitted;
   if (auto identified = admit_identity(request, topic, admitted); !identified) return std::move(identified).error();
   if (!admitted.key->signing_secret.empty()) {
+    std::vector<policy::HeaderLine> headers;
+    if (request.headers != nullptr) {
+      request.headers->for_each([&](std::string_view name, std::string_view value) {
+        headers.push_back({name, value});
+      });
+    }
     const policy::SignatureCheck check{
         .header = request.header("X-Intake-Signature"),
-        .body = request.body,
         .signing_secret = admitted.key->signing_secret,
         .key_id = admitted.key->id,
         .now_s = std::chrono::duration_cast<std::chrono::seconds>(admitted.now.time_since_epoch()).count(),
-        .window_s = admitted.config->settings.signature_window_s};
-    if (auto signed_ok = policy::verify_signature(check, replays_); !signed_ok) return std::move(signed_ok).error();
+        .window_s = admitted.config->settings.signature_window_s,
+        .request = {.method = http::method_name(request.method),
+                    .path = request.path,
+                    .query = request.query,
+                    .headers = headers,
+                    .copy_headers = settings_.copy_headers,
+                    .body = request.body}};
+    auto reserved = policy::verify_signature(check, *replays_);
+    if (!reserved) return std::move(reserved).error();
+    admitted.replay = std::move(reserved).value();
   }
   if (auto settled = settle_limits(request, admitted); !settled) return std::move(settled).error();
   admitted.wire_body = request.body;
@@ -194,6 +209,27 @@ http::Response ProduceGate::produce_and_wait(kafka::OutgoingRecord record) {
   http::Response response;
   response.deferred = std::move(pending);
   response.deferred_timeout_ms = settings_.sync_timeout_ms;
+  return response;
+}
+
+http::Response ProduceGate::answer(AdmittedRequest& admitted, http::Response response) {
+  if (!admitted.replay.held()) return response;
+  const auto accepted = [](int status) { return status >= 200 && status < 300; };
+  if (response.deferred) {
+    // std::function needs a copyable callable; the reservation is shared by its one observer.
+    auto held = std::make_shared<policy::ReplayReservation>(std::move(admitted.replay));
+    response.deferred->on_complete([held, accepted](int status) {
+      if (accepted(status)) {
+        held->commit();
+      } else {
+        held->release();
+      }
+    });
+  } else if (accepted(response.status)) {
+    admitted.replay.commit();
+  } else {
+    admitted.replay.release();
+  }
   return response;
 }
 

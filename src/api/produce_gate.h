@@ -13,6 +13,11 @@
 // key (one SHA-256, cached per thread, + lookup) → topic name and rights → signature (signing
 // keys only, over the whole body) → then, in the route's handler, record size limits → rate
 // limit → hand to the sink.
+//
+// A signed request's replay entry (policy/replay_cache.h) is reserved by admit() and held in
+// AdmittedRequest::replay; every route hands its answer through ProduceGate::answer(), which
+// commits the entry when the request was accepted (2xx, or a deferred answer that turns out
+// 2xx) and releases it otherwise, so a retry after 429 / 503 / a later 4xx passes.
 #pragma once
 
 #include <array>
@@ -44,6 +49,8 @@ struct ProduceSettings {
   std::uint32_t sync_timeout_ms = 30'000;  // sync requests answer 504 after this
   // A compressed body may decode to at most this much (server.max_body_bytes).
   std::size_t max_decoded_body_bytes = std::size_t{1024} * 1024;
+  // What the signed requests' replay entries may use (signing.replay_cache_max_bytes).
+  std::size_t replay_cache_max_bytes = std::size_t{32} << 20;
 };
 
 // What the checks every produce request passes established. Valid only while the request is
@@ -60,6 +67,9 @@ struct AdmittedRequest {
   std::shared_ptr<const config::Config> pinned;
   std::string_view wire_body;          // the body as sent
   std::optional<std::string> decoded;  // the body decompressed (Content-Encoding gzip / zstd)
+  // A signing key's request: its replay entry, reserved; ProduceGate::answer() settles it, and
+  // it is released if the request ends without an answer that accepted it.
+  policy::ReplayReservation replay;
 
   // The records' bytes: the decoded body, or the body as sent when it was not compressed.
   std::string_view body() const { return decoded ? std::string_view(*decoded) : wire_body; }
@@ -80,7 +90,11 @@ class ProduceGate {
   // `store`, `limiter` and `sink` must outlive the gate.
   ProduceGate(const config::ConfigStore& store, const policy::RateLimiter& limiter, kafka::RecordSink& sink,
               ProduceSettings settings = {})
-      : store_(store), limiter_(limiter), sink_(sink), settings_(std::move(settings)) {}
+      : store_(store),
+        limiter_(limiter),
+        sink_(sink),
+        settings_(std::move(settings)),
+        replays_(std::make_shared<policy::ReplayCache>(settings_.replay_cache_max_bytes)) {}
 
   // Authenticates the request, checks `topic` and the key's rights to it and the signature,
   // and settles the record limit and delivery mode (the topic's policy, else the registry's
@@ -118,6 +132,16 @@ class ProduceGate {
   // REQUIRES: record.listener == nullptr.
   http::Response produce_and_wait(kafka::OutgoingRecord record);
 
+  // The answer to an admitted request, passed through: settles admitted.replay from it —
+  // committed if `response` is 2xx, released otherwise; for a deferred answer, once it is
+  // known (a 504 the server gives while Kafka is still silent settles nothing: the record may
+  // yet be delivered). A route that took some records before a refusal commits
+  // admitted.replay itself first.
+  static http::Response answer(AdmittedRequest& admitted, http::Response response);
+
+  // The replay cache's counters, for /metrics.
+  const policy::ReplayStats& replay_stats() const { return replays_->stats(); }
+
   // How long a sync request waits for Kafka before the server answers 504.
   std::uint32_t sync_timeout_ms() const { return settings_.sync_timeout_ms; }
 
@@ -132,7 +156,9 @@ class ProduceGate {
   const policy::RateLimiter& limiter_;
   kafka::RecordSink& sink_;
   ProduceSettings settings_;
-  policy::ReplayCache replays_;  // signatures already accepted, for signing keys
+  // Signatures reserved or accepted, for signing keys. Shared: a deferred answer may settle
+  // its reservation after the gate is gone.
+  std::shared_ptr<policy::ReplayCache> replays_;
 };
 
 // The request's headers followed by a record's own, built in `scratch` (reused per record).

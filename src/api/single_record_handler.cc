@@ -23,7 +23,10 @@ Result<std::int32_t> requested_partition(const http::Request& request) {
 http::Response SingleRecordHandler::handle(const http::Request& request, const http::RouteParams& params) {
   auto admission = gate_.admit(request, params[0]);
   if (!admission) return http::error_response(admission.error());
-  const AdmittedRequest& admitted = admission.value();
+  return ProduceGate::answer(admission.value(), produce(request, admission.value()));
+}
+
+http::Response SingleRecordHandler::produce(const http::Request& request, const AdmittedRequest& admitted) {
   if (auto fits = admitted.limit.check(admitted.body().size()); !fits) return http::error_response(fits.error());
   auto partition = requested_partition(request);
   if (!partition) return http::error_response(partition.error());

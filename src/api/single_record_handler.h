@@ -20,6 +20,10 @@ class SingleRecordHandler final : public ProduceRoute {
   using ProduceRoute::ProduceRoute;
 
   http::Response handle(const http::Request& request, const http::RouteParams& params) override;
+
+ private:
+  // Everything after admission; its answer goes through ProduceGate::answer().
+  http::Response produce(const http::Request& request, const AdmittedRequest& admitted);
 };
 
 }  // namespace intake::api

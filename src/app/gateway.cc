@@ -11,6 +11,7 @@
 #include "config/config_metrics.h"
 #include "http/http_metrics.h"
 #include "kafka/producer_metrics.h"
+#include "policy/replay_cache_metrics.h"
 #include "sources/consul_health.h"
 #include "sources/consul_kv.h"
 #include "sources/etcd.h"
@@ -80,9 +81,11 @@ Gateway::Gateway(config::StaticConfig file)
       sink_(producer_, spool_.get(), file_.spool.mode),
       sources_(make_sources(file_.registry)),
       control_(std::make_unique<Control>()),
-      produce_gate_(
-          store_, limiter_, sink_,
-          api::ProduceSettings{file_.kafka.copy_headers, file_.server.sync_timeout_ms, file_.server.max_body_bytes}),
+      produce_gate_(store_, limiter_, sink_,
+                    api::ProduceSettings{.copy_headers = file_.kafka.copy_headers,
+                                         .sync_timeout_ms = file_.server.sync_timeout_ms,
+                                         .max_decoded_body_bytes = file_.server.max_body_bytes,
+                                         .replay_cache_max_bytes = file_.signing.replay_cache_max_bytes}),
       confluent_v3_(produce_gate_, {file_.confluent.cluster_id, [this] { return producer_.cluster_id(); }}),
       idempotency_(std::make_shared<api::IdempotencyCache>(api::IdempotencySettings{
           .window = std::chrono::seconds(file_.idempotency.window_s), .max_bytes = file_.idempotency.max_bytes})),
@@ -133,10 +136,10 @@ constexpr const metrics::MetricFamily* kGatewayFamilies[] = {&kReady};
 }  // namespace
 
 std::vector<metrics::MetricList> gateway_metric_families() {
-  return {config::config_metric_families(),  kGatewayFamilies,
-          http::server_metric_families(),    kafka::producer_metric_families(),
-          spool::sink_metric_families(),     spool::spool_metric_families(),
-          api::idempotency_metric_families()};
+  return {config::config_metric_families(),   kGatewayFamilies,
+          http::server_metric_families(),     kafka::producer_metric_families(),
+          spool::sink_metric_families(),      spool::spool_metric_families(),
+          api::idempotency_metric_families(), policy::replay_cache_metric_families()};
 }
 
 void Gateway::register_metrics() {
@@ -145,6 +148,7 @@ void Gateway::register_metrics() {
     out.sample(kReady, producer_.ready() && !draining_.load() ? 1 : 0);
     http::write_server_metrics(server_, out);
     api::write_idempotency_metrics(idempotency_->stats(), out);
+    policy::write_replay_cache_metrics(produce_gate_.replay_stats(), out);
   });
   metrics_.add([this](metrics::MetricSink& out) {
     kafka::write_producer_metrics(producer_.counters(), out);

@@ -352,8 +352,9 @@ StaticConfig parse_static_config(const std::string& yaml_text, const std::string
   StaticConfig config;
   config.path = origin;
   try {
-    require_known_fields(root, origin, "(top level)",
-                         {"server", "kafka", "config", "spool", "confluent", "admin", "keys", "idempotency"});
+    require_known_fields(
+        root, origin, "(top level)",
+        {"server", "kafka", "config", "spool", "confluent", "admin", "keys", "idempotency", "signing"});
     if (root["server"]) parse_server(root["server"], config.server, origin);
     if (!root["kafka"]) fail(origin, "kafka", "required: at least kafka.bootstrap_servers");
     parse_kafka(root["kafka"], config.kafka, origin);
@@ -377,6 +378,14 @@ StaticConfig parse_static_config(const std::string& yaml_text, const std::string
       if (idempotency["max_bytes"]) {
         config.idempotency.max_bytes = integer<std::size_t>(idempotency["max_bytes"], origin, "idempotency.max_bytes",
                                                             std::size_t{1} << 20, std::size_t{16} << 30);
+      }
+    }
+    if (const auto& signing = root["signing"]) {
+      require_known_fields(signing, origin, "signing", {"replay_cache_max_bytes"});
+      if (signing["replay_cache_max_bytes"]) {
+        config.signing.replay_cache_max_bytes =
+            integer<std::size_t>(signing["replay_cache_max_bytes"], origin, "signing.replay_cache_max_bytes",
+                                 std::size_t{1} << 20, std::size_t{16} << 30);
       }
     }
     if (const auto& keys = root["keys"]) {

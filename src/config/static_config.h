@@ -39,6 +39,11 @@ struct IdempotencyOptions {
   std::size_t max_bytes = std::size_t{64} * 1024 * 1024;
 };
 
+// signing: the replay cache of signed requests (policy/replay_cache.h).
+struct SigningOptions {
+  std::size_t replay_cache_max_bytes = std::size_t{32} << 20;
+};
+
 // confluent: what the Confluent REST Proxy routes tell clients (api/confluent_v3_handler.h).
 struct ConfluentOptions {
   // The cluster id v3 paths name. Empty = the Kafka cluster's own id.
@@ -54,6 +59,7 @@ struct StaticConfig {
   ConfluentOptions confluent;
   std::optional<crypto::Sha256> admin_token_sha256;
   IdempotencyOptions idempotency;
+  SigningOptions signing;
   // The YAML's `keys:`, as registry entries ("keys/<id>" → JSON): read by the same parser as a
   // registry's keys (config/builder.h), so every key field works in both places.
   RawTree keys;

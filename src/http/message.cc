@@ -22,13 +22,31 @@ Response error_response(const Error& error) {
 
 void DeferredResponse::complete(Response response) {
   std::function<void()> wake;
+  std::function<void(int)> observe;
+  const int status = response.status;
   {
     std::lock_guard lock(mutex_);
-    if (response_) return;
+    if (completed_status_) return;
+    completed_status_ = status;
     response_ = std::move(response);
     wake = std::move(wake_);
+    observe = std::move(observe_);
   }
+  if (observe) observe(status);
   if (wake) wake();
+}
+
+void DeferredResponse::on_complete(std::function<void(int status)> observe) {
+  std::optional<int> status;
+  {
+    std::lock_guard lock(mutex_);
+    if (!completed_status_) {
+      observe_ = std::move(observe);
+      return;
+    }
+    status = completed_status_;
+  }
+  observe(*status);
 }
 
 bool DeferredResponse::set_waker(std::function<void()> wake) {

@@ -22,6 +22,9 @@ class HeaderSource {
   virtual ~HeaderSource() = default;
   // Returns the header's value, or an empty view when it is absent.
   virtual std::string_view find(std::string_view name) const = 0;
+  // Calls `visit` with every header field, in the order received, repeated names included
+  // (what a request signature covers is chosen from them: policy/signature.h).
+  virtual void for_each(const std::function<void(std::string_view name, std::string_view value)>& visit) const = 0;
 };
 
 struct Request {
@@ -62,11 +65,18 @@ class DeferredResponse {
   // true if it already is (then `wake` is not kept). An empty function detaches.
   bool set_waker(std::function<void()> wake);
   std::optional<Response> take();
+  // `observe` runs once with the status of the response complete() stores, before the waker
+  // (on the completing thread), or at once when it is already there: how a request's
+  // outcome is settled once a deferred answer is known (api/produce_gate.h). One observer;
+  // dropped uncalled if the response is never completed.
+  void on_complete(std::function<void(int status)> observe);
 
  private:
   std::mutex mutex_;
   std::optional<Response> response_;
+  std::optional<int> completed_status_;  // kept after take()
   std::function<void()> wake_;
+  std::function<void(int status)> observe_;
 };
 
 // `{"error":{"code":"<name>","message":"<message>"}}` with the code's HTTP status.

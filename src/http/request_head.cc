@@ -21,4 +21,8 @@ std::string_view HeadFields::find(std::string_view name) const {
   return {};
 }
 
+void HeadFields::for_each(const std::function<void(std::string_view name, std::string_view value)>& visit) const {
+  for (std::size_t i = 0; i < head_.field_count; ++i) visit(head_.fields[i].name, head_.fields[i].value);
+}
+
 }  // namespace intake::http

@@ -39,6 +39,7 @@ class HeadFields final : public HeaderSource {
  public:
   explicit HeadFields(const RequestHead& head) : head_(head) {}
   std::string_view find(std::string_view name) const override;
+  void for_each(const std::function<void(std::string_view name, std::string_view value)>& visit) const override;
 
  private:
   const RequestHead& head_;

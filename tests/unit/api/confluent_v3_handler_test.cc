@@ -62,6 +62,9 @@ class Headers final : public http::HeaderSource {
     const auto found = values.find(std::string(name));
     return found == values.end() ? std::string_view() : std::string_view(found->second);
   }
+  void for_each(const std::function<void(std::string_view, std::string_view)>& visit) const override {
+    for (const auto& [name, value] : values) visit(name, value);
+  }
   std::map<std::string, std::string> values{{"Authorization", "Bearer team-secret"},
                                             {"Content-Type", "application/json"}};
 };

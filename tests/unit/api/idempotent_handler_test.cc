@@ -19,6 +19,9 @@ class Headers final : public http::HeaderSource {
     auto it = values.find(std::string(name));
     return it == values.end() ? std::string_view() : std::string_view(it->second);
   }
+  void for_each(const std::function<void(std::string_view, std::string_view)>& visit) const override {
+    for (const auto& [name, value] : values) visit(name, value);
+  }
   std::map<std::string, std::string> values;
 };
 

@@ -41,6 +41,9 @@ class BearerHeader final : public http::HeaderSource {
   std::string_view find(std::string_view name) const override {
     return name == "Authorization" ? std::string_view("Bearer team-secret") : std::string_view();
   }
+  void for_each(const std::function<void(std::string_view, std::string_view)>& visit) const override {
+    visit("Authorization", "Bearer team-secret");
+  }
 };
 
 class SignedHeaders final : public http::HeaderSource {
@@ -50,6 +53,10 @@ class SignedHeaders final : public http::HeaderSource {
     if (name == "Authorization") return "Bearer team-secret";
     if (name == "X-Intake-Signature") return signature_;
     return {};
+  }
+  void for_each(const std::function<void(std::string_view, std::string_view)>& visit) const override {
+    visit("Authorization", "Bearer team-secret");
+    visit("X-Intake-Signature", signature_);
   }
 
  private:
@@ -62,6 +69,10 @@ class IdempotentHeaders final : public http::HeaderSource {
     if (name == "Authorization") return "Bearer team-secret";
     if (name == "Idempotency-Key") return "order-42";
     return {};
+  }
+  void for_each(const std::function<void(std::string_view, std::string_view)>& visit) const override {
+    visit("Authorization", "Bearer team-secret");
+    visit("Idempotency-Key", "order-42");
   }
 };
 

@@ -228,5 +228,18 @@ TEST(WatchPlan, BrokerServiceRunsBesideAnyRegistryAndWaitWaitsOnlyForTheRegistry
   EXPECT_FALSE(none.registry || none.consul_health || none.wait_for_registry);
 }
 
+TEST(StaticConfig, SigningReplayCacheBudgetHasADefaultAndARange) {
+  EXPECT_EQ(parse_static_config("kafka: {bootstrap_servers: 'k:9092'}\n", "test.yaml").signing.replay_cache_max_bytes,
+            std::size_t{32} << 20);
+  EXPECT_EQ(parse_static_config("kafka: {bootstrap_servers: 'k:9092'}\nsigning: {replay_cache_max_bytes: 2097152}\n",
+                                "test.yaml")
+                .signing.replay_cache_max_bytes,
+            2'097'152u);
+  EXPECT_NE(message_of("kafka: {bootstrap_servers: 'k:9092'}\nsigning: {replay_cache_max_bytes: 10}\n")
+                .find("signing.replay_cache_max_bytes"),
+            std::string::npos);
+  EXPECT_NE(message_of("kafka: {bootstrap_servers: 'k:9092'}\nsigning: {max: 1}\n").find("signing"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace intake::config

@@ -19,6 +19,9 @@ class AdminToken final : public http::HeaderSource {
   std::string_view find(std::string_view name) const override {
     return name == "Authorization" ? std::string_view("Bearer admin-token") : std::string_view();
   }
+  void for_each(const std::function<void(std::string_view, std::string_view)>& visit) const override {
+    visit("Authorization", "Bearer admin-token");
+  }
 };
 
 class FixedSource final : public sources::Source {
