@@ -22,6 +22,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -239,7 +240,10 @@ class NormalClient {
   // Runs for `duration` on this thread.
   void run_for(milliseconds duration) {
     const auto until = SteadyClock::now() + duration;
-    while (SteadyClock::now() < until) one();
+    while (SteadyClock::now() < until) {
+      one();
+      std::this_thread::sleep_for(milliseconds(5));  // the pace of run(), for comparable latencies
+    }
   }
 
   std::vector<double> latencies_ms;
@@ -336,7 +340,21 @@ class HostileClients : public ::testing::Test {
                           {"max_header_bytes", std::to_string(kMaxHeaderBytes)},
                           {"max_body_bytes", std::to_string(kMaxBodyBytes)}};
     port = yaml.port;
-    gateway = std::make_unique<testing::GatewayProcess>(yaml.render(), yaml.port);
+    {
+      // AddressSanitizer keeps up to 256 MiB of freed memory in quarantine, which would read
+      // as growth: this suite's gateway runs with a small one, so its RSS follows live memory.
+      const char* inherited = std::getenv("ASAN_OPTIONS");
+      const std::string saved = inherited != nullptr ? inherited : "";
+      const std::string small_quarantine = (saved.empty() ? std::string() : saved + ":") +
+                                           "quarantine_size_mb=8:allocator_release_to_os_interval_ms=500";
+      ::setenv("ASAN_OPTIONS", small_quarantine.c_str(), 1);
+      struct Restore {
+        const char* inherited;
+        const std::string& saved;
+        ~Restore() { inherited != nullptr ? ::setenv("ASAN_OPTIONS", saved.c_str(), 1) : ::unsetenv("ASAN_OPTIONS"); }
+      } restore{inherited, saved};
+      gateway = std::make_unique<testing::GatewayProcess>(yaml.render(), yaml.port);
+    }
     // A record produced first creates the topic, so the normal client's later latencies are
     // not the first-produce metadata round trip.
     ASSERT_EQ(testing::http_request("127.0.0.1", port, "POST", "/v1/topics/" + topic, "warm-up",
@@ -511,13 +529,35 @@ TEST_F(HostileClients, TenThousandIdleConnectionsAreHeldWhileTheCapsRefuseTheExc
   EXPECT_EQ(closed, kIdleConnections) << "idle connections not closed by server.idle_timeout_ms";
   idle.clear();
   EXPECT_TRUE(testing::eventually([&] { return open_connections() <= 2; })) << open_connections();
+  std::this_thread::sleep_for(milliseconds(3'000));  // the allocator's release interval, and then some
+  const long rss_closed_mib = rss_mib(gateway->pid());
   std::printf(
       "[hostile idle-10k] opened %d in %ld ms, %.0f open at peak; extra per-address: %d; of 100 over the "
-      "global cap: %d admitted, %d refused 503\n",
-      kIdleConnections, opened_ms, open_at_peak, per_ip_status, excess_admitted, excess_refused);
-  // 10,000 connections hold an 8 KiB read buffer each (80 MiB) plus sockets and bookkeeping,
-  // doubled for AddressSanitizer's redzones and quarantine: 1 GiB over the baseline would be a leak.
-  EXPECT_LT(figures.rss_peak_mib, figures.rss_before_mib + 1'024);
+      "global cap: %d admitted, %d refused 503; RSS once the idle clock closed them all: %ld MiB\n",
+      kIdleConnections, opened_ms, open_at_peak, per_ip_status, excess_admitted, excess_refused, rss_closed_mib);
+  // 10,000 connections hold an 8 KiB read buffer each (80 MiB) plus socket state and
+  // bookkeeping, and AddressSanitizer adds redzones: about 16 KiB each, 160 MiB. Three times
+  // that would be a leak or a buffer per connection that should not be there.
+  EXPECT_LT(figures.rss_peak_mib, figures.rss_before_mib + 512);
+  // Once they are gone, some goes back to the OS and the rest stays in the allocator's free
+  // lists: a second 10,000 must reuse it rather than grow the process again.
+  EXPECT_LT(rss_closed_mib, figures.rss_peak_mib);
+  long second_peak_mib = 0;
+  {
+    RssMonitor monitor(gateway->pid());
+    for (int i = 0; i < kIdleConnections; ++i) idle.push_back(std::make_unique<RawClient>(hostile_source(i), port));
+    EXPECT_TRUE(testing::eventually([&] { return open_connections() >= kIdleConnections; }, milliseconds(20'000)));
+    for (auto& client : idle) client->reset();
+    idle.clear();
+    EXPECT_TRUE(testing::eventually([&] { return open_connections() <= 2; })) << open_connections();
+    second_peak_mib = monitor.stop();
+  }
+  std::this_thread::sleep_for(milliseconds(3'000));
+  const long rss_second_closed_mib = rss_mib(gateway->pid());
+  std::printf("[hostile idle-10k] a second 10,000 (reset by the client): RSS peak %ld MiB, after %ld MiB\n",
+              second_peak_mib, rss_second_closed_mib);
+  EXPECT_LT(second_peak_mib, figures.rss_peak_mib + 64) << "the second 10,000 grew the gateway again";
+  EXPECT_LT(rss_second_closed_mib, rss_closed_mib + 64);
   EXPECT_GE(gateway->pid(), 0);
 }
 
@@ -553,9 +593,23 @@ TEST_F(HostileClients, ConnectionChurnLeavesNoConnectionOrMemoryBehind) {
     });
   });
   EXPECT_EQ(failures.size(), 0u) << failures.first();
-  // Every churned connection was accepted and is gone again: only the scrape's own is open.
-  const std::string exposition = metrics();
-  EXPECT_GE(testing::metric_value(exposition, "intake_http_connections_accepted_total") - accepted_before, 4 * kEach);
+  // Every churned connection was taken off the listen queue (accepted, or answered by a cap)
+  // and is gone again: only the scrape's own is open.
+  std::string exposition;
+  const auto taken = [&] {
+    exposition = metrics();
+    double sum = testing::metric_value(exposition, "intake_http_connections_accepted_total") - accepted_before;
+    for (const char* reason : {"max_connections", "max_connections_per_ip", "dropped"}) {
+      sum += testing::metric_value(exposition,
+                                   std::string("intake_http_connections_refused_total{reason=\"") + reason + "\"}");
+    }
+    return sum;
+  };
+  // A connection reset while it waits in the listen queue may be gone before accept() hands it
+  // over (it is then closed uncounted); each one closed with a FIN is taken and counted.
+  EXPECT_TRUE(testing::eventually([&] { return taken() >= 2 * kEach; })) << taken() << "\n" << exposition;
+  std::printf("[hostile churn] %d connections churned, %.0f taken off the listen queue and counted\n", 4 * kEach,
+              taken());
   EXPECT_TRUE(testing::eventually([&] { return open_connections() <= 2; })) << open_connections();
   EXPECT_EQ(testing::metric_value(exposition, "intake_http_inflight_body_bytes"), 0);
   // Churn holds nothing: the peak is a few buffers per concurrent connection.
@@ -576,7 +630,7 @@ TEST_F(HostileClients, HeaderFloodsAreAnswered431AndClosed) {
   int endless_answered = 0;
   std::mutex endless_mutex;
   const auto figures = under_attack("header-floods", [&] {
-    in_parallel(600, 4, [&](int i) {
+    in_parallel(1'500, 4, [&](int i) {
       try {
         RawClient client(hostile_source(i), port);
         if (i % 3 == 0) {
@@ -608,7 +662,7 @@ TEST_F(HostileClients, HeaderFloodsAreAnswered431AndClosed) {
     });
   });
   EXPECT_EQ(failures.size(), 0u) << failures.size() << " failures; first: " << failures.first();
-  EXPECT_EQ(endless_answered, 200);
+  EXPECT_EQ(endless_answered, 500);
   EXPECT_LT(figures.rss_peak_mib, figures.rss_before_mib + 256);  // each head is capped at 17 KiB
   EXPECT_TRUE(testing::eventually([&] { return open_connections() <= 2; })) << open_connections();
 }
@@ -649,7 +703,7 @@ TEST_F(HostileClients, PipelinedGarbageIsAnswered400AndClosed) {
   Failures failures;
   std::atomic<int> answered_before_garbage{0};
   const auto figures = under_attack("pipelined-garbage", [&] {
-    in_parallel(static_cast<int>(cases.size()) * 50, 4, [&](int i) {
+    in_parallel(static_cast<int>(cases.size()) * 200, 4, [&](int i) {
       const auto& [what, bytes] = cases[static_cast<std::size_t>(i) % cases.size()];
       try {
         RawClient client(hostile_source(i), port);
@@ -677,11 +731,11 @@ TEST_F(HostileClients, PipelinedGarbageIsAnswered400AndClosed) {
     });
   });
   EXPECT_EQ(failures.size(), 0u) << failures.size() << " failures; first: " << failures.first();
-  EXPECT_EQ(answered_before_garbage.load(), 50);
+  EXPECT_EQ(answered_before_garbage.load(), 200);
   EXPECT_LT(figures.rss_peak_mib, figures.rss_before_mib + 256);
-  // Nothing of the smuggled or junk requests reached Kafka: only the 50 valid "ok" bodies.
+  // Nothing of the smuggled or junk requests reached Kafka.
   const auto records = testing::consume_to_end(bootstrap, target.substr(std::strlen("/v1/topics/")));
-  EXPECT_EQ(records.size(), 50u);
+  EXPECT_EQ(records.size(), 200u);  // the valid "ok" requests, nothing else
   for (const auto& record : records) EXPECT_EQ(record.value, "ok");
 }
 
