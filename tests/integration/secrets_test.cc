@@ -265,8 +265,9 @@ TEST_F(Secrets, NoSecretAppearsInLogsMetricsAdminAnswersOrErrorBodies) {
   EXPECT_TRUE(leaks.empty()) << leaks.size() << " leaks; first: " << (leaks.empty() ? "" : leaks.front());
   for (const auto& leak : leaks) std::printf("[secrets] LEAK %s\n", leak.c_str());
   std::printf(
-      "[secrets] %zu needles (%zu secrets in 5-6 forms each) over %zu log bytes and %zu answer bytes: %zu found\n",
-      needles.size(), std::size_t{8}, all_logs.size(), answers_a.size() + answers_b.size(), leaks.size());
+      "[secrets] %zu needles (8 secrets in 6 forms each, 2 Basic credentials) over %zu log bytes and %zu answer "
+      "bytes: %zu found\n",
+      needles.size(), all_logs.size(), answers_a.size() + answers_b.size(), leaks.size());
 }
 
 }  // namespace
