@@ -543,9 +543,9 @@ TEST_F(HostileClients, TenThousandIdleConnectionsAreHeldWhileTheCapsRefuseTheExc
   // bookkeeping, and AddressSanitizer adds redzones: about 16 KiB each, 160 MiB. Three times
   // that would be a leak or a buffer per connection that should not be there.
   EXPECT_LT(figures.rss_peak_mib, figures.rss_before_mib + 512);
-  // Once they are gone, some goes back to the OS and the rest stays in the allocator's free
-  // lists: a second 10,000 must reuse it rather than grow the process again.
-  EXPECT_LT(rss_closed_mib, figures.rss_peak_mib);
+  // Once they are gone, how much goes back to the OS is up to the allocator (observed: from
+  // none to two thirds); what stays sits in its free lists. So the test of "nothing kept per
+  // connection" is a second 10,000: they must reuse that memory, not grow the process again.
   long second_peak_mib = 0;
   {
     RssMonitor monitor(gateway->pid());
@@ -561,7 +561,6 @@ TEST_F(HostileClients, TenThousandIdleConnectionsAreHeldWhileTheCapsRefuseTheExc
   std::printf("[hostile idle-10k] a second 10,000 (reset by the client): RSS peak %ld MiB, after %ld MiB\n",
               second_peak_mib, rss_second_closed_mib);
   EXPECT_LT(second_peak_mib, figures.rss_peak_mib + 64) << "the second 10,000 grew the gateway again";
-  EXPECT_LT(rss_second_closed_mib, rss_closed_mib + 64);
 }
 
 TEST_F(HostileClients, ConnectionChurnLeavesNoConnectionOrMemoryBehind) {
