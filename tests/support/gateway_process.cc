@@ -19,7 +19,8 @@
 
 namespace intake::testing {
 
-GatewayProcess::GatewayProcess(const std::string& config_yaml, std::uint16_t port, rlim_t max_file_bytes)
+GatewayProcess::GatewayProcess(const std::string& config_yaml, std::uint16_t port, rlim_t max_file_bytes,
+                               const std::vector<std::string>& extra_args)
     : port_(port) {
   char config_template[] = "/tmp/intake-test-XXXXXX.yaml";
   const int config_fd = ::mkstemps(config_template, 5);
@@ -28,6 +29,12 @@ GatewayProcess::GatewayProcess(const std::string& config_yaml, std::uint16_t por
   config_path_ = config_template;
   log_path_ = config_path_ + ".log";
   std::ofstream(config_path_) << config_yaml;
+
+  std::vector<std::string> args = {INTAKE_BINARY, "run", "--config", config_path_};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
 
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
@@ -39,7 +46,7 @@ GatewayProcess::GatewayProcess(const std::string& config_yaml, std::uint16_t por
       const rlimit limit{max_file_bytes, max_file_bytes};
       ::setrlimit(RLIMIT_FSIZE, &limit);
     }
-    ::execl(INTAKE_BINARY, INTAKE_BINARY, "run", "--config", config_path_.c_str(), static_cast<char*>(nullptr));
+    ::execv(INTAKE_BINARY, argv.data());
     std::perror("exec " INTAKE_BINARY);
     ::_exit(127);
   }

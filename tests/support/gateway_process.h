@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace intake::testing {
 
@@ -15,13 +16,18 @@ class GatewayProcess {
   // Writes `config_yaml` to a temp file and starts INTAKE_BINARY with it, logging to a file.
   // Throws if /healthz does not answer on `port` within 20 s (the log tail is in the message).
   // `max_file_bytes` > 0: the child's RLIMIT_FSIZE (no file it writes may grow past it), for
-  // tests of write failures.
-  GatewayProcess(const std::string& config_yaml, std::uint16_t port, rlim_t max_file_bytes = 0);
+  // tests of write failures. `extra_args` go after `run --config FILE` (e.g. --log-level trace).
+  // The child inherits this process's other limits, RLIMIT_NOFILE included: a test that needs
+  // many connections raises it before starting the gateway.
+  GatewayProcess(const std::string& config_yaml, std::uint16_t port, rlim_t max_file_bytes = 0,
+                 const std::vector<std::string>& extra_args = {});
   ~GatewayProcess();  // SIGKILL if still running
   GatewayProcess(const GatewayProcess&) = delete;
   GatewayProcess& operator=(const GatewayProcess&) = delete;
 
   std::uint16_t port() const { return port_; }
+  // The child's process id while it runs (for /proc/<pid>/status), -1 once it exited.
+  pid_t pid() const { return pid_; }
   // Sends `signal` and waits up to timeout_ms; returns the exit code, or -1 on timeout.
   int stop(int signal, int timeout_ms = 30'000);
   // The two halves of stop(), for tests that act while the gateway drains.
