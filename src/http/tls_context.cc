@@ -89,6 +89,10 @@ Result<std::shared_ptr<const TlsContext>> make_tls_context(const TlsOptions& opt
     return tls_error("cannot load cert_file '" + options.cert_file + "'");
   }
   if (SSL_CTX_use_PrivateKey_file(handle, options.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    // OpenSSL compares the key with the certificate as it loads it.
+    if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+      return tls_error("key_file '" + options.key_file + "' is not the key of cert_file '" + options.cert_file + "'");
+    }
     return tls_error("cannot load key_file '" + options.key_file + "'");
   }
   if (SSL_CTX_check_private_key(handle) != 1) {

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace intake::testing {
@@ -16,7 +17,9 @@ class GatewayProcess {
   // Throws if /healthz does not answer on `port` within 20 s (the log tail is in the message).
   // `max_file_bytes` > 0: the child's RLIMIT_FSIZE (no file it writes may grow past it), for
   // tests of write failures.
-  GatewayProcess(const std::string& config_yaml, std::uint16_t port, rlim_t max_file_bytes = 0);
+  // `healthy`: how /healthz is asked (e.g. over TLS); empty = plain HTTP.
+  GatewayProcess(const std::string& config_yaml, std::uint16_t port, rlim_t max_file_bytes = 0,
+                 std::function<bool(std::uint16_t port)> healthy = {});
   ~GatewayProcess();  // SIGKILL if still running
   GatewayProcess(const GatewayProcess&) = delete;
   GatewayProcess& operator=(const GatewayProcess&) = delete;
