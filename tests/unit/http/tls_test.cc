@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -104,6 +105,12 @@ TEST_F(TlsListenerTest, ServesHttp11OverTlsWithKeepAliveAndSelectsAlpn) {
   EXPECT_EQ(connection.alpn(), "http/1.1");
   EXPECT_GE(connection.version(), TLS1_2_VERSION);
   EXPECT_EQ(connection.peer_sha256(), testing::pem_sha256(certs().server_cert));
+  // The test certificates live two days.
+  const auto now_s =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto not_after_s = server_->tls()->counters().not_after_s.load();
+  EXPECT_GT(not_after_s, now_s + 86'400);
+  EXPECT_LT(not_after_s, now_s + 3 * 86'400);
   for (int i = 0; i < 3; ++i) {
     const auto reply = connection.request("GET", "/whoami");
     EXPECT_EQ(reply.status, 200);
