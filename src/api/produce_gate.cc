@@ -7,6 +7,7 @@
 
 #include "encoding/content_decoding.h"
 #include "http/router.h"
+#include "http/tls_context.h"
 #include "json/writer.h"
 #include "names/topic_name.h"
 #include "policy/access.h"
@@ -61,32 +62,41 @@ class SyncDelivery final : public kafka::DeliveryListener {
 Result<void> ProduceGate::admit_identity(const http::Request& request, std::string_view topic,
                                          AdmittedRequest& admitted, const config::Config* config) const {
   // Authenticate before looking at anything else, so unauthenticated callers learn nothing.
-  policy::PresentedCredential credential;
-  if (auto presented =
-          policy::present_credential(request.header("Authorization"), request.header("X-Intake-Key"), credential);
-      !presented) {
-    return presented;
-  }
-
   admitted.config = config != nullptr ? config : &store_.current_for_request();
   admitted.now = std::chrono::system_clock::now();
-  auto key = policy::authenticate(*admitted.config, credential.secret, admitted.now);
+  auto key = authenticate(request, *admitted.config, admitted.now);
   if (!key) return std::move(key).error();
   admitted.key = key.value();
-  if (auto named = policy::check_claimed_key_id(*admitted.key, credential.claimed_key_id); !named) return named;
 
   admitted.topic = topic;
   if (auto checked = names::check_topic_name(admitted.topic); !checked) return std::move(checked).error();
   return policy::authorize_topic(*admitted.key, admitted.topic);
 }
 
-std::optional<std::string> ProduceGate::caller_key_id(const http::Request& request) const {
-  policy::PresentedCredential credential;
-  if (!policy::present_credential(request.header("Authorization"), request.header("X-Intake-Key"), credential)) {
-    return std::nullopt;
+// An API key the request presents wins; only a request that presents none is taken as the key
+// its connection's verified client certificate stands for.
+Result<const config::ApiKey*> ProduceGate::authenticate(const http::Request& request, const config::Config& config,
+                                                        std::chrono::system_clock::time_point now) {
+  const std::string_view authorization = request.header("Authorization");
+  const std::string_view x_intake_key = request.header("X-Intake-Key");
+  if (request.peer != nullptr && authorization.empty() && x_intake_key.empty()) {
+    return policy::authenticate_certificate(config, request.peer->sha256, request.peer->sans, now);
   }
-  auto key = policy::authenticate(store_.current_for_request(), credential.secret, std::chrono::system_clock::now());
-  if (!key || !policy::check_claimed_key_id(*key.value(), credential.claimed_key_id)) return std::nullopt;
+  policy::PresentedCredential credential;
+  if (auto presented = policy::present_credential(authorization, x_intake_key, credential); !presented) {
+    return std::move(presented).error();
+  }
+  auto key = policy::authenticate(config, credential.secret, now);
+  if (!key) return key;
+  if (auto named = policy::check_claimed_key_id(*key.value(), credential.claimed_key_id); !named) {
+    return std::move(named).error();
+  }
+  return key;
+}
+
+std::optional<std::string> ProduceGate::caller_key_id(const http::Request& request) const {
+  auto key = authenticate(request, store_.current_for_request(), std::chrono::system_clock::now());
+  if (!key) return std::nullopt;
   return key.value()->id;
 }
 

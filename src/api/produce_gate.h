@@ -149,6 +149,8 @@ class ProduceGate {
   // `config`: the snapshot to check against (admitted.config), this thread's when null.
   Result<void> admit_identity(const http::Request& request, std::string_view topic, AdmittedRequest& admitted,
                               const config::Config* config = nullptr) const;
+  static Result<const config::ApiKey*> authenticate(const http::Request& request, const config::Config& config,
+                                                    std::chrono::system_clock::time_point now);
   // The record limit and delivery mode from admitted.config.
   Result<void> settle_limits(const http::Request& request, AdmittedRequest& admitted) const;
 

@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -165,7 +166,8 @@ Result<ApiKey> parse_key(simdjson::dom::parser& parser, std::string_view id, con
   auto parsed = require_object(parser, text);
   if (!parsed) return std::move(parsed).error();
   object fields = parsed.value();
-  if (auto known = known_fields(fields, {"secret_sha256", "topics", "enabled", "rate", "expires_at", "signing_secret"});
+  if (auto known = known_fields(
+          fields, {"secret_sha256", "topics", "enabled", "rate", "expires_at", "signing_secret", "client_certs"});
       !known) {
     return std::move(known).error();
   }
@@ -211,6 +213,27 @@ Result<ApiKey> parse_key(simdjson::dom::parser& parser, std::string_view id, con
       return invalid("'signing_secret' must be a string of 16 to 256 characters");
     }
     key.signing_secret = std::string(signing);
+  }
+  if (fields["client_certs"].get(value) == simdjson::SUCCESS) {
+    simdjson::dom::array certs;
+    constexpr const char* kShape =
+        "'client_certs' must be a list of \"sha256:<64 hex digits>\" or \"san:<DNS or URI name>\"";
+    if (value.get_array().get(certs) != simdjson::SUCCESS) return invalid(kShape);
+    for (auto cert : certs) {
+      std::string_view text;
+      if (cert.get_string().get(text) != simdjson::SUCCESS) return invalid(kShape);
+      std::string entry(text);
+      if (entry.rfind("sha256:", 0) == 0) {
+        std::string hex = entry.substr(7);
+        std::erase(hex, ':');  // openssl x509 -fingerprint prints AB:CD:...
+        for (char& c : hex) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (!crypto::parse_sha256_hex(hex)) return invalid(kShape);
+        entry = "sha256:" + hex;
+      } else if (entry.rfind("san:", 0) != 0 || entry.size() == 4) {
+        return invalid(kShape);
+      }
+      key.client_certs.push_back(std::move(entry));
+    }
   }
   return key;
 }
@@ -272,6 +295,12 @@ Result<void> apply_entry(simdjson::dom::parser& parser, std::string_view name, c
     auto key = parse_key(parser, name.substr(5), value);
     if (!key) return std::move(key).error();
     const crypto::Sha256 digest = key->secret_sha256;
+    for (const auto& cert : key->client_certs) {
+      auto [named, fresh] = config.keys_by_cert.emplace(cert, digest);
+      if (!fresh && !crypto::Sha256Equal{}(named->second, digest)) {
+        return invalid("client certificate '" + cert + "' is listed by another key; a certificate stands for one key");
+      }
+    }
     auto [it, inserted] = config.keys.emplace(digest, std::move(key).value());
     if (!inserted) return invalid("same secret as key '" + it->second.id + "'; every key needs its own secret");
   } else if (name.rfind("topics/", 0) == 0) {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "crypto/digest.h"
@@ -34,6 +35,9 @@ struct ApiKey {
   std::optional<RateLimit> rate;                                    // none = unlimited
   std::optional<std::chrono::system_clock::time_point> expires_at;  // none = never
   std::string signing_secret;                                       // non-empty: requests must carry a valid signature
+  // Client certificates that authenticate as this key on a TLS connection:
+  // "sha256:<64 lowercase hex>" (the certificate's fingerprint) or "san:<DNS or URI SAN>".
+  std::vector<std::string> client_certs;
   // How much of its rate a key has used is not here: it changes with every request, and the
   // snapshot never does (policy/rate_limiter.h keeps it, by key id).
 };
@@ -52,6 +56,8 @@ struct Settings {
 struct Config {
   // Keyed by the secret's digest: authenticating a request is one SHA-256 and one lookup.
   absl::flat_hash_map<crypto::Sha256, ApiKey, crypto::Sha256Hash, crypto::Sha256Equal> keys;
+  // "sha256:<hex>" / "san:<name>" → the digest the key is filed under in `keys`.
+  absl::flat_hash_map<std::string, crypto::Sha256> keys_by_cert;
   absl::flat_hash_map<std::string, TopicPolicy> topics;
   Settings settings;
   std::vector<std::string> brokers;  // sorted "host:port"; empty = the YAML's bootstrap servers
@@ -67,6 +73,17 @@ struct Config {
   const ApiKey* find_key(const crypto::Sha256& secret_digest) const {
     auto it = keys.find(secret_digest);
     return it == keys.end() ? nullptr : &it->second;
+  }
+
+  // Returns the key a verified client certificate stands for: its fingerprint first, then its
+  // SANs in order; nullptr when none is listed.
+  const ApiKey* find_key_by_cert(std::string_view sha256_hex, const std::vector<std::string>& sans) const {
+    if (keys_by_cert.empty()) return nullptr;
+    std::string probe = "sha256:";
+    probe.append(sha256_hex);
+    auto it = keys_by_cert.find(probe);
+    for (std::size_t i = 0; it == keys_by_cert.end() && i < sans.size(); ++i) it = keys_by_cert.find("san:" + sans[i]);
+    return it == keys_by_cert.end() ? nullptr : find_key(it->second);
   }
 };
 

@@ -75,11 +75,44 @@ void parse_listen(const std::string& text, http::ServerOptions& server, const st
   server.port = integer<std::uint16_t>(port_node, origin, "server.listen (port)", 1, 65535);
 }
 
+http::TlsOptions parse_tls(const YAML::Node& node, const std::string& origin) {
+  require_known_fields(node, origin, "server.tls",
+                       {"cert_file", "key_file", "client_ca_file", "client_auth", "reload_interval_ms"});
+  http::TlsOptions tls;
+  for (const char* required : {"cert_file", "key_file"}) {
+    if (!node[required]) fail(origin, std::string("server.tls.") + required, "required: a PEM file path");
+  }
+  tls.cert_file = scalar(node["cert_file"], origin, "server.tls.cert_file");
+  tls.key_file = scalar(node["key_file"], origin, "server.tls.key_file");
+  if (node["client_ca_file"]) tls.client_ca_file = scalar(node["client_ca_file"], origin, "server.tls.client_ca_file");
+  if (node["client_auth"]) {
+    const std::string mode = scalar(node["client_auth"], origin, "server.tls.client_auth");
+    if (mode == "none") {
+      tls.client_auth = http::TlsOptions::ClientAuth::kNone;
+    } else if (mode == "optional") {
+      tls.client_auth = http::TlsOptions::ClientAuth::kOptional;
+    } else if (mode == "required") {
+      tls.client_auth = http::TlsOptions::ClientAuth::kRequired;
+    } else {
+      fail(origin, "server.tls.client_auth", "expected none, optional or required, got '" + mode + "'");
+    }
+  }
+  if (tls.client_auth != http::TlsOptions::ClientAuth::kNone && tls.client_ca_file.empty()) {
+    fail(origin, "server.tls.client_ca_file", "required when client_auth is optional or required");
+  }
+  if (node["reload_interval_ms"]) {
+    tls.reload_interval_ms =
+        integer<std::uint32_t>(node["reload_interval_ms"], origin, "server.tls.reload_interval_ms", 100, 3'600'000);
+  }
+  return tls;
+}
+
 void parse_server(const YAML::Node& node, http::ServerOptions& server, const std::string& origin) {
   require_known_fields(node, origin, "server",
                        {"listen", "threads", "max_body_bytes", "max_header_bytes", "idle_timeout_ms", "sync_timeout_ms",
                         "max_connections", "max_connections_per_ip", "max_inflight_body_bytes", "header_timeout_ms",
-                        "body_timeout_ms", "body_min_bytes_per_s", "write_timeout_ms", "retry_after_s"});
+                        "body_timeout_ms", "body_min_bytes_per_s", "write_timeout_ms", "retry_after_s", "tls"});
+  if (node["tls"]) server.tls = parse_tls(node["tls"], origin);
   if (node["listen"]) parse_listen(scalar(node["listen"], origin, "server.listen"), server, origin);
   if (node["threads"]) server.threads = integer<unsigned>(node["threads"], origin, "server.threads", 0, 256);
   if (node["max_body_bytes"]) {

@@ -30,8 +30,8 @@ std::string ms_text(std::uint32_t ms) { return std::to_string(ms) + " ms"; }
 }  // namespace
 
 Connection::Connection(asio::ip::tcp::socket socket, const ClientAddress& client, bool counted,
-                       const ConnectionEnv& env, Registry& registry)
-    : socket_(std::move(socket)),
+                       const ConnectionEnv& env, Registry& registry, std::shared_ptr<const TlsContext> tls)
+    : transport_(std::move(socket), std::move(tls)),
       client_(client),
       counted_(counted),
       env_(env),
@@ -46,9 +46,37 @@ Connection::~Connection() { release_body(); }
 void Connection::start(Registry::iterator self) {
   self_ = self;
   error_code ignored;
-  socket_.non_blocking(true, ignored);
-  socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  transport_.socket().non_blocking(true, ignored);
+  transport_.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
   now_ = Clock::now();
+  if (transport_.is_tls()) {
+    handshake();
+    return;
+  }
+  enter(Phase::kIdle, env_.options.idle_timeout_ms);
+  read_more();
+}
+
+// The handshake runs on the headers clock: one that stalls is closed when it runs out.
+void Connection::handshake() {
+  enter(Phase::kHandshake, env_.options.header_timeout_ms);
+  transport_.async_handshake([self = shared_from_this()](const error_code& error) { self->on_handshake(error); });
+}
+
+void Connection::on_handshake(const error_code& error) {
+  if (phase_ == Phase::kClosed) return;
+  if (error) {
+    env_.counters.tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+    close();
+    return;
+  }
+  peer_ = verified_peer(transport_.native_tls());
+  now_ = Clock::now();
+  if (close_after_write_) {  // a refusal waits in out_
+    phase_ = Phase::kIdle;
+    process();
+    return;
+  }
   enter(Phase::kIdle, env_.options.idle_timeout_ms);
   read_more();
 }
@@ -56,10 +84,14 @@ void Connection::start(Registry::iterator self) {
 void Connection::refuse(Registry::iterator self, const Response& refusal) {
   self_ = self;
   error_code ignored;
-  socket_.non_blocking(true, ignored);
+  transport_.socket().non_blocking(true, ignored);
   append_response(out_, refusal, Framing{.version = 11, .keep_alive = false, .head_request = false});
   close_after_write_ = true;
   now_ = Clock::now();
+  if (transport_.is_tls()) {
+    handshake();
+    return;
+  }
   process();
 }
 
@@ -72,12 +104,14 @@ void Connection::enter(Phase phase, std::uint32_t timeout_ms) {
 void Connection::process() {
   while (phase_ != Phase::kClosed) {
     // A write under way owns out_ (on_written resumes); a lingering connection only discards.
-    if (phase_ == Phase::kWriting || phase_ == Phase::kLingering) return;
+    if (phase_ == Phase::kWriting || phase_ == Phase::kLingering || phase_ == Phase::kHandshake) return;
     if (close_after_write_) {
       if (flush()) linger();
       return;
     }
     switch (phase_) {
+      case Phase::kHandshake:
+        return;
       case Phase::kIdle:
       case Phase::kHeaders:
         if (out_.size() > kOutHighWater && !flush()) return;
@@ -143,6 +177,7 @@ void Connection::begin_request() {
   request_.path = head_.target.substr(0, question);
   if (question != std::string_view::npos) request_.query = head_.target.substr(question + 1);
   request_.headers = &fields_;
+  request_.peer = peer_.get();
   body_length_ = head_.chunked ? 0 : head_.content_length.value_or(0);
 
   routed_ = env_.router.route(request_);
@@ -275,7 +310,7 @@ void Connection::start_stream(std::unique_ptr<BodyStream> stream, std::shared_pt
   // Parts come from Kafka's threads: a wake-up is acted on only while this connection still
   // streams this answer (a write under way resumes through on_written instead).
   std::weak_ptr<Connection> weak = weak_from_this();
-  auto executor = socket_.get_executor();
+  auto executor = transport_.get_executor();
   stream_output_->set_waker([weak, executor, awaited = stream_output_.get()] {
     asio::post(executor, [weak, awaited] {
       auto self = weak.lock();
@@ -364,7 +399,7 @@ void Connection::handle() {
   render_deferred_error_ = response.render_deferred_error;
   enter(Phase::kAwaiting, deferred_timeout_ms_);
   std::weak_ptr<Connection> weak = weak_from_this();
-  auto executor = socket_.get_executor();
+  auto executor = transport_.get_executor();
   // complete() may call a waker it took just before set_waker({}) detached it: a wake-up is
   // acted on only while this connection still awaits this answer (a write under way resumes
   // through on_written instead).
@@ -420,9 +455,11 @@ void Connection::fail(const Error& error) {
 // Sends what out_ holds. True when all of it left at once; false when the rest is being
 // written (on_written resumes) or the connection closed.
 bool Connection::flush() {
-  if (out_sent_ < out_.size()) {
+  // TLS writes go through the stream's engine, which a non-blocking write_some could leave
+  // holding half a record: they always take the async path.
+  if (out_sent_ < out_.size() && !transport_.is_tls()) {
     error_code error;
-    out_sent_ += socket_.write_some(asio::buffer(out_.data() + out_sent_, out_.size() - out_sent_), error);
+    out_sent_ += transport_.socket().write_some(asio::buffer(out_.data() + out_sent_, out_.size() - out_sent_), error);
     if (error && error != asio::error::would_block && error != asio::error::try_again) {
       close();
       return false;
@@ -438,8 +475,8 @@ bool Connection::flush() {
   resume_phase_ = phase_;
   resume_deadline_ = deadline_;
   enter(Phase::kWriting, env_.options.write_timeout_ms);
-  asio::async_write(
-      socket_, asio::buffer(out_.data() + out_sent_, out_.size() - out_sent_),
+  transport_.async_write(
+      asio::buffer(out_.data() + out_sent_, out_.size() - out_sent_),
       [self = shared_from_this()](const error_code& error, std::size_t /*bytes*/) { self->on_written(error); });
   return false;
 }
@@ -505,10 +542,10 @@ void Connection::read_more() {
     target = asio::buffer(in_.get() + end_, capacity_ - end_);
   }
   reading_ = true;
-  socket_.async_read_some(target,
-                          [self = shared_from_this(), seq = read_seq_](const error_code& error, std::size_t bytes) {
-                            self->on_read(seq, error, bytes);
-                          });
+  transport_.async_read_some(target,
+                             [self = shared_from_this(), seq = read_seq_](const error_code& error, std::size_t bytes) {
+                               self->on_read(seq, error, bytes);
+                             });
 }
 
 void Connection::on_read(std::uint32_t seq, const error_code& error, std::size_t bytes) {
@@ -540,22 +577,29 @@ void Connection::on_read(std::uint32_t seq, const error_code& error, std::size_t
 void Connection::linger() {
   if (phase_ != Phase::kLingering) {
     error_code ignored;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    if (!transport_.is_tls()) transport_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
     if (reading_) {
-      socket_.cancel(ignored);  // a read into the body buffer must not outlive it
+      transport_.socket().cancel(ignored);  // a read into the body buffer must not outlive it
       reading_ = false;
     }
     ++read_seq_;
     release_body();
     enter(Phase::kLingering, kLingerMs);
+    if (transport_.is_tls()) {
+      // close_notify, then the client's, within the linger clock; either way the socket goes.
+      transport_.async_shutdown([self = shared_from_this(), seq = read_seq_](const error_code& /*error*/) {
+        if (seq == self->read_seq_ && self->phase_ == Phase::kLingering) self->close();
+      });
+      return;
+    }
   }
   if (reading_) return;
   reading_ = true;
   reading_body_ = false;
-  socket_.async_read_some(asio::buffer(in_.get(), capacity_),
-                          [self = shared_from_this(), seq = read_seq_](const error_code& error, std::size_t bytes) {
-                            self->on_read(seq, error, bytes);
-                          });
+  transport_.async_read_some(asio::buffer(in_.get(), capacity_),
+                             [self = shared_from_this(), seq = read_seq_](const error_code& error, std::size_t bytes) {
+                               self->on_read(seq, error, bytes);
+                             });
 }
 
 void Connection::check_deadline(Clock::time_point now) {
@@ -566,6 +610,11 @@ void Connection::check_deadline(Clock::time_point now) {
   }
   if (now < deadline_) return;
   switch (phase_) {
+    case Phase::kHandshake:
+      env_.counters.tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+      env_.counters.header_timeouts.fetch_add(1, std::memory_order_relaxed);
+      close();  // nothing can be answered before the handshake is done
+      return;
     case Phase::kIdle:
       env_.counters.idle_closed.fetch_add(1, std::memory_order_relaxed);
       close();
@@ -638,7 +687,7 @@ void Connection::close() {
   phase_ = Phase::kClosed;
   ++read_seq_;
   error_code ignored;
-  socket_.close(ignored);
+  transport_.socket().close(ignored);
   if (deferred_) {
     deferred_->set_waker({});
     deferred_.reset();

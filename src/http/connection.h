@@ -31,6 +31,8 @@
 #include "http/router.h"
 #include "http/server_counters.h"
 #include "http/server_options.h"
+#include "http/tls_context.h"
+#include "http/transport.h"
 
 namespace intake::http {
 
@@ -52,8 +54,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   using Registry = std::list<std::shared_ptr<Connection>>;
 
   // `counted`: the connection holds a place in env.caps for `client`, given back on close.
+  // `tls` non-null: the connection speaks TLS with that context (its handshake runs on the
+  // headers clock before the first request is read).
   Connection(boost::asio::ip::tcp::socket socket, const ClientAddress& client, bool counted, const ConnectionEnv& env,
-             Registry& registry);
+             Registry& registry, std::shared_ptr<const TlsContext> tls = nullptr);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -71,9 +75,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool counted() const { return counted_; }
 
  private:
-  enum class Phase : std::uint8_t { kIdle, kHeaders, kBody, kAwaiting, kStreaming, kWriting, kLingering, kClosed };
+  enum class Phase : std::uint8_t {
+    kHandshake,
+    kIdle,
+    kHeaders,
+    kBody,
+    kAwaiting,
+    kStreaming,
+    kWriting,
+    kLingering,
+    kClosed
+  };
 
   void enter(Phase phase, std::uint32_t timeout_ms);
+  void handshake();
+  void on_handshake(const boost::system::error_code& error);
   void process();
   bool parse_next_head();
   void begin_request();
@@ -98,7 +114,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::size_t body_received() const;
   bool reading_into_body() const;
 
-  boost::asio::ip::tcp::socket socket_;
+  Transport transport_;
+  std::shared_ptr<const PeerIdentity> peer_;  // a verified client certificate (TLS only)
   ClientAddress client_;
   bool counted_;
   const ConnectionEnv& env_;

@@ -33,9 +33,24 @@ constexpr MetricFamily kBodyBytes{"intake_http_inflight_body_bytes",
 constexpr MetricFamily kMaxBodyBytes{"intake_http_max_inflight_body_bytes", "server.max_inflight_body_bytes",
                                      MetricType::kGauge};
 
-constexpr const MetricFamily* kFamilies[] = {&kOpen,          &kMaxOpen,   &kAccepted,
-                                             &kRefused,       &kTimeouts,  &kRefusedBeforeBody,
-                                             &kBudgetRefused, &kBodyBytes, &kMaxBodyBytes};
+constexpr MetricFamily kTlsReloads{"intake_tls_reloads_total",
+                                   "Listener certificates swapped in after their files changed (server.tls)",
+                                   MetricType::kCounter};
+constexpr MetricFamily kTlsReloadFailures{
+    "intake_tls_reload_failures_total",
+    "Changed certificate files rejected (unreadable, key not the certificate's); the previous certificate stays",
+    MetricType::kCounter};
+constexpr MetricFamily kTlsHandshakeFailures{"intake_tls_handshake_failures_total",
+                                             "TLS handshakes refused, broken or stalled past server.header_timeout_ms",
+                                             MetricType::kCounter};
+constexpr MetricFamily kTlsNotAfter{"intake_tls_certificate_not_after_seconds",
+                                    "notAfter of the certificate new connections get, in Unix seconds",
+                                    MetricType::kGauge};
+
+constexpr const MetricFamily* kFamilies[] = {
+    &kOpen,          &kMaxOpen,   &kAccepted,     &kRefused,    &kTimeouts,          &kRefusedBeforeBody,
+    &kBudgetRefused, &kBodyBytes, &kMaxBodyBytes, &kTlsReloads, &kTlsReloadFailures, &kTlsHandshakeFailures,
+    &kTlsNotAfter};
 
 double number(std::uint64_t value) { return static_cast<double>(value); }
 double load(const std::atomic<std::uint64_t>& counter) { return number(counter.load(std::memory_order_relaxed)); }
@@ -58,6 +73,12 @@ void write_server_metrics(const HttpServer& server, metrics::MetricSink& out) {
   out.sample(kTimeouts, load(counters.write_timeouts), "phase=\"write\"");
   out.sample(kTimeouts, load(counters.idle_closed), "phase=\"idle\"");
   out.sample(kRefusedBeforeBody, load(counters.refused_before_body));
+  if (const TlsReloader* tls = server.tls()) {
+    out.sample(kTlsReloads, load(tls->counters().reloads));
+    out.sample(kTlsReloadFailures, load(tls->counters().reload_failures));
+    out.sample(kTlsHandshakeFailures, load(counters.tls_handshake_failures));
+    out.sample(kTlsNotAfter, static_cast<double>(tls->counters().not_after_s.load(std::memory_order_relaxed)));
+  }
   out.sample(kBudgetRefused, load(counters.body_budget_refused));
   out.sample(kBodyBytes, number(server.inflight_body_bytes()));
   out.sample(kMaxBodyBytes, number(server.options().max_inflight_body_bytes));

@@ -27,12 +27,15 @@ class HeaderSource {
   virtual void for_each(const std::function<void(std::string_view name, std::string_view value)>& visit) const = 0;
 };
 
+struct PeerIdentity;  // http/tls_context.h
+
 struct Request {
   Method method = Method::kOther;
   std::string_view path;   // without the query string
   std::string_view query;  // after '?', may be empty
   std::string_view body;
   const HeaderSource* headers = nullptr;
+  const PeerIdentity* peer = nullptr;  // the connection's verified client certificate, if any
 
   std::string_view header(std::string_view name) const { return headers ? headers->find(name) : std::string_view{}; }
 };

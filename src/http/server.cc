@@ -81,6 +81,7 @@ void HttpServer::start() {
   if (error) throw std::runtime_error("server.listen: '" + settings_.address + "' is not an IP address");
   tcp::endpoint endpoint(address, settings_.port);
 
+  if (settings_.tls && !tls_) tls_ = std::make_unique<TlsReloader>(*settings_.tls);
   const ConnectionEnv env{settings_, router_, caps_, budget_, counters_, active_requests_, draining_};
   for (unsigned i = 0; i < thread_count; ++i) {
     auto worker = std::make_unique<Worker>(env);
@@ -103,6 +104,7 @@ void HttpServer::start() {
     }
     workers_.push_back(std::move(worker));
   }
+  if (tls_) tls_->start();
   for (auto& worker : workers_) {
     accept_next(*worker);
     worker->sweep();
@@ -129,7 +131,8 @@ void HttpServer::accept_next(Worker& worker) {
       const Admission admission = caps_.admit(client);
       if (admission == Admission::kAdmitted) {
         counters_.accepted.fetch_add(1, std::memory_order_relaxed);
-        auto connection = std::make_shared<Connection>(std::move(socket), client, true, worker.env, worker.connections);
+        auto connection = std::make_shared<Connection>(std::move(socket), client, true, worker.env, worker.connections,
+                                                       tls_ ? tls_->current() : nullptr);
         worker.connections.push_front(connection);
         connection->start(worker.connections.begin());
       } else {
@@ -142,8 +145,8 @@ void HttpServer::accept_next(Worker& worker) {
                            " connections open (server.max_connections); retry shortly or use another gateway"
                      : "this client address has " + std::to_string(settings_.max_connections_per_ip) +
                            " connections open (server.max_connections_per_ip); reuse connections (keep-alive)";
-          auto connection =
-              std::make_shared<Connection>(std::move(socket), client, false, worker.env, worker.connections);
+          auto connection = std::make_shared<Connection>(std::move(socket), client, false, worker.env,
+                                                         worker.connections, tls_ ? tls_->current() : nullptr);
           worker.connections.push_front(connection);
           connection->refuse(worker.connections.begin(),
                              error_response(Error{ErrorCode::kTooManyConnections, message, settings_.retry_after_s}));
@@ -178,6 +181,7 @@ bool HttpServer::wait_idle(std::chrono::milliseconds timeout) const {
 void HttpServer::stop() {
   if (stopped_) return;
   stopped_ = true;
+  if (tls_) tls_->stop();
   for (auto& worker : workers_) worker->context.stop();
   for (auto& thread : threads_) {
     if (thread.joinable()) thread.join();

@@ -21,6 +21,7 @@
 #include "http/router.h"
 #include "http/server_counters.h"
 #include "http/server_options.h"
+#include "http/tls_reloader.h"
 
 namespace intake::http {
 
@@ -32,7 +33,9 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds and starts the threads. Throws std::runtime_error when the address cannot be bound.
+  // Binds and starts the threads (and, with server.tls, the certificate watcher). Throws
+  // std::runtime_error when the address cannot be bound or the certificate or key cannot be
+  // loaded.
   void start();
 
   // The bound port (useful with port 0 in tests). REQUIRES: start() returned.
@@ -57,6 +60,8 @@ class HttpServer {
   std::uint32_t open_connections() const { return caps_.open(); }
   std::size_t inflight_body_bytes() const { return budget_.held(); }
   const http::ServerOptions& options() const { return settings_; }
+  // Null without server.tls (or before start()).
+  const TlsReloader* tls() const { return tls_.get(); }
 
  private:
   struct Worker;
@@ -69,6 +74,7 @@ class HttpServer {
   ConnectionCaps caps_;
   BodyBudget budget_;
   ServerCounters counters_;
+  std::unique_ptr<TlsReloader> tls_;
   std::vector<std::unique_ptr<Worker>> workers_;  // after what their connections use: destroyed first
   std::vector<std::thread> threads_;
   std::uint16_t bound_port_ = 0;

@@ -17,9 +17,10 @@ struct ServerCounters {
   std::atomic<std::uint64_t> body_timeouts{0};     // 408
   std::atomic<std::uint64_t> write_timeouts{0};    // answer never read: closed
   std::atomic<std::uint64_t> idle_closed{0};
-  std::atomic<std::uint64_t> refused_before_body{0};  // a body was announced and the headers decided the answer
-  std::atomic<std::uint64_t> body_budget_refused{0};  // 503 server_busy
-  std::atomic<std::uint64_t> sync_timeouts{0};        // 504 delivery_timeout
+  std::atomic<std::uint64_t> refused_before_body{0};     // a body was announced and the headers decided the answer
+  std::atomic<std::uint64_t> body_budget_refused{0};     // 503 server_busy
+  std::atomic<std::uint64_t> sync_timeouts{0};           // 504 delivery_timeout
+  std::atomic<std::uint64_t> tls_handshake_failures{0};  // refused, broken or stalled past server.header_timeout_ms
 };
 
 }  // namespace intake::http

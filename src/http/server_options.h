@@ -5,9 +5,20 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace intake::http {
+
+// TLS on the listener (http/tls_context.h builds it, http/tls_reloader.h keeps it fresh).
+struct TlsOptions {
+  enum class ClientAuth : std::uint8_t { kNone, kOptional, kRequired };
+  std::string cert_file;       // PEM: the server certificate, then any intermediates
+  std::string key_file;        // PEM: its private key
+  std::string client_ca_file;  // PEM: CAs that sign client certificates; required unless client_auth is none
+  ClientAuth client_auth = ClientAuth::kNone;
+  std::uint32_t reload_interval_ms = 1000;  // how often the files are looked at
+};
 
 struct ServerOptions {
   std::string address = "127.0.0.1";
@@ -32,6 +43,8 @@ struct ServerOptions {
   std::uint32_t idle_timeout_ms = 60'000;     // keep-alive connection with no request in progress
   std::uint32_t write_timeout_ms = 10'000;    // an answer the client does not read by then: closed
   std::uint32_t retry_after_s = 1;            // Retry-After on 503s for caps and the body budget
+
+  std::optional<TlsOptions> tls;  // none = plain HTTP
 };
 
 }  // namespace intake::http

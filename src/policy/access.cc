@@ -86,6 +86,22 @@ Result<const config::ApiKey*> authenticate(const config::Config& config, std::st
   if (key == nullptr) {
     return make_error(ErrorCode::kInvalidApiKey, "the API key is not valid; check it or ask for a new one");
   }
+  return check_key_usable(key, now);
+}
+
+Result<const config::ApiKey*> authenticate_certificate(const config::Config& config, std::string_view sha256_hex,
+                                                       const std::vector<std::string>& sans,
+                                                       std::chrono::system_clock::time_point now) {
+  const config::ApiKey* key = config.find_key_by_cert(sha256_hex, sans);
+  if (key == nullptr) {
+    return make_error(ErrorCode::kMissingApiKey,
+                      "the client certificate (sha256:" + std::string(sha256_hex) +
+                          ") is not listed in any key's client_certs; send an API key or register the certificate");
+  }
+  return check_key_usable(key, now);
+}
+
+Result<const config::ApiKey*> check_key_usable(const config::ApiKey* key, std::chrono::system_clock::time_point now) {
   if (!key->enabled) {
     return make_error(ErrorCode::kKeyDisabled, "API key '" + key->id + "' is disabled");
   }

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/config.h"
 #include "error/result.h"
@@ -42,6 +43,16 @@ Result<void> check_claimed_key_id(const config::ApiKey& key, std::string_view cl
 // long as `config`.
 Result<const config::ApiKey*> authenticate(const config::Config& config, std::string_view secret,
                                            std::chrono::system_clock::time_point now);
+
+// A verified client certificate instead of a secret: the key whose client_certs lists its
+// fingerprint or one of its SANs, with the same disabled and expiry checks. A certificate no key
+// lists → missing_api_key (the request presented no credential the gateway knows).
+Result<const config::ApiKey*> authenticate_certificate(const config::Config& config, std::string_view sha256_hex,
+                                                       const std::vector<std::string>& sans,
+                                                       std::chrono::system_clock::time_point now);
+
+// disabled → key_disabled; past its expires_at → key_expired; else `key`.
+Result<const config::ApiKey*> check_key_usable(const config::ApiKey* key, std::chrono::system_clock::time_point now);
 
 // Deny by default: the topic must match one of the key's globs, else topic_not_allowed.
 Result<void> authorize_topic(const config::ApiKey& key, std::string_view topic);

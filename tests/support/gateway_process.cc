@@ -20,7 +20,8 @@
 namespace intake::testing {
 
 GatewayProcess::GatewayProcess(const std::string& config_yaml, std::uint16_t port, rlim_t max_file_bytes,
-                               const std::vector<std::string>& extra_args)
+                               const std::vector<std::string>& extra_args,
+                               std::function<bool(std::uint16_t port)> healthy)
     : port_(port) {
   char config_template[] = "/tmp/intake-test-XXXXXX.yaml";
   const int config_fd = ::mkstemps(config_template, 5);
@@ -58,7 +59,7 @@ GatewayProcess::GatewayProcess(const std::string& config_yaml, std::uint16_t por
       throw std::runtime_error("intake exited during start-up:\n" + log_tail());
     }
     try {
-      if (http_request("127.0.0.1", port_, "GET", "/healthz").status == 200) return;
+      if (healthy ? healthy(port_) : http_request("127.0.0.1", port_, "GET", "/healthz").status == 200) return;
     } catch (const std::runtime_error&) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,8 +20,10 @@ class GatewayProcess {
   // tests of write failures. `extra_args` go after `run --config FILE` (e.g. --log-level trace).
   // The child inherits this process's other limits, RLIMIT_NOFILE included: a test that needs
   // many connections raises it before starting the gateway.
+  // `healthy`: how /healthz is asked (e.g. over TLS); empty = plain HTTP.
   GatewayProcess(const std::string& config_yaml, std::uint16_t port, rlim_t max_file_bytes = 0,
-                 const std::vector<std::string>& extra_args = {});
+                 const std::vector<std::string>& extra_args = {},
+                 std::function<bool(std::uint16_t port)> healthy = {});
   ~GatewayProcess();  // SIGKILL if still running
   GatewayProcess(const GatewayProcess&) = delete;
   GatewayProcess& operator=(const GatewayProcess&) = delete;

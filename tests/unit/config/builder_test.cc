@@ -184,5 +184,30 @@ TEST(ContentHash, TheSameBytesCutIntoOtherKeysAndValuesHashDifferently) {
   EXPECT_NE(content_hash(one), content_hash(tree({{"keys/a", "x"}})));
 }
 
+TEST(BuildConfig, ClientCertsMapFingerprintsAndSansToTheirKey) {
+  const std::string hex(64, 'a');
+  auto built = build_config(tree({
+      {"keys/team-a", key_json(kDigestA, R"(,"client_certs":["sha256:)" + std::string(64, 'A') +
+                                             R"(","san:spiffe://example.org/a"])")},
+      {"keys/team-b", key_json(kDigestB)},
+  }));
+  ASSERT_TRUE(built) << built.error().message;
+  const Config& config = *built.value();
+  const ApiKey* by_hash = config.find_key_by_cert(hex, {});
+  ASSERT_NE(by_hash, nullptr);
+  EXPECT_EQ(by_hash->id, "team-a");
+  const ApiKey* by_san = config.find_key_by_cert(std::string(64, 'b'), {"other", "spiffe://example.org/a"});
+  ASSERT_NE(by_san, nullptr);
+  EXPECT_EQ(by_san->id, "team-a");
+  EXPECT_EQ(config.find_key_by_cert(std::string(64, 'b'), {"other"}), nullptr);
+
+  EXPECT_NE(error_of(tree({{"keys/a", key_json(kDigestA, R"(,"client_certs":["md5:ab"])")}})).find("client_certs"),
+            std::string::npos);
+  EXPECT_NE(error_of(tree({{"keys/a", key_json(kDigestA, R"(,"client_certs":["san:x"])")},
+                           {"keys/b", key_json(kDigestB, R"(,"client_certs":["san:x"])")}}))
+                .find("listed by another key"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace intake::config

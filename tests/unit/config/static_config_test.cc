@@ -112,6 +112,28 @@ kafka: {bootstrap_servers: "a:1"}
             std::string::npos);
 }
 
+TEST(StaticConfig, TlsComesFromTheServerSectionAndIsAbsentByDefault) {
+  const auto config = parse_static_config(R"(
+server:
+  tls: {cert_file: /c.pem, key_file: /k.pem, client_ca_file: /ca.pem, client_auth: required, reload_interval_ms: 250}
+kafka: {bootstrap_servers: "a:1"}
+)",
+                                          "test.yaml");
+  ASSERT_TRUE(config.server.tls);
+  EXPECT_EQ(config.server.tls->cert_file, "/c.pem");
+  EXPECT_EQ(config.server.tls->key_file, "/k.pem");
+  EXPECT_EQ(config.server.tls->client_ca_file, "/ca.pem");
+  EXPECT_EQ(config.server.tls->client_auth, http::TlsOptions::ClientAuth::kRequired);
+  EXPECT_EQ(config.server.tls->reload_interval_ms, 250u);
+  EXPECT_FALSE(parse_static_config("kafka: {bootstrap_servers: x}", "test.yaml").server.tls);
+  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nserver: {tls: {cert_file: /c}}").find("server.tls.key_file"),
+            std::string::npos);
+  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nserver: {tls: {cert_file: /c, key_file: /k, client_auth: "
+                       "optional}}")
+                .find("server.tls.client_ca_file"),
+            std::string::npos);
+}
+
 TEST(StaticConfig, ExampleFileInTheRepoIsValid) {
   const auto config = load_static_config(INTAKE_SOURCE_DIR "/examples/intake.yaml");
   EXPECT_EQ(config.key_count, 1u);

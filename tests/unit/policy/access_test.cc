@@ -63,6 +63,21 @@ TEST(Authenticate, ExpiredKeyIsRefusedFromItsExpiryOn) {
   EXPECT_EQ(error_http_status(ErrorCode::kKeyExpired), 401);
 }
 
+TEST(Authenticate, ACertificateAKeyListsAuthenticatesWithTheKeysChecks) {
+  auto config = config_with("machine", "s3cret", {"events.*"}, true);
+  const crypto::Sha256 digest = config.keys.begin()->first;
+  config.keys_by_cert.emplace("san:spiffe://example.org/machine", digest);
+  auto key = authenticate_certificate(config, std::string(64, 'a'), {"spiffe://example.org/machine"}, kNow);
+  ASSERT_TRUE(key);
+  EXPECT_EQ(key.value()->id, "machine");
+  auto unknown = authenticate_certificate(config, std::string(64, 'a'), {"spiffe://example.org/other"}, kNow);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::kMissingApiKey);
+  config.keys.begin()->second.enabled = false;
+  EXPECT_EQ(authenticate_certificate(config, std::string(64, 'a'), {"spiffe://example.org/machine"}, kNow).error().code,
+            ErrorCode::kKeyDisabled);
+}
+
 TEST(AuthorizeTopic, DeniesByDefaultAndNamesTheTopic) {
   config::ApiKey key;
   key.id = "k";
