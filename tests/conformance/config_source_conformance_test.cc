@@ -240,6 +240,8 @@ TEST_P(ConfigSourceConformance, TheGatewaySelectedByConfigSourceServesWhatTheReg
   const std::string topic = testing::unique_name("conf.gateway");
   const std::string more = topic + "-more";
   backend->put("keys/gw", key_json("gw-secret", {topic}));
+  // Another key stays: deleting the only one would leave no keys, which is held.
+  backend->put("keys/bystander", key_json("bystander-secret", {"conf.bystander"}));
   const std::string yaml = "server: {listen: \"127.0.0.1:" + std::to_string(port) + "\", threads: 2}\n" +
                            "kafka: {bootstrap_servers: \"" + bootstrap + "\"}\n" + backend->gateway_config_yaml();
   testing::GatewayProcess gateway(yaml, port);
