@@ -11,6 +11,7 @@
 #include "config/config_metrics.h"
 #include "http/http_metrics.h"
 #include "kafka/producer_metrics.h"
+#include "ops/operator_routes.h"
 #include "policy/replay_cache_metrics.h"
 #include "sources/consul_health.h"
 #include "sources/consul_kv.h"
@@ -110,10 +111,9 @@ Gateway::Gateway(config::StaticConfig file)
   router_.add(http::Method::kPost, api::kConfluentV2PartitionRoute, idempotent_confluent_v2_);
   router_.add(http::Method::kPost, api::kConfluentV3RecordsRoute, idempotent_confluent_v3_);
   router_.add(http::Method::kPost, api::kConfluentV3BatchRoute, idempotent_confluent_v3_);
-  router_.add(http::Method::kGet, "/healthz", liveness_);
-  router_.add(http::Method::kGet, "/readyz", readiness_);
-  router_.add(http::Method::kGet, "/admin/config", *admin_);
-  router_.add(http::Method::kGet, "/metrics", metrics_);
+  if (file_.admin_server) admin_server_ = std::make_unique<http::HttpServer>(*file_.admin_server, admin_router_);
+  ops::add_operator_routes({liveness_, readiness_, *admin_, metrics_}, router_,
+                           admin_server_ ? &admin_router_ : nullptr);
   register_metrics();
   // Buckets for the keys of each version before any request sees it; they carry over by key id.
   store_.before_publish([this](const config::Config& config) { limiter_.track(config); });
@@ -171,6 +171,11 @@ bool Gateway::ready_to_serve() const {
 
 void Gateway::start_serving() {
   server_.start();
+  if (admin_server_) {
+    admin_server_->start();
+    spdlog::info("intake: /admin and /metrics on {}:{} only{}", file_.admin_server->address, admin_server_->port(),
+                 file_.metrics_require_token ? " (/metrics needs the admin token)" : "");
+  }
   const auto config = store_.current();
   spdlog::info("intake: listening on {}:{} (config version {} from {}, {} keys; Kafka at {})", file_.server.address,
                server_.port(), config->version, config->source, config->keys.size(), file_.kafka.bootstrap_servers);
@@ -183,6 +188,7 @@ std::uint64_t Gateway::shutdown() {
   draining_.store(true);   // /readyz fails from now on
   sink_.stop_accepting();  // records sent from now on get 503 shutting_down
   server_.stop_accepting();
+  if (admin_server_) admin_server_->stop_accepting();
   const auto watchers_from = std::chrono::steady_clock::now();
   control_->stop();  // cancels the registry long polls at once
   for (auto& source : sources_) source->stop();
@@ -198,6 +204,11 @@ std::uint64_t Gateway::shutdown() {
                  server_.active_requests(), file_.kafka.shutdown_flush_ms);
   }
   server_.stop();
+  if (admin_server_) {
+    // Operators' requests are quick: a scrape in progress gets a second to finish.
+    admin_server_->wait_idle(std::chrono::seconds(1));
+    admin_server_->stop();
+  }
   sink_.stop_feeding();
   const auto lost_before = sink_.counters().lost.load();
   const auto purged = producer_.stop();  // purged records' reports reach sink_, which spools them

@@ -45,6 +45,8 @@ class Gateway {
   // Binds and serves HTTP. Throws if the address cannot be bound.
   void start_serving();
   std::uint16_t port() const { return server_.port(); }
+  // The admin listener's port (server.admin_listen), or 0 without one.
+  std::uint16_t admin_port() const { return admin_server_ ? admin_server_->port() : 0; }
 
   // Drains and stops: what Kafka has not taken by kafka.shutdown_flush_ms goes to the spool.
   // Returns the number of accepted records neither delivered nor kept (0 = none lost).
@@ -56,7 +58,7 @@ class Gateway {
   config::StaticConfig file_;
   config::ConfigStore store_;
   policy::RateLimiter limiter_;  // per-key buckets, beside the immutable snapshots
-  config::ConfigPlane plane_{store_};
+  config::ConfigPlane plane_{store_, {.allow_empty_tree = file_.registry.allow_empty_tree}};
   std::atomic<bool> draining_{false};
   kafka::KafkaProducer producer_;
   std::unique_ptr<spool::DiskSpool> spool_;  // null without spool.dir
@@ -78,9 +80,11 @@ class Gateway {
   ops::HealthHandler liveness_;
   ops::HealthHandler readiness_;
   std::unique_ptr<ops::AdminConfigHandler> admin_;
-  ops::MetricsHandler metrics_;
+  ops::MetricsHandler metrics_{file_.metrics_require_token ? file_.admin_token_sha256 : std::nullopt};
   http::Router router_;
   http::HttpServer server_;
+  http::Router admin_router_;                       // /admin/*, /metrics and the probes, with server.admin_listen
+  std::unique_ptr<http::HttpServer> admin_server_;  // null without server.admin_listen
   bool shut_down_ = false;
 };
 

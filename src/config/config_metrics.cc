@@ -12,7 +12,16 @@ constexpr MetricFamily kPublished{"intake_config_published_total", "Configs publ
 constexpr MetricFamily kRejected{"intake_config_rejected_total",
                                  "Registry updates rejected (the last good config stayed)", MetricType::kCounter};
 
-constexpr const MetricFamily* kFamilies[] = {&kVersion, &kKeys, &kPublished, &kRejected};
+constexpr MetricFamily kEmptyTreeHeld{"intake_config_empty_tree_held",
+                                      "1 while the registry's latest answer would remove every API key and is held "
+                                      "(the last good config stays; config.allow_empty_tree)",
+                                      MetricType::kGauge};
+constexpr MetricFamily kEmptyTreeHeldTotal{"intake_config_empty_tree_held_total",
+                                           "Registry answers held because they would remove every API key",
+                                           MetricType::kCounter};
+
+constexpr const MetricFamily* kFamilies[] = {&kVersion,  &kKeys,          &kPublished,
+                                             &kRejected, &kEmptyTreeHeld, &kEmptyTreeHeldTotal};
 
 }  // namespace
 
@@ -25,6 +34,8 @@ void write_config_metrics(const ConfigStore& store, metrics::MetricSink& out) {
   out.sample(kKeys, static_cast<double>(config->keys.size()));
   out.sample(kPublished, static_cast<double>(counters.published));
   out.sample(kRejected, static_cast<double>(counters.rejected));
+  out.sample(kEmptyTreeHeld, store.held() ? 1 : 0);
+  out.sample(kEmptyTreeHeldTotal, static_cast<double>(counters.held));
 }
 
 }  // namespace intake::config

@@ -14,7 +14,39 @@ namespace intake::config {
 void ConfigPlane::on_tree(RawTree tree) {
   std::lock_guard lock(mutex_);
   tree_ = std::make_shared<const RawTree>(std::move(tree));
-  if (rebuild_locked(*tree_)) good_tree_ = tree_;
+  const auto started = std::chrono::steady_clock::now();
+  auto built = build_config(*tree_);
+  if (built && held_locked(*tree_, *built.value())) return;
+  if (store_.clear_hold()) {
+    spdlog::info("config: {} at revision {} is no longer empty; the hold on empty trees ends", tree_->source,
+                 tree_->revision);
+  }
+  if (!built) {
+    reject_locked(*tree_, built.error());
+    return;
+  }
+  applied_keys_ = built.value()->keys.size();
+  publish_locked(std::move(built).value(), started);
+  registry_applied_ = true;
+  good_tree_ = tree_;
+}
+
+bool ConfigPlane::held_locked(const RawTree& tree, const Config& built) {
+  if (options_.allow_empty_tree || !built.keys.empty() || applied_keys_ == 0) return false;
+  const auto version = store_.current()->version;
+  const std::string reason = "the answer has no keys/ entry and would remove all " + std::to_string(applied_keys_) +
+                             " API keys; set config.allow_empty_tree: true to let an empty tree apply";
+  if (store_.hold({tree.source, tree.revision, built.content_hash, reason, {}})) {
+    spdlog::error("config: held update from {} at revision {}: {} (config version {} stays in force)", tree.source,
+                  tree.revision, reason, version);
+  }
+  return true;
+}
+
+void ConfigPlane::reject_locked(const RawTree& tree, const Error& error) {
+  spdlog::error("config: rejected update from {} at revision {}: {} (config version {} stays in force)", tree.source,
+                tree.revision, error.message, store_.current()->version);
+  store_.reject({tree.source, tree.revision, error.message, {}});
 }
 
 void ConfigPlane::on_brokers(std::string_view source, std::vector<std::string> brokers) {
@@ -49,11 +81,10 @@ bool ConfigPlane::rebuild_locked(const RawTree& tree) {
   const auto started = std::chrono::steady_clock::now();
   auto built = build_config(tree);
   if (!built) {
-    spdlog::error("config: rejected update from {} at revision {}: {} (config version {} stays in force)", tree.source,
-                  tree.revision, built.error().message, store_.current()->version);
-    store_.reject({tree.source, tree.revision, built.error().message, {}});
+    reject_locked(tree, built.error());
     return false;
   }
+  applied_keys_ = built.value()->keys.size();
   publish_locked(std::move(built).value(), started);
   registry_applied_ = true;
   return true;

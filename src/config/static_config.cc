@@ -10,6 +10,7 @@
 #include <initializer_list>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string_view>
@@ -51,6 +52,13 @@ std::string scalar(const YAML::Node& node, const std::string& origin, const std:
   return node.Scalar();
 }
 
+bool boolean(const YAML::Node& node, const std::string& origin, const std::string& where) {
+  const std::string text = scalar(node, origin, where);
+  if (text == "true") return true;
+  if (text == "false") return false;
+  fail(origin, where, "expected true or false, got '" + text + "'");
+}
+
 template <typename Int>
 Int integer(const YAML::Node& node, const std::string& origin, const std::string& where, Int min, Int max) {
   const std::string text = scalar(node, origin, where);
@@ -65,14 +73,33 @@ Int integer(const YAML::Node& node, const std::string& origin, const std::string
   return static_cast<Int>(value);
 }
 
-void parse_listen(const std::string& text, http::ServerOptions& server, const std::string& origin) {
+void parse_listen(const std::string& text, http::ServerOptions& server, const std::string& origin,
+                  const std::string& where = "server.listen") {
   const auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0) {
-    fail(origin, "server.listen", "expected ADDRESS:PORT such as 127.0.0.1:8080, got '" + text + "'");
+    fail(origin, where, "expected ADDRESS:PORT such as 127.0.0.1:8080, got '" + text + "'");
   }
   server.address = text.substr(0, colon);
   YAML::Node port_node(text.substr(colon + 1));
-  server.port = integer<std::uint16_t>(port_node, origin, "server.listen (port)", 1, 65535);
+  server.port = integer<std::uint16_t>(port_node, origin, where + " (port)", 1, 65535);
+}
+
+// The admin listener: server's limits, its own address, one thread (operators' traffic).
+std::optional<http::ServerOptions> parse_admin_listen(const YAML::Node& node, const http::ServerOptions& server,
+                                                      const std::string& origin) {
+  if (!node) return std::nullopt;
+  http::ServerOptions admin = server;
+  admin.threads = 1;
+  // Plain HTTP: the admin listener is for loopback or a private network, and scrapers rarely
+  // hold the client certificate server.tls may require (docs/security.md).
+  admin.tls.reset();
+  parse_listen(scalar(node, origin, "server.admin_listen"), admin, origin, "server.admin_listen");
+  // Both listeners set SO_REUSEPORT: on one port they would share connections, not split them.
+  if (admin.port == server.port) {
+    fail(origin, "server.admin_listen",
+         "must use another port than server.listen (" + std::to_string(server.port) + ")");
+  }
+  return admin;
 }
 
 http::TlsOptions parse_tls(const YAML::Node& node, const std::string& origin) {
@@ -108,10 +135,11 @@ http::TlsOptions parse_tls(const YAML::Node& node, const std::string& origin) {
 }
 
 void parse_server(const YAML::Node& node, http::ServerOptions& server, const std::string& origin) {
-  require_known_fields(node, origin, "server",
-                       {"listen", "threads", "max_body_bytes", "max_header_bytes", "idle_timeout_ms", "sync_timeout_ms",
-                        "max_connections", "max_connections_per_ip", "max_inflight_body_bytes", "header_timeout_ms",
-                        "body_timeout_ms", "body_min_bytes_per_s", "write_timeout_ms", "retry_after_s", "tls"});
+  require_known_fields(
+      node, origin, "server",
+      {"listen", "admin_listen", "threads", "max_body_bytes", "max_header_bytes", "idle_timeout_ms", "sync_timeout_ms",
+       "max_connections", "max_connections_per_ip", "max_inflight_body_bytes", "header_timeout_ms", "body_timeout_ms",
+       "body_min_bytes_per_s", "write_timeout_ms", "retry_after_s", "tls"});
   if (node["tls"]) server.tls = parse_tls(node["tls"], origin);
   if (node["listen"]) parse_listen(scalar(node["listen"], origin, "server.listen"), server, origin);
   if (node["threads"]) server.threads = integer<unsigned>(node["threads"], origin, "server.threads", 0, 256);
@@ -255,8 +283,9 @@ void parse_spool(const YAML::Node& node, spool::SpoolOptions& spool, const std::
 }
 
 void parse_registry(const YAML::Node& node, sources::RegistryOptions& registry, const std::string& origin) {
-  require_known_fields(node, origin, "config",
-                       {"source", "on_unreachable_at_start", "consul", "etcd", "zookeeper", "file"});
+  require_known_fields(
+      node, origin, "config",
+      {"source", "on_unreachable_at_start", "allow_empty_tree", "consul", "etcd", "zookeeper", "file"});
   using Kind = sources::RegistryOptions::Kind;
   if (node["source"]) {
     const std::string source = scalar(node["source"], origin, "config.source");
@@ -279,6 +308,9 @@ void parse_registry(const YAML::Node& node, sources::RegistryOptions& registry, 
       fail(origin, "config.on_unreachable_at_start", "expected use_file or wait, got '" + mode + "'");
     }
     registry.wait_at_start = mode == "wait";
+  }
+  if (node["allow_empty_tree"]) {
+    registry.allow_empty_tree = boolean(node["allow_empty_tree"], origin, "config.allow_empty_tree");
   }
   if (const auto& consul = node["consul"]) {
     require_known_fields(consul, origin, "config.consul", {"address", "prefix", "token", "wait_ms", "broker_service"});
@@ -388,18 +420,27 @@ StaticConfig parse_static_config(const std::string& yaml_text, const std::string
     require_known_fields(
         root, origin, "(top level)",
         {"server", "kafka", "config", "spool", "confluent", "admin", "keys", "idempotency", "signing"});
-    if (root["server"]) parse_server(root["server"], config.server, origin);
+    if (root["server"]) {
+      parse_server(root["server"], config.server, origin);
+      config.admin_server = parse_admin_listen(root["server"]["admin_listen"], config.server, origin);
+    }
     if (!root["kafka"]) fail(origin, "kafka", "required: at least kafka.bootstrap_servers");
     parse_kafka(root["kafka"], config.kafka, origin);
     if (root["config"]) parse_registry(root["config"], config.registry, origin);
     if (root["spool"]) parse_spool(root["spool"], config.spool, origin);
     if (root["confluent"]) parse_confluent(root["confluent"], config.confluent, origin);
     if (const auto& admin = root["admin"]) {
-      require_known_fields(admin, origin, "admin", {"token_sha256"});
+      require_known_fields(admin, origin, "admin", {"token_sha256", "metrics_require_token"});
       if (admin["token_sha256"]) {
         auto digest = crypto::parse_sha256_hex(scalar(admin["token_sha256"], origin, "admin.token_sha256"));
         if (!digest) fail(origin, "admin.token_sha256", "expected 64 hex digits");
         config.admin_token_sha256 = *digest;
+      }
+      if (admin["metrics_require_token"]) {
+        config.metrics_require_token = boolean(admin["metrics_require_token"], origin, "admin.metrics_require_token");
+        if (config.metrics_require_token && !config.admin_token_sha256) {
+          fail(origin, "admin.metrics_require_token", "needs admin.token_sha256: the token /metrics would require");
+        }
       }
     }
     if (const auto& idempotency = root["idempotency"]) {

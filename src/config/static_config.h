@@ -53,11 +53,15 @@ struct ConfluentOptions {
 struct StaticConfig {
   std::string path;
   http::ServerOptions server;
+  // server.admin_listen: /admin/* and /metrics on a listener of their own, with server's
+  // limits and one thread; none = beside the API on server.listen.
+  std::optional<http::ServerOptions> admin_server;
   kafka::ProducerOptions kafka;
   sources::RegistryOptions registry;
   spool::SpoolOptions spool;
   ConfluentOptions confluent;
   std::optional<crypto::Sha256> admin_token_sha256;
+  bool metrics_require_token = false;  // admin.metrics_require_token: /metrics needs the admin token
   IdempotencyOptions idempotency;
   SigningOptions signing;
   // The YAML's `keys:`, as registry entries ("keys/<id>" → JSON): read by the same parser as a

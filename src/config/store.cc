@@ -29,6 +29,33 @@ void ConfigStore::note_unchanged() {
   ++counters_.unchanged;
 }
 
+bool ConfigStore::hold(HeldUpdate held) {
+  std::lock_guard lock(mutex_);
+  if (held_) {
+    held.since = held_->since;
+    const bool repeat = held_->content_hash == held.content_hash;
+    held_ = std::move(held);
+    if (repeat) return false;
+  } else {
+    if (held.since == std::chrono::system_clock::time_point{}) held.since = std::chrono::system_clock::now();
+    held_ = std::move(held);
+  }
+  ++counters_.held;
+  return true;
+}
+
+bool ConfigStore::clear_hold() {
+  std::lock_guard lock(mutex_);
+  const bool was = held_.has_value();
+  held_.reset();
+  return was;
+}
+
+std::optional<HeldUpdate> ConfigStore::held() const {
+  std::lock_guard lock(mutex_);
+  return held_;
+}
+
 std::optional<RejectedUpdate> ConfigStore::last_rejected() const {
   std::lock_guard lock(mutex_);
   return last_rejected_;

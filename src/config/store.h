@@ -31,10 +31,21 @@ struct RejectedUpdate {
   std::chrono::system_clock::time_point at{};
 };
 
+// A registry answer that built but would remove every API key the config in force has (a
+// deleted prefix, a misrouted agent's empty answer): held back, unless config.allow_empty_tree.
+struct HeldUpdate {
+  std::string source;
+  std::string revision;                           // of the latest held answer
+  std::string content_hash;                       // of the latest held answer: a repeat of it is not counted again
+  std::string reason;                             // what it would have done, for operators; no secrets
+  std::chrono::system_clock::time_point since{};  // when the hold began
+};
+
 struct StoreCounters {
   std::uint64_t published = 0;
   std::uint64_t rejected = 0;
   std::uint64_t unchanged = 0;  // updates whose content equalled the config in force
+  std::uint64_t held = 0;       // distinct registry answers held back as empty trees
 };
 
 class ConfigStore {
@@ -62,7 +73,16 @@ class ConfigStore {
   // Counts an update whose content equalled the config in force (nothing published).
   void note_unchanged();
 
+  // Records that the registry's latest answer is held back (the config in force stays) and
+  // counts it, unless its content equals the answer already held. Keeps `since` of a hold
+  // in progress. Returns true if it was counted (a new hold or a different empty answer).
+  bool hold(HeldUpdate held);
+  // The registry's latest answer is not held (it applied or was rejected): the hold ends.
+  // Returns true if one was in progress.
+  bool clear_hold();
+
   std::optional<RejectedUpdate> last_rejected() const;
+  std::optional<HeldUpdate> held() const;
   StoreCounters counters() const;
 
   // `listener` runs after every publish, on the publishing thread, with the new snapshot.
@@ -79,6 +99,7 @@ class ConfigStore {
   mutable std::mutex mutex_;  // guards everything below
   std::uint64_t last_version_ = 0;
   std::optional<RejectedUpdate> last_rejected_;
+  std::optional<HeldUpdate> held_;
   StoreCounters counters_;
   std::vector<std::function<void(const Config&)>> preparers_;
   std::vector<std::function<void(const Config&)>> listeners_;

@@ -3,7 +3,7 @@
 #include <ctime>
 
 #include "json/writer.h"
-#include "policy/access.h"
+#include "ops/admin_token.h"
 
 namespace intake::ops {
 
@@ -73,13 +73,10 @@ http::Response AdminConfigHandler::handle(const http::Request& request, const ht
   if (!token_sha256_) {
     return http::error_response({ErrorCode::kNotFound, "the admin API is off: set admin.token_sha256 in the YAML"});
   }
-  auto token = policy::presented_key(request.header("Authorization"), {});
-  if (!token || !crypto::constant_time_equal(crypto::sha256(token.value()), *token_sha256_)) {
-    return http::error_response(
-        {ErrorCode::kUnauthorizedAdmin, "send the admin token as 'Authorization: Bearer <admin token>'"});
-  }
+  if (auto refusal = refuse_without_admin_token(request, *token_sha256_)) return std::move(*refusal);
   const auto config = store_.current();
   const auto rejected = store_.last_rejected();
+  const auto held = store_.held();
   const auto counters = store_.counters();
 
   std::string out;
@@ -95,6 +92,7 @@ http::Response AdminConfigHandler::handle(const http::Request& request, const ht
       .field("published", counters.published)
       .field("rejected", counters.rejected)
       .field("unchanged", counters.unchanged)
+      .field("held", counters.held)
       .end_object();
   if (rejected) {
     json.begin_object("last_rejected")
@@ -105,6 +103,17 @@ http::Response AdminConfigHandler::handle(const http::Request& request, const ht
         .end_object();
   } else {
     json.null_field("last_rejected");
+  }
+  // The registry's latest answer, held back because it would remove every key.
+  if (held) {
+    json.begin_object("held")
+        .field("source", held->source)
+        .field("revision", held->revision)
+        .field("since", format_time(held->since))
+        .field("reason", held->reason)
+        .end_object();
+  } else {
+    json.null_field("held");
   }
   json.begin_array("sources");
   for (const auto* source : sources_) {

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "ops/admin_token.h"
+
 namespace intake::ops {
 
 void MetricsWriter::sample(const metrics::MetricFamily& family, double value, std::string_view labels) {
@@ -18,7 +20,10 @@ void MetricsWriter::sample(const metrics::MetricFamily& family, double value, st
   out_.append(text);
 }
 
-http::Response MetricsHandler::handle(const http::Request& /*request*/, const http::RouteParams& /*params*/) {
+http::Response MetricsHandler::handle(const http::Request& request, const http::RouteParams& /*params*/) {
+  if (required_token_) {
+    if (auto refusal = refuse_without_admin_token(request, *required_token_)) return std::move(*refusal);
+  }
   MetricsWriter writer;
   for (const auto& collect : collectors_) collect(writer);
   http::Response response;

@@ -18,6 +18,8 @@ struct RegistryOptions {
   Kind source = Kind::kNone;
   // false: serve with the YAML's keys until the registry answers; true: wait for the registry.
   bool wait_at_start = false;
+  // false: an answer with no keys after one with keys is held (config/plane.h); true: applied.
+  bool allow_empty_tree = false;
   ConsulOptions consul;  // consul.broker_service also works beside another source
   EtcdOptions etcd;
   ZooKeeperOptions zookeeper;

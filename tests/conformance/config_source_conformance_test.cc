@@ -42,8 +42,9 @@ using testing::key_json;
 // and reports to a ConfigPlane that publishes into a ConfigStore.
 class ControlPath {
  public:
-  ControlPath(Backend& backend, std::function<void(const config::Config&)> on_publish = {})
-      : source_(backend.make_source()) {
+  ControlPath(Backend& backend, std::function<void(const config::Config&)> on_publish = {},
+              config::PlaneOptions options = {})
+      : plane_(store_, options), source_(backend.make_source()) {
     if (on_publish) store_.on_publish(std::move(on_publish));
     source_->start(context_, plane_);
     thread_ = std::thread([this] { context_.run(); });
@@ -68,7 +69,7 @@ class ControlPath {
 
  private:
   config::ConfigStore store_;
-  config::ConfigPlane plane_{store_};
+  config::ConfigPlane plane_;
   std::unique_ptr<sources::Source> source_;
   boost::asio::io_context context_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{context_.get_executor()};
@@ -106,16 +107,31 @@ TEST_P(ConfigSourceConformance, AddChangeAndDeleteOneKey) {
   EXPECT_FALSE(path.store().last_rejected());
 }
 
-TEST_P(ConfigSourceConformance, DeletingEverythingIsAnEmptyConfigAndRecreatingWorks) {
+// Deleting everything removes every key: held (config.allow_empty_tree: false), the keys stay.
+TEST_P(ConfigSourceConformance, DeletingEverythingIsHeldAndRecreatingWorks) {
   ControlPath path(*backend);
   backend->put_all(
       {{"keys/a", key_json("s-a", {"t"})}, {"keys/b", key_json("s-b", {"t"})}, {"keys/c", key_json("s-c", {"t"})}});
   ASSERT_TRUE(eventually([&] { return path.key_count() == 3; }));
   backend->remove_everything();
-  ASSERT_TRUE(eventually([&] { return path.key_count() == 0; }));
-  EXPECT_FALSE(path.store().last_rejected());  // empty is valid, not an error
+  ASSERT_TRUE(eventually([&] { return path.store().held().has_value(); }));
+  EXPECT_EQ(path.key_count(), 3u);
+  EXPECT_FALSE(path.store().last_rejected());  // held, not an error
   backend->put_all({{"keys/a", key_json("s-a", {"t"})}, {"keys/b", key_json("s-b", {"t"})}});
   EXPECT_TRUE(eventually([&] { return path.key_count() == 2; }));
+  EXPECT_FALSE(path.store().held());
+}
+
+TEST_P(ConfigSourceConformance, WithAllowEmptyTreeDeletingEverythingIsAnEmptyConfig) {
+  ControlPath path(*backend, {}, {.allow_empty_tree = true});
+  backend->put_all({{"keys/a", key_json("s-a", {"t"})}, {"keys/b", key_json("s-b", {"t"})}});
+  ASSERT_TRUE(eventually([&] { return path.key_count() == 2; }));
+  backend->remove_everything();
+  ASSERT_TRUE(eventually([&] { return path.key_count() == 0; }));
+  EXPECT_FALSE(path.store().last_rejected());  // empty is valid, not an error
+  EXPECT_FALSE(path.store().held());
+  backend->put_all({{"keys/a", key_json("s-a", {"t"})}});
+  EXPECT_TRUE(eventually([&] { return path.key_count() == 1; }));
 }
 
 TEST_P(ConfigSourceConformance, MalformedValueIsRejectedAndTheLastGoodConfigStays) {
@@ -203,7 +219,9 @@ TEST_P(ConfigSourceConformance, BackendStoppedAndRestartedConvergesWithoutATight
   EXPECT_LE(attempts_during, backend->max_attempts_in_5s_down());  // paced, not a spin
   EXPECT_NE(path.key("a"), nullptr);                               // the last good config keeps serving
   backend->start();                                                // comes back empty
-  EXPECT_TRUE(eventually([&] { return path.key("a") == nullptr; }, 60s));
+  // An empty answer after keys is held: the key serves on until the registry holds keys again.
+  EXPECT_TRUE(eventually([&] { return path.store().held().has_value(); }, 60s));
+  EXPECT_NE(path.key("a"), nullptr);
   backend->put("keys/a", key_json("secret-a", {"after-restart"}));
   EXPECT_TRUE(eventually(
       [&] {
@@ -222,6 +240,8 @@ TEST_P(ConfigSourceConformance, TheGatewaySelectedByConfigSourceServesWhatTheReg
   const std::string topic = testing::unique_name("conf.gateway");
   const std::string more = topic + "-more";
   backend->put("keys/gw", key_json("gw-secret", {topic}));
+  // Another key stays: deleting the only one would leave no keys, which is held.
+  backend->put("keys/bystander", key_json("bystander-secret", {"conf.bystander"}));
   const std::string yaml = "server: {listen: \"127.0.0.1:" + std::to_string(port) + "\", threads: 2}\n" +
                            "kafka: {bootstrap_servers: \"" + bootstrap + "\"}\n" + backend->gateway_config_yaml();
   testing::GatewayProcess gateway(yaml, port);

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +19,8 @@
 #include "gateway_process.h"
 #include "gateway_yaml.h"
 #include "http_client.h"
+#include "kafka_reader.h"
+#include "metrics_text.h"
 #include "peers.h"
 
 namespace intake {
@@ -28,6 +31,8 @@ using testing::eventually;
 using testing::key_json;
 
 TEST_F(ConsulConfigTest, KeyAddedWithTheConsulCliIsAcceptedAndDeletedKeyGets401) {
+  // Another key stays: deleting the only one would leave no keys, which is held.
+  consul->put(prefix + "keys/bystander", key_json("bystander-secret", {"it.bystander.*"}));
   start_gateway();
   EXPECT_EQ(post("cli-secret", topic), 401);
   // The operator's way: `consul kv put` with the CLI the scripts built.
@@ -63,15 +68,55 @@ TEST_F(ConsulConfigTest, DisablingAKeyGets403AndTopicPoliciesLimitRecordSize) {
   EXPECT_TRUE(eventually([&] { return post("team-secret", topic, "small") == 403; }));
 }
 
-TEST_F(ConsulConfigTest, DeletingTheWholePrefixMeansNoKeysNotAnErrorAndRecreatingWorks) {
+// A deleted prefix answers a valid, empty tree: applying it would refuse every client. It is
+// held: the old key keeps being accepted and delivered, /admin/config and /metrics say so, and
+// keys put back end the hold.
+TEST_F(ConsulConfigTest, DeletingTheWholePrefixIsHeldAndTheOldKeyStillDelivers) {
+  start_gateway();
+  consul->put(prefix + "keys/team", key_json("team-secret", {topic}));
+  ASSERT_TRUE(eventually([&] { return post("team-secret", topic) == 202; }));
+  EXPECT_EQ(testing::metric_value(metrics(), "intake_config_empty_tree_held"), 0);
+  consul->remove_prefix(prefix);
+  ASSERT_TRUE(eventually([&] { return admin_config().find(R"("held":{"source":"consul")") != std::string::npos; }))
+      << admin_config();
+  const std::string state = admin_config();
+  EXPECT_NE(state.find("would remove all 1 API keys"), std::string::npos) << state;
+  EXPECT_NE(state.find(R"("since":")"), std::string::npos) << state;
+  EXPECT_NE(state.find(R"("last_rejected":null)"), std::string::npos) << state;
+  EXPECT_NE(state.find(R"("id":"team")"), std::string::npos) << state;  // still in force
+  const std::string exposition = metrics();
+  EXPECT_EQ(testing::metric_value(exposition, "intake_config_empty_tree_held"), 1) << exposition;
+  EXPECT_GE(testing::metric_value(exposition, "intake_config_empty_tree_held_total"), 1) << exposition;
+  EXPECT_EQ(testing::metric_value(exposition, "intake_config_keys"), 1) << exposition;
+
+  std::set<std::string> accepted;
+  for (int i = 0; i < 5; ++i) {
+    const std::string value = "while-held-" + std::to_string(i);
+    EXPECT_EQ(post("team-secret", topic, value), 202);
+    accepted.insert(value);
+  }
+  const auto delivery = testing::count_delivery(testing::required_env("INTAKE_KAFKA_BOOTSTRAP"), topic, accepted);
+  EXPECT_EQ(delivery.lost, 0u);
+  EXPECT_NE(gateway->log_tail(20'000).find("held update from consul"), std::string::npos);
+
+  consul->put(prefix + "keys/other", key_json("other-secret", {topic}));
+  EXPECT_TRUE(eventually([&] { return post("other-secret", topic) == 202; }));
+  EXPECT_EQ(post("team-secret", topic), 401);  // the registry's keys apply again
+  EXPECT_NE(admin_config().find(R"("held":null)"), std::string::npos) << admin_config();
+  EXPECT_EQ(testing::metric_value(metrics(), "intake_config_empty_tree_held"), 0);
+}
+
+TEST_F(ConsulConfigTest, WithAllowEmptyTreeDeletingTheWholePrefixMeansNoKeysAndRecreatingWorks) {
+  config_fields = {{"allow_empty_tree", "true"}};
   start_gateway();
   consul->put(prefix + "keys/team", key_json("team-secret", {topic}));
   ASSERT_TRUE(eventually([&] { return post("team-secret", topic) == 202; }));
   consul->remove_prefix(prefix);
   EXPECT_TRUE(eventually([&] { return post("team-secret", topic) == 401; }));
   const std::string state = admin_config();
-  EXPECT_NE(state.find(R"("last_rejected":null)"), std::string::npos) << state;
+  EXPECT_NE(state.find(R"("last_rejected":null,"held":null)"), std::string::npos) << state;
   EXPECT_NE(state.find(R"("keys":[])"), std::string::npos) << state;
+  EXPECT_EQ(testing::metric_value(metrics(), "intake_config_empty_tree_held"), 0);
   consul->put(prefix + "keys/team", key_json("team-secret", {topic}));
   EXPECT_TRUE(eventually([&] { return post("team-secret", topic) == 202; }));
 }

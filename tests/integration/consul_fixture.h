@@ -39,6 +39,7 @@ class ConsulConfigTest : public ::testing::Test {
     yaml.consul_prefix = prefix;
     yaml.consul_wait_ms = wait_ms;
     yaml.broker_service = broker_service;
+    yaml.config_fields = config_fields;
     gateway = std::make_unique<testing::GatewayProcess>(yaml.render(), yaml.port);
   }
 
@@ -47,6 +48,8 @@ class ConsulConfigTest : public ::testing::Test {
                                  {{"Authorization", "Bearer " + secret}})
         .status;
   }
+
+  std::string metrics() { return testing::http_request("127.0.0.1", gateway->port(), "GET", "/metrics", "", {}).body; }
 
   std::string admin_config() {
     return testing::http_request("127.0.0.1", gateway->port(), "GET", "/admin/config", "",
@@ -83,6 +86,7 @@ class ConsulConfigTest : public ::testing::Test {
   std::unique_ptr<testing::GatewayProcess> gateway;
   std::string prefix;
   std::string topic;
+  std::vector<std::pair<std::string, std::string>> config_fields;  // more of the YAML's config:
 };
 
 }  // namespace intake

@@ -30,10 +30,13 @@ std::string GatewayYaml::render() const {
     if (spool_segment_bytes > 0) yaml += ", segment_bytes: " + std::to_string(spool_segment_bytes);
     yaml += "}\n";
   }
-  yaml += "admin: {token_sha256: " + crypto::to_hex(crypto::sha256(kAdminToken)) + "}\n";
+  yaml += "admin: {token_sha256: " + crypto::to_hex(crypto::sha256(kAdminToken));
+  for (const auto& [name, value] : admin_fields) yaml += ", " + name + ": " + value;
+  yaml += "}\n";
   if (!consul_address.empty()) {
     yaml += "config:\n  source: consul\n";
     yaml += std::string("  on_unreachable_at_start: ") + (wait_for_registry ? "wait" : "use_file") + "\n";
+    for (const auto& [name, value] : config_fields) yaml += "  " + name + ": " + value + "\n";
     yaml += "  consul: {address: \"" + consul_address + "\", prefix: \"" + consul_prefix +
             "\", wait_ms: " + std::to_string(consul_wait_ms);
     if (!broker_service.empty()) yaml += ", broker_service: \"" + broker_service + "\"";

@@ -40,6 +40,9 @@ struct GatewayYaml {
   // More fields of the server: and kafka: sections, as YAML scalars (e.g. {"max_queued_records", "5"}).
   std::vector<std::pair<std::string, std::string>> server_fields;
   std::vector<std::pair<std::string, std::string>> kafka_fields;
+  // More fields of the admin: and config: sections (e.g. {"metrics_require_token", "true"}).
+  std::vector<std::pair<std::string, std::string>> admin_fields;
+  std::vector<std::pair<std::string, std::string>> config_fields;
 
   std::string render() const;
 };

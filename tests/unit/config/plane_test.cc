@@ -121,5 +121,93 @@ TEST(ConfigPlane, HealthBrokersApplyToTheStaticBaseWhenNoRegistryIsWatched) {
   EXPECT_EQ(store.current()->keys.size(), 1u);
 }
 
+// A deleted prefix or a misrouted agent answers with nothing: applying it would refuse every
+// client. It is held, the keys stay, and the hold is counted once however often it repeats.
+TEST(ConfigPlane, HoldsATreeThatWouldRemoveEveryKeyUntilKeysComeBack) {
+  ConfigStore store;
+  ConfigPlane plane(store);
+  plane.on_tree(tree({{"keys/a", key_json("s-a")}, {"keys/b", key_json("s-b")}}, "10"));
+  const auto good = store.current();
+  ASSERT_EQ(good->keys.size(), 2u);
+  EXPECT_FALSE(store.held());
+
+  plane.on_tree(tree({}, "11"));
+  EXPECT_EQ(store.current(), good);
+  ASSERT_TRUE(store.held());
+  EXPECT_EQ(store.held()->source, "consul");
+  EXPECT_EQ(store.held()->revision, "11");
+  EXPECT_NE(store.held()->reason.find("all 2 API keys"), std::string::npos) << store.held()->reason;
+  EXPECT_NE(store.held()->reason.find("config.allow_empty_tree"), std::string::npos);
+  EXPECT_EQ(store.counters().held, 1u);
+  EXPECT_FALSE(store.last_rejected());  // held, not rejected: the tree itself is valid
+  const auto since = store.held()->since;
+
+  plane.on_tree(tree({}, "12"));  // the same empty answer again (e.g. a Consul early return)
+  EXPECT_EQ(store.counters().held, 1u);
+  EXPECT_EQ(store.held()->revision, "12");
+  EXPECT_EQ(store.held()->since, since);
+  // Topics and settings without keys still refuse everyone: held too, counted as a new answer.
+  plane.on_tree(tree({{"topics/events.a", R"({"max_record_bytes":10})"}}, "13"));
+  EXPECT_EQ(store.current(), good);
+  EXPECT_EQ(store.counters().held, 2u);
+  EXPECT_EQ(store.held()->since, since);
+
+  // A broker change still applies, to the last good tree, and leaves the hold in place.
+  plane.on_brokers("consul_health:kafka", {"127.0.0.1:9095"});
+  EXPECT_EQ(store.current()->keys.size(), 2u);
+  EXPECT_EQ(store.current()->revision, "10");
+  EXPECT_TRUE(store.held());
+
+  plane.on_tree(tree({{"keys/c", key_json("s-c")}}, "14"));  // fewer keys, but not none
+  EXPECT_FALSE(store.held());
+  EXPECT_EQ(store.current()->keys.size(), 1u);
+  EXPECT_EQ(store.current()->revision, "14");
+}
+
+TEST(ConfigPlane, AllowEmptyTreeAppliesATreeWithoutKeys) {
+  ConfigStore store;
+  ConfigPlane plane(store, {.allow_empty_tree = true});
+  plane.on_tree(tree({{"keys/a", key_json("s-a")}}, "10"));
+  plane.on_tree(tree({}, "11"));
+  EXPECT_TRUE(store.current()->keys.empty());
+  EXPECT_EQ(store.current()->revision, "11");
+  EXPECT_FALSE(store.held());
+  EXPECT_EQ(store.counters().held, 0u);
+}
+
+// Nothing to protect yet: a registry that has never held keys (a fresh deployment) applies
+// as it is, over the YAML's bootstrap keys, as before.
+TEST(ConfigPlane, AnEmptyFirstTreeAppliesAsBefore) {
+  ConfigStore store;
+  auto yaml = std::make_shared<Config>();
+  ApiKey key;
+  key.id = "bootstrap";
+  key.secret_sha256 = crypto::sha256("s-yaml");
+  yaml->keys.emplace(key.secret_sha256, key);
+  store.publish(yaml);
+  ConfigPlane plane(store);
+  plane.on_tree(tree({}, "1"));
+  EXPECT_TRUE(store.current()->keys.empty());
+  EXPECT_TRUE(plane.registry_applied());
+  EXPECT_FALSE(store.held());
+  plane.on_tree(tree({{"topics/events.a", "{}"}}, "2"));  // still never had keys
+  EXPECT_FALSE(store.held());
+  EXPECT_EQ(store.current()->revision, "2");
+}
+
+// A held empty answer followed by a broken one: the broken one is rejected as usual, and the
+// hold ends, since the registry's latest answer is no longer empty.
+TEST(ConfigPlane, ARejectedTreeEndsTheHold) {
+  ConfigStore store;
+  ConfigPlane plane(store);
+  plane.on_tree(tree({{"keys/a", key_json("s-a")}}, "10"));
+  plane.on_tree(tree({}, "11"));
+  ASSERT_TRUE(store.held());
+  plane.on_tree(tree({{"keys/a", "{oops"}}, "12"));
+  EXPECT_FALSE(store.held());
+  ASSERT_TRUE(store.last_rejected());
+  EXPECT_EQ(store.current()->revision, "10");
+}
+
 }  // namespace
 }  // namespace intake::config

@@ -263,5 +263,45 @@ TEST(StaticConfig, SigningReplayCacheBudgetHasADefaultAndARange) {
   EXPECT_NE(message_of("kafka: {bootstrap_servers: 'k:9092'}\nsigning: {max: 1}\n").find("signing"), std::string::npos);
 }
 
+TEST(StaticConfig, AllowEmptyTreeIsOffUnlessSet) {
+  const std::string kafka = "kafka: {bootstrap_servers: \"a:1\"}\n";
+  EXPECT_FALSE(parse_static_config(kafka, "test.yaml").registry.allow_empty_tree);
+  EXPECT_TRUE(parse_static_config(kafka + "config: {allow_empty_tree: true}\n", "test.yaml").registry.allow_empty_tree);
+  EXPECT_NE(
+      message_of(kafka + "config: {allow_empty_tree: maybe}\n").find("config.allow_empty_tree: expected true or false"),
+      std::string::npos);
+}
+
+TEST(StaticConfig, AdminListenGetsAListenerOfItsOwnWithTheServersLimits) {
+  const std::string kafka = "kafka: {bootstrap_servers: \"a:1\"}\n";
+  EXPECT_FALSE(parse_static_config(kafka, "test.yaml").admin_server);
+  const auto config = parse_static_config(
+      kafka +
+          "server: {listen: \"0.0.0.0:8080\", admin_listen: \"127.0.0.1:9090\", threads: 4, header_timeout_ms: 500}\n",
+      "test.yaml");
+  ASSERT_TRUE(config.admin_server);
+  EXPECT_EQ(config.admin_server->address, "127.0.0.1");
+  EXPECT_EQ(config.admin_server->port, 9090);
+  EXPECT_EQ(config.admin_server->threads, 1u);
+  EXPECT_EQ(config.admin_server->header_timeout_ms, 500u);
+  EXPECT_EQ(config.server.port, 8080);
+  EXPECT_NE(message_of(kafka + "server: {admin_listen: \"9090\"}\n").find("server.admin_listen: expected ADDRESS:PORT"),
+            std::string::npos);
+  EXPECT_NE(message_of(kafka + "server: {listen: \"0.0.0.0:8080\", admin_listen: \"127.0.0.1:8080\"}\n")
+                .find("server.admin_listen: must use another port than server.listen (8080)"),
+            std::string::npos);
+}
+
+TEST(StaticConfig, MetricsRequireTokenNeedsTheAdminToken) {
+  const std::string kafka = "kafka: {bootstrap_servers: \"a:1\"}\n";
+  EXPECT_FALSE(parse_static_config(kafka, "test.yaml").metrics_require_token);
+  const auto config = parse_static_config(
+      kafka + "admin: {token_sha256: " + kDemoDigest + ", metrics_require_token: true}\n", "test.yaml");
+  EXPECT_TRUE(config.metrics_require_token);
+  EXPECT_NE(message_of(kafka + "admin: {metrics_require_token: true}\n")
+                .find("admin.metrics_require_token: needs admin.token_sha256"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace intake::config

@@ -82,9 +82,9 @@ TEST(AdminConfigHandler, DescribesTheConfigInForceWithoutSecrets) {
   EXPECT_EQ(response.body,
             R"({"version":1,"content_hash":"abc123","source":"consul:intake/","revision":"41","applied_at":")" +
                 applied_at +
-                R"(","counters":{"published":1,"rejected":1,"unchanged":0},)"
+                R"(","counters":{"published":1,"rejected":1,"unchanged":0,"held":0},)"
                 R"("last_rejected":{"source":"consul:intake/","revision":"43","at":"2025-11-25T10:00:01.000Z",)"
-                R"("error":"keys/x: \"rate\" must be an object"},)"
+                R"("error":"keys/x: \"rate\" must be an object"},"held":null,)"
                 R"("sources":[{"name":"consul:intake/","requests":7,"errors":1,"snapshots":3,"revision":"42"}],)"
                 R"("brokers":{"configured":["kafka-1:9092","kafka-2:9092"],"producer":["kafka-1:9092"]},)"
                 R"("settings":{"default_mode":"async","max_record_bytes":1048576,"signature_window_s":300},)"
@@ -101,10 +101,26 @@ TEST(AdminConfigHandler, WithoutRejectionsOrSourcesTheirPlacesStayEmpty) {
   config::ConfigStore store;
   AdminConfigHandler handler(crypto::sha256("admin-token"), store, {}, [] { return std::vector<std::string>{}; });
   const auto body = get(handler).body;
-  EXPECT_NE(body.find(R"("last_rejected":null,"sources":[],"brokers":{"configured":[],"producer":[]},)"),
+  EXPECT_NE(body.find(R"("last_rejected":null,"held":null,"sources":[],"brokers":{"configured":[],"producer":[]},)"),
             std::string::npos)
       << body;
   EXPECT_NE(body.find(R"("topics":{},"keys":[]})"), std::string::npos) << body;
+}
+
+TEST(AdminConfigHandler, ShowsAHeldEmptyTreeWithItsReasonAndSince) {
+  config::ConfigStore store;
+  store.hold({.source = "consul",
+              .revision = "77",
+              .content_hash = "e3b0",
+              .reason = "would remove all 2 API keys",
+              .since = std::chrono::system_clock::time_point(std::chrono::seconds(1'764'064'802))});
+  AdminConfigHandler handler(crypto::sha256("admin-token"), store, {}, [] { return std::vector<std::string>{}; });
+  const auto body = get(handler).body;
+  EXPECT_NE(body.find(R"("unchanged":0,"held":1},)"), std::string::npos) << body;
+  EXPECT_NE(body.find(R"("held":{"source":"consul","revision":"77","since":"2025-11-25T10:00:02.000Z",)"
+                      R"("reason":"would remove all 2 API keys"},)"),
+            std::string::npos)
+      << body;
 }
 
 TEST(AdminConfigHandler, RefusesAWrongTokenAndIsOffWithoutOne) {
