@@ -1,5 +1,7 @@
 #include "config/yaml_json.h"
 
+#include <simdjson.h>
+
 #include <string_view>
 
 #include "json/writer.h"
@@ -56,6 +58,11 @@ Result<void> append_json(const YAML::Node& node, std::string& out) {
       return {};
     case YAML::NodeType::Scalar: {
       const std::string& text = node.Scalar();
+      // JSON text is UTF-8 (RFC 8259): bytes that are not would make the whole value unreadable
+      // to the config builder, with a message about JSON the operator never wrote.
+      if (!simdjson::validate_utf8(text.data(), text.size())) {
+        return invalid(yaml_line_of(node) + ": a value is not valid UTF-8");
+      }
       const bool plain = node.Tag() == "?";  // not quoted ("!") nor explicitly tagged
       if (const char* literal = plain ? plain_scalar_literal(text) : nullptr; literal != nullptr) {
         out += literal;
@@ -82,9 +89,13 @@ Result<void> append_json(const YAML::Node& node, std::string& out) {
       bool first = true;
       for (const auto& item : node) {
         if (!item.first.IsScalar()) return invalid(yaml_line_of(item.first) + ": a mapping key must be a scalar");
+        const std::string& key = item.first.Scalar();
+        if (!simdjson::validate_utf8(key.data(), key.size())) {
+          return invalid(yaml_line_of(item.first) + ": a mapping key is not valid UTF-8");
+        }
         if (!first) out += ',';
         first = false;
-        json::append_string(out, item.first.Scalar());
+        json::append_string(out, key);
         out += ':';
         if (auto appended = append_json(item.second, out); !appended) return appended;
       }

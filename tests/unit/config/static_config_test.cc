@@ -1,8 +1,12 @@
 #include "config/static_config.h"
 
 #include <gtest/gtest.h>
+#include <simdjson.h>
+#include <yaml-cpp/yaml.h>
 
 #include <string>
+
+#include "config/yaml_json.h"
 
 namespace intake::config {
 namespace {
@@ -226,6 +230,27 @@ TEST(WatchPlan, BrokerServiceRunsBesideAnyRegistryAndWaitWaitsOnlyForTheRegistry
   EXPECT_FALSE(etcd.wait_for_registry);
   const auto none = plan_of("");
   EXPECT_FALSE(none.registry || none.consul_health || none.wait_for_registry);
+}
+
+// Found by fuzzing (tests/fuzz/static_config_fuzz.cc): bytes that are not UTF-8 went into the
+// JSON text as they were, which no JSON parser (the config builder's included) reads back.
+TEST(YamlToJson, RefusesValuesAndKeysThatAreNotUtf8NamingTheLine) {
+  auto value = yaml_to_json(YAML::Load("a: 1\nb: \"x\xff\xfe\"\n"));
+  ASSERT_FALSE(value);
+  EXPECT_EQ(value.error().message, "line 2: a value is not valid UTF-8");
+  auto key = yaml_to_json(YAML::Load("\xc3\x28: 1\n"));
+  ASSERT_FALSE(key);
+  EXPECT_EQ(key.error().message, "line 1: a mapping key is not valid UTF-8");
+  auto text = yaml_to_json(YAML::Load("caf\xc3\xa9: [\"\xe2\x82\xac\", 5]\n"));
+  ASSERT_TRUE(text);
+  simdjson::dom::parser parser;
+  EXPECT_EQ(parser.parse(text.value()).error(), simdjson::SUCCESS) << text.value();
+}
+
+TEST(StaticConfig, KeysThatAreNotUtf8AreRefusedNamingTheField) {
+  EXPECT_NE(message_of(std::string("kafka: {bootstrap_servers: x}\nkeys:\n  team-a:\n    topics: [\"\xff\"]\n"))
+                .find("not valid UTF-8"),
+            std::string::npos);
 }
 
 }  // namespace
