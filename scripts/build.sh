@@ -2,14 +2,18 @@
 # Builds Intake with CMake + Ninja into build/<flavour>.
 #   scripts/build.sh release   optimised binary: build/release/src/intake
 #   scripts/build.sh asan      Debug + AddressSanitizer + UndefinedBehaviorSanitizer (the test build)
-# Warnings are errors in both.
+#   scripts/build.sh fuzz      the libFuzzer targets of tests/fuzz/ only, with clang 14, -O1 -g,
+#                              ASan + UBSan (scripts/fuzz.sh runs them)
+# Warnings are errors in all three.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 flavour="${1:-release}"
 case "$flavour" in
   release) options=(-DCMAKE_BUILD_TYPE=Release) ;;
   asan) options=(-DCMAKE_BUILD_TYPE=Debug -DINTAKE_SANITIZE=ON) ;;
-  *) die "unknown flavour '$flavour' (release or asan)" ;;
+  # The sanitizer flags come from tests/fuzz/CMakeLists.txt (the fuzzer's differ per target).
+  fuzz) options=(-DCMAKE_BUILD_TYPE=Debug -DINTAKE_FUZZ=ON -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14) ;;
+  *) die "unknown flavour '$flavour' (release, asan or fuzz)" ;;
 esac
 build_dir="$INTAKE_ROOT/build/$flavour"
 # ccache outside the repo so a fresh clone still reuses earlier compiles on this machine.
