@@ -2,7 +2,8 @@
 # The whole test suite, from nothing: installs what is missing, builds the sanitizer build,
 # starts the real peers (Kafka, Consul, etcd, ZooKeeper) on 127.0.0.1, runs every test with
 # ctest, and stops the peers it started. Exit code 0 iff every test passed.
-#   scripts/test.sh              everything, then the lint step (scripts/lint.sh)
+#   scripts/test.sh              everything, then the fuzz step (scripts/fuzz.sh ci), then the lint
+#                                step (scripts/lint.sh)
 #   scripts/test.sh -L unit      extra arguments go to ctest (here: unit tests only)
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 started_at=$SECONDS
@@ -31,6 +32,15 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$INTAKE_ROOT/tests/lsan.supp}"
 status=0
 ctest --test-dir "$INTAKE_ROOT/build/asan" --output-on-failure -j "$(nproc)" "$@" || status=$?
+# The fuzz step (scripts/fuzz.sh ci): every libFuzzer target of tests/fuzz/ for
+# INTAKE_FUZZ_SECONDS (default 30) each, two at a time, in its own clang build (build/fuzz); a
+# crash, leak or sanitizer report fails the command. Skipped, like lint, when ctest was given
+# a filter.
+if (($# == 0)); then
+  fuzz_status=0
+  bash "$INTAKE_ROOT/scripts/fuzz.sh" ci || fuzz_status=$?
+  ((fuzz_status == 0)) || { log "fuzzing found a problem (inputs under build/fuzz/tests/fuzz/ci/*/artifacts/)"; status=1; }
+fi
 # The lint step (include rules, clang-format, clang-tidy), after the tests so it never competes
 # with them for the two cores; a finding fails the command like a failed test. Skipped only when
 # ctest was given a filter (scripts/test.sh -L unit and the like).

@@ -8,7 +8,7 @@
 set -euo pipefail
 fuzzer="$1" seeds="$2" work="$3"
 shift 3
-rm -rf "$work/corpus"
+rm -rf "$work"
 mkdir -p "$work/corpus" "$work/artifacts"
 cp -R "$seeds/." "$work/corpus/"
 args=(-max_total_time="${INTAKE_FUZZ_SECONDS:-30}" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1
