@@ -42,6 +42,13 @@ bool is_json_number(std::string_view text) {
 
 Error invalid(std::string what) { return Error{ErrorCode::kInvalidConfig, std::move(what)}; }
 
+// True iff the config builder's JSON parser takes `number` (is_json_number): simdjson refuses
+// numbers beyond a double or a 64-bit integer (1e400, 30-digit integers), which RFC 8259 allows.
+bool number_fits(const std::string& number) {
+  simdjson::dom::parser parser;
+  return parser.parse(number).error() == simdjson::SUCCESS;
+}
+
 // "true" or "false" when a plain (untagged, unquoted) scalar spells one of them, else nullptr.
 const char* plain_scalar_literal(const std::string& text) {
   if (text == "true" || text == "True" || text == "TRUE") return "true";
@@ -67,6 +74,10 @@ Result<void> append_json(const YAML::Node& node, std::string& out) {
       if (const char* literal = plain ? plain_scalar_literal(text) : nullptr; literal != nullptr) {
         out += literal;
       } else if (plain && is_json_number(text)) {
+        if (!number_fits(text)) {
+          return invalid(yaml_line_of(node) + ": the number " + text +
+                         " is out of range; quote it if it is meant as text");
+        }
         out += text;
       } else {
         json::append_string(out, text);

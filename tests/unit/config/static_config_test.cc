@@ -247,6 +247,20 @@ TEST(YamlToJson, RefusesValuesAndKeysThatAreNotUtf8NamingTheLine) {
   EXPECT_EQ(parser.parse(text.value()).error(), simdjson::SUCCESS) << text.value();
 }
 
+// Found by fuzzing too: JSON numbers too large for a double or a 64-bit integer are valid JSON
+// text, but the config builder's parser refuses them, so the key failed with "not valid JSON".
+TEST(YamlToJson, RefusesNumbersTheConfigParserCannotHoldNamingTheLine) {
+  for (const char* number : {"1e400", "100000000000000000000000000000", "-1e400"}) {
+    auto json = yaml_to_json(YAML::Load(std::string("a: 1\nb: ") + number + "\n"));
+    ASSERT_FALSE(json) << number;
+    EXPECT_EQ(json.error().message,
+              std::string("line 2: the number ") + number + " is out of range; quote it if it is meant as text");
+  }
+  auto quoted = yaml_to_json(YAML::Load("b: \"1e400\"\nc: 18446744073709551615\nd: 1.5e300\n"));
+  ASSERT_TRUE(quoted);
+  EXPECT_EQ(quoted.value(), R"({"b":"1e400","c":18446744073709551615,"d":1.5e300})");
+}
+
 TEST(StaticConfig, KeysThatAreNotUtf8AreRefusedNamingTheField) {
   EXPECT_NE(message_of(std::string("kafka: {bootstrap_servers: x}\nkeys:\n  team-a:\n    topics: [\"\xff\"]\n"))
                 .find("not valid UTF-8"),
