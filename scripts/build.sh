@@ -4,7 +4,9 @@
 #   scripts/build.sh asan      Debug + AddressSanitizer + UndefinedBehaviorSanitizer (the test build)
 #   scripts/build.sh tsan      Debug + ThreadSanitizer: the binary and the test executables the
 #                              concurrency tests run from (tests/CMakeLists.txt, label tsan)
-# Warnings are errors in both.
+#   scripts/build.sh fuzz      the libFuzzer targets of tests/fuzz/ only, with clang 14, -O1 -g,
+#                              ASan + UBSan (scripts/fuzz.sh runs them)
+# Warnings are errors in all four.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 flavour="${1:-release}"
@@ -13,7 +15,9 @@ case "$flavour" in
   release) options=(-DCMAKE_BUILD_TYPE=Release) ;;
   asan) options=(-DCMAKE_BUILD_TYPE=Debug -DINTAKE_SANITIZE=ON) ;;
   tsan) options=(-DCMAKE_BUILD_TYPE=Debug -DINTAKE_TSAN=ON) targets=(intake unit_tests integration_tests) ;;
-  *) die "unknown flavour '$flavour' (release, asan or tsan)" ;;
+  # The sanitizer flags come from tests/fuzz/CMakeLists.txt (the fuzzer's differ per target).
+  fuzz) options=(-DCMAKE_BUILD_TYPE=Debug -DINTAKE_FUZZ=ON -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14) ;;
+  *) die "unknown flavour '$flavour' (release, asan, tsan or fuzz)" ;;
 esac
 build_dir="$INTAKE_ROOT/build/$flavour"
 # ccache outside the repo so a fresh clone still reuses earlier compiles on this machine.

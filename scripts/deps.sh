@@ -18,7 +18,9 @@ BUILD_PACKAGES=(
 )
 # The lint step (scripts/lint.sh): Debian's clang 14 tools, matching .clang-format/.clang-tidy.
 LINT_PACKAGES=(clang-format clang-tidy)
-apt_ensure "${BUILD_PACKAGES[@]}" "${LINT_PACKAGES[@]}"
+# The fuzz build (scripts/fuzz.sh): clang 14 and its libFuzzer runtime (libclang_rt.fuzzer).
+FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
+apt_ensure "${BUILD_PACKAGES[@]}" "${LINT_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}"
 # Libraries only micro-benchmarks link (bench/CMakeLists.txt), never the product: picohttpparser,
 # a candidate of bench/http_parse, is exported by libh2o-evloop (Debian ships no package of its own).
 BENCH_LIB_PACKAGES=(libh2o-evloop-dev)

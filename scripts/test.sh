@@ -2,7 +2,8 @@
 # The whole test suite, from nothing: installs what is missing, builds the sanitizer build,
 # starts the real peers (Kafka, Consul, etcd, ZooKeeper) on 127.0.0.1, runs every test with
 # ctest, and stops the peers it started. Exit code 0 iff every test passed.
-#   scripts/test.sh              everything, then the lint step (scripts/lint.sh)
+#   scripts/test.sh              everything, then the fuzz step (scripts/fuzz.sh ci), then the lint
+#                                step (scripts/lint.sh)
 #   scripts/test.sh -L unit      extra arguments go to ctest (here: unit tests only)
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 started_at=$SECONDS
@@ -37,6 +38,15 @@ ctest --test-dir "$INTAKE_ROOT/build/asan" --output-on-failure -j "$(nproc)" "$@
 if (($# == 0)) || [[ "$*" == *tsan* ]]; then
   TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=0 second_deadlock_stack=1 suppressions=$INTAKE_ROOT/tests/tsan/tsan.supp}" \
     ctest --test-dir "$INTAKE_ROOT/build/tsan" --output-on-failure -j "$(nproc)" -L tsan || status=$?
+fi
+# The fuzz step (scripts/fuzz.sh ci): every libFuzzer target of tests/fuzz/ for
+# INTAKE_FUZZ_SECONDS (default 30) each, two at a time, in its own clang build (build/fuzz); a
+# crash, leak or sanitizer report fails the command. Skipped, like lint, when ctest was given
+# a filter.
+if (($# == 0)); then
+  fuzz_status=0
+  bash "$INTAKE_ROOT/scripts/fuzz.sh" ci || fuzz_status=$?
+  ((fuzz_status == 0)) || { log "fuzzing found a problem (inputs under build/fuzz/tests/fuzz/ci/*/artifacts/)"; status=1; }
 fi
 # The lint step (include rules, clang-format, clang-tidy), after the tests so it never competes
 # with them for the two cores; a finding fails the command like a failed test. Skipped only when

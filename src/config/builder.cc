@@ -151,6 +151,8 @@ Result<std::chrono::system_clock::time_point> parse_expiry(element value) {
     parts.tm_year -= 1900;
     parts.tm_mon -= 1;
     seconds = timegm(&parts);
+    // A year before 1970 is far enough back to overflow system_clock's nanoseconds below.
+    if (seconds <= 0) return invalid("'expires_at' must be after 1970-01-01T00:00:00Z");
   } else {
     return invalid("'expires_at' must be unix seconds or an RFC 3339 UTC string");
   }

@@ -1,5 +1,7 @@
 #include "config/yaml_json.h"
 
+#include <simdjson.h>
+
 #include <string_view>
 
 #include "json/writer.h"
@@ -40,6 +42,13 @@ bool is_json_number(std::string_view text) {
 
 Error invalid(std::string what) { return Error{ErrorCode::kInvalidConfig, std::move(what)}; }
 
+// True iff the config builder's JSON parser takes `number` (is_json_number): simdjson refuses
+// numbers beyond a double or a 64-bit integer (1e400, 30-digit integers), which RFC 8259 allows.
+bool number_fits(const std::string& number) {
+  simdjson::dom::parser parser;
+  return parser.parse(number).error() == simdjson::SUCCESS;
+}
+
 // "true" or "false" when a plain (untagged, unquoted) scalar spells one of them, else nullptr.
 const char* plain_scalar_literal(const std::string& text) {
   if (text == "true" || text == "True" || text == "TRUE") return "true";
@@ -56,10 +65,19 @@ Result<void> append_json(const YAML::Node& node, std::string& out) {
       return {};
     case YAML::NodeType::Scalar: {
       const std::string& text = node.Scalar();
+      // JSON text is UTF-8 (RFC 8259): bytes that are not would make the whole value unreadable
+      // to the config builder, with a message about JSON the operator never wrote.
+      if (!simdjson::validate_utf8(text.data(), text.size())) {
+        return invalid(yaml_line_of(node) + ": a value is not valid UTF-8");
+      }
       const bool plain = node.Tag() == "?";  // not quoted ("!") nor explicitly tagged
       if (const char* literal = plain ? plain_scalar_literal(text) : nullptr; literal != nullptr) {
         out += literal;
       } else if (plain && is_json_number(text)) {
+        if (!number_fits(text)) {
+          return invalid(yaml_line_of(node) + ": the number " + text +
+                         " is out of range; quote it if it is meant as text");
+        }
         out += text;
       } else {
         json::append_string(out, text);
@@ -82,9 +100,13 @@ Result<void> append_json(const YAML::Node& node, std::string& out) {
       bool first = true;
       for (const auto& item : node) {
         if (!item.first.IsScalar()) return invalid(yaml_line_of(item.first) + ": a mapping key must be a scalar");
+        const std::string& key = item.first.Scalar();
+        if (!simdjson::validate_utf8(key.data(), key.size())) {
+          return invalid(yaml_line_of(item.first) + ": a mapping key is not valid UTF-8");
+        }
         if (!first) out += ',';
         first = false;
-        json::append_string(out, item.first.Scalar());
+        json::append_string(out, key);
         out += ':';
         if (auto appended = append_json(item.second, out); !appended) return appended;
       }

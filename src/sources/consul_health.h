@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sources/consul_client.h"
+#include "sources/consul_decode.h"
 #include "sources/consul_options.h"
 #include "sources/source.h"
 
@@ -31,14 +32,5 @@ class ConsulHealthSource final : public Source {
   ConsulEndpoint endpoint_;
   WatchStats stats_;
 };
-
-struct HealthInstances {
-  std::vector<std::string> brokers;  // sorted unique broker addresses of the usable instances
-  std::vector<std::string> skipped;  // for each instance left out: which one, and why
-};
-
-// Decodes a /v1/health/service answer. Fails when the answer as a whole cannot be read (not a
-// JSON array); unusable instances go to `skipped`.
-Result<HealthInstances> decode_health_answer(const std::string& body);
 
 }  // namespace intake::sources

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "sources/consul_client.h"
+#include "sources/consul_decode.h"
 #include "sources/consul_options.h"
 #include "sources/source.h"
 
@@ -27,9 +28,5 @@ class ConsulKvSource final : public Source {
   ConsulEndpoint endpoint_;
   WatchStats stats_;
 };
-
-// Decodes a /v1/kv/<prefix>?recurse answer (a JSON array, or the 404 of an empty prefix) into
-// a tree of keys relative to `prefix` (its source and revision left for the caller to set).
-Result<config::RawTree> decode_kv_answer(const HttpAnswer& answer, const std::string& prefix);
 
 }  // namespace intake::sources

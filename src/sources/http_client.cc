@@ -37,13 +37,6 @@ HttpEndpoint parse_http_address(const std::string& address, const std::string& f
   return endpoint;
 }
 
-std::string_view HttpAnswer::header(std::string_view name) const {
-  for (const auto& [key, value] : headers) {
-    if (beast::iequals(key, name)) return value;
-  }
-  return {};
-}
-
 namespace {
 
 bool is_json_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }

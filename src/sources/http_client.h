@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "error/result.h"
+#include "sources/http_answer.h"
 
 namespace intake::sources {
 
@@ -30,21 +31,11 @@ struct HttpEndpoint {
 // Throws std::invalid_argument (start-up only).
 HttpEndpoint parse_http_address(const std::string& address, const std::string& field);
 
-using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
-
 struct HttpCall {
   std::string method = "GET";
   std::string target;  // path and query
   std::string body;
   HttpHeaders headers;
-};
-
-struct HttpAnswer {
-  int status = 0;
-  std::string body;
-  HttpHeaders headers;
-  // The first header of that name (case-insensitive), or empty.
-  std::string_view header(std::string_view name) const;
 };
 
 boost::asio::awaitable<Result<HttpAnswer>> http_call(const HttpEndpoint& endpoint, const HttpCall& call,

@@ -145,6 +145,19 @@ TEST(BuildConfig, RateValuesAtTheirBoundsAreAccepted) {
   EXPECT_EQ(b->rate->burst, 1);
 }
 
+// Found by fuzzing (tests/fuzz/config_builder_fuzz.cc): a date before 1970 went on to
+// overflow system_clock's nanoseconds (undefined behaviour) instead of being refused.
+TEST(BuildConfig, ExpiryDatesBefore1970AreRejectedLikeNonPositiveUnixTimes) {
+  for (const std::string date : {"0454-01-31T23:59:59Z", "1969-12-31T23:59:59Z", "1970-01-01T00:00:00Z"}) {
+    EXPECT_NE(error_of(tree({{"keys/team-a", key_json(kDigestA, R"(,"expires_at":")" + date + "\"")}}))
+                  .find("'expires_at' must be after 1970-01-01T00:00:00Z"),
+              std::string::npos)
+        << date;
+  }
+  EXPECT_EQ(error_of(tree({{"keys/team-a", key_json(kDigestA, R"(,"expires_at":"1970-01-01T00:00:01Z")")}})),
+            "(accepted)");
+}
+
 TEST(BuildConfig, OneBadEntryRejectsTheWholeTree) {
   auto built = build_config(tree({{"keys/a", key_json(kDigestA)}, {"keys/b", "{"}}));
   EXPECT_FALSE(built);

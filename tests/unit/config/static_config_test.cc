@@ -1,8 +1,12 @@
 #include "config/static_config.h"
 
 #include <gtest/gtest.h>
+#include <simdjson.h>
+#include <yaml-cpp/yaml.h>
 
 #include <string>
+
+#include "config/yaml_json.h"
 
 namespace intake::config {
 namespace {
@@ -300,6 +304,41 @@ TEST(StaticConfig, MetricsRequireTokenNeedsTheAdminToken) {
   EXPECT_TRUE(config.metrics_require_token);
   EXPECT_NE(message_of(kafka + "admin: {metrics_require_token: true}\n")
                 .find("admin.metrics_require_token: needs admin.token_sha256"),
+            std::string::npos);
+}
+
+// Found by fuzzing (tests/fuzz/static_config_fuzz.cc): bytes that are not UTF-8 went into the
+// JSON text as they were, which no JSON parser (the config builder's included) reads back.
+TEST(YamlToJson, RefusesValuesAndKeysThatAreNotUtf8NamingTheLine) {
+  auto value = yaml_to_json(YAML::Load("a: 1\nb: \"x\xff\xfe\"\n"));
+  ASSERT_FALSE(value);
+  EXPECT_EQ(value.error().message, "line 2: a value is not valid UTF-8");
+  auto key = yaml_to_json(YAML::Load("\xc3\x28: 1\n"));
+  ASSERT_FALSE(key);
+  EXPECT_EQ(key.error().message, "line 1: a mapping key is not valid UTF-8");
+  auto text = yaml_to_json(YAML::Load("caf\xc3\xa9: [\"\xe2\x82\xac\", 5]\n"));
+  ASSERT_TRUE(text);
+  simdjson::dom::parser parser;
+  EXPECT_EQ(parser.parse(text.value()).error(), simdjson::SUCCESS) << text.value();
+}
+
+// Found by fuzzing too: JSON numbers too large for a double or a 64-bit integer are valid JSON
+// text, but the config builder's parser refuses them, so the key failed with "not valid JSON".
+TEST(YamlToJson, RefusesNumbersTheConfigParserCannotHoldNamingTheLine) {
+  for (const char* number : {"1e400", "100000000000000000000000000000", "-1e400"}) {
+    auto json = yaml_to_json(YAML::Load(std::string("a: 1\nb: ") + number + "\n"));
+    ASSERT_FALSE(json) << number;
+    EXPECT_EQ(json.error().message,
+              std::string("line 2: the number ") + number + " is out of range; quote it if it is meant as text");
+  }
+  auto quoted = yaml_to_json(YAML::Load("b: \"1e400\"\nc: 18446744073709551615\nd: 1.5e300\n"));
+  ASSERT_TRUE(quoted);
+  EXPECT_EQ(quoted.value(), R"({"b":"1e400","c":18446744073709551615,"d":1.5e300})");
+}
+
+TEST(StaticConfig, KeysThatAreNotUtf8AreRefusedNamingTheField) {
+  EXPECT_NE(message_of(std::string("kafka: {bootstrap_servers: x}\nkeys:\n  team-a:\n    topics: [\"\xff\"]\n"))
+                .find("not valid UTF-8"),
             std::string::npos);
 }
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
 
 #include "crypto/digest.h"
@@ -28,6 +29,9 @@ class BearerHeader final : public http::HeaderSource {
   explicit BearerHeader(std::string value) : value_(std::move(value)) {}
   std::string_view find(std::string_view name) const override {
     return name == "Authorization" ? std::string_view(value_) : std::string_view();
+  }
+  void for_each(const std::function<void(std::string_view name, std::string_view value)>& visit) const override {
+    visit("Authorization", value_);
   }
 
  private:
