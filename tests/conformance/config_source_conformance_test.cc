@@ -94,6 +94,8 @@ class ConfigSourceConformance : public ::testing::TestWithParam<BackendCase> {
 TEST_P(ConfigSourceConformance, AddChangeAndDeleteOneKey) {
   ControlPath path(*backend);
   ASSERT_TRUE(eventually([&] { return path.applied(); }));
+  // A second key, so that deleting "a" is not an answer without keys (which would be held).
+  backend->put("keys/anchor", key_json("secret-anchor", {"anchor"}));
   backend->put("keys/a", key_json("secret-a", {"one.*"}));
   ASSERT_TRUE(eventually([&] { return path.key("a") != nullptr; }));
   EXPECT_EQ(path.key("a")->topic_patterns, std::vector<std::string>{"one.*"});

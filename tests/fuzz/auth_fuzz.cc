@@ -1,9 +1,13 @@
 // What a client sends to authenticate: the Authorization / X-Intake-Key headers
 // (policy/access.h, Bearer and Basic), X-Intake-Signature (policy/signature.h) and the base64
 // under Basic (encoding/base64.h). Input: authorization \n x-intake-key \n signature header
-// \n secret \n body. A request signed by sign_request must verify once, then be a replay.
+// \n secret \n path \n query \n header name \n header value \n body. The signature
+// header is checked against that request (v1 and v2 parsing, canonicalisation); a request
+// signed by sign_request_v2 (and by the deprecated v1) must verify, and once its reservation
+// is committed, be a replay.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -19,6 +23,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view x_intake_key = input.take_until('\n');
   const std::string_view signature = input.take_until('\n');
   const std::string_view secret = input.take_until('\n');
+  const std::string_view path = input.take_until('\n');
+  const std::string_view query = input.take_until('\n');
+  const std::string_view header_name = input.take_until('\n');
+  const std::string_view header_value = input.take_until('\n');
   const std::string_view body = input.rest();
 
   policy::PresentedCredential credential;
@@ -34,17 +42,39 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   FUZZ_CHECK(encoding::base64_decode(encoding::base64_encode(body)) == body);
 
-  policy::ReplayCache replays;
+  const auto replays = std::make_shared<policy::ReplayCache>(std::size_t{1} << 20);
   const std::int64_t now_s = 1'700'000'000;
-  policy::SignatureCheck check{signature, body, secret, "key", now_s, 300};
-  (void)policy::verify_signature(check, replays);
+  const policy::HeaderLine headers[] = {{header_name, header_value}, {"Content-Type", "application/json"}};
+  policy::SignatureCheck check{
+      .header = signature,
+      .signing_secret = secret,
+      .key_id = "key",
+      .now_s = now_s,
+      .window_s = 300,
+      .request = {
+          .method = "POST", .path = path, .query = query, .headers = headers, .copy_headers = {}, .body = body}};
+  (void)policy::verify_signature(check, *replays);
+  (void)policy::canonical_string_v2(check.request, "1", "nonce");
 
-  const std::string signed_header = policy::sign_request(secret, now_s - 10, body);
-  check.header = signed_header;
-  if (!secret.empty()) {
-    FUZZ_CHECK(policy::verify_signature(check, replays));
-    auto again = policy::verify_signature(check, replays);
-    FUZZ_CHECK(!again && again.error().code == ErrorCode::kSignatureReplayed);
+  if (secret.empty()) return 0;
+  const std::string v2_header = policy::sign_request_v2(secret, check.request, now_s - 10, "fuzz-nonce-0123456789");
+  check.header = v2_header;
+  {
+    auto first = policy::verify_signature(check, *replays);
+    FUZZ_CHECK(first);
+    first->commit();
   }
+  auto again = policy::verify_signature(check, *replays);
+  FUZZ_CHECK(!again && again.error().code == ErrorCode::kSignatureReplayed);
+
+  const std::string v1_header = policy::sign_request(secret, now_s - 10, body);
+  check.header = v1_header;
+  {
+    auto first = policy::verify_signature(check, *replays);
+    FUZZ_CHECK(first);
+    first->commit();
+  }
+  again = policy::verify_signature(check, *replays);
+  FUZZ_CHECK(!again && again.error().code == ErrorCode::kSignatureReplayed);
   return 0;
 }

@@ -39,8 +39,15 @@ TEST_F(ConsulConfigTest, ConsulDownBacksOffAndAfterARestartWithFreshDataConverge
   EXPECT_EQ(post("team-secret", topic), 202);  // the last good config keeps serving meanwhile
 
   ASSERT_EQ(std::system(("bash " + script + " start >/dev/null 2>&1").c_str()), 0);
-  // Fresh data: the key is gone, and Consul's index starts again from a low number.
-  EXPECT_TRUE(eventually([&] { return post("team-secret", topic) == 401; }, 45s));
+  // Fresh data: the prefix is empty and Consul's index starts again from a low number. An answer
+  // that would remove every key is held (config.allow_empty_tree is off): the key keeps serving.
+  EXPECT_TRUE(
+      eventually([&] { return metrics().find("\nintake_config_empty_tree_held 1\n") != std::string::npos; }, 45s));
+  EXPECT_EQ(post("team-secret", topic), 202);
+  // A real tree after the restart's low index applies: the old key goes, the new one serves.
+  consul->put(prefix + "keys/other", key_json("other-secret", {topic}));
+  EXPECT_TRUE(eventually([&] { return post("team-secret", topic) == 401; }, 15s));
+  EXPECT_EQ(post("other-secret", topic), 202);
   consul->put(prefix + "keys/team", key_json("team-secret", {topic}));
   EXPECT_TRUE(eventually([&] { return post("team-secret", topic) == 202; }, 15s));
 }

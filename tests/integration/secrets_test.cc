@@ -184,8 +184,14 @@ class Secrets : public ::testing::Test {
     const std::string signature = policy::sign_request(kSigningSecret, unix_now(), body);
     reply = send("POST", path, body, {bearer(kSignerApiKey), {"X-Intake-Signature", signature}});
     if (produced) expect(reply, produced, "");
-    expect(send("POST", path, body, {bearer(kSignerApiKey), {"X-Intake-Signature", signature}}), 401,
-           "signature_replayed");
+    // A signature is used up only by a request that was accepted: where Kafka is down (503),
+    // the same signature retried is answered like the first, not as a replay.
+    const auto again = send("POST", path, body, {bearer(kSignerApiKey), {"X-Intake-Signature", signature}});
+    if (reply.status / 100 == 2) {
+      expect(again, 401, "signature_replayed");
+    } else {
+      expect(again, reply.status, "");
+    }
     // Broken requests that carry a key: the error must not echo the head.
     testing::HttpConnection huge("127.0.0.1", port);
     huge.send_raw("POST " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + kApiKey +

@@ -54,9 +54,10 @@ class TlsGateway : public ::testing::Test {
                                       ", reload_interval_ms: 200}"}};
     port = yaml.port;
     const TlsClientOptions probe = with_client_cert();
-    gateway = std::make_unique<testing::GatewayProcess>(yaml.render(), yaml.port, 0, std::vector<std::string>{}, [probe](std::uint16_t at) {
-      return TlsConnection("127.0.0.1", at, probe).request("GET", "/healthz").status == 200;
-    });
+    gateway = std::make_unique<testing::GatewayProcess>(
+        yaml.render(), yaml.port, 0, std::vector<std::string>{}, [probe](std::uint16_t at) {
+          return TlsConnection("127.0.0.1", at, probe).request("GET", "/healthz").status == 200;
+        });
   }
 
   TlsClientOptions plain_client() const {

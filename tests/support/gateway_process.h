@@ -22,8 +22,7 @@ class GatewayProcess {
   // many connections raises it before starting the gateway.
   // `healthy`: how /healthz is asked (e.g. over TLS); empty = plain HTTP.
   GatewayProcess(const std::string& config_yaml, std::uint16_t port, rlim_t max_file_bytes = 0,
-                 const std::vector<std::string>& extra_args = {},
-                 std::function<bool(std::uint16_t port)> healthy = {});
+                 const std::vector<std::string>& extra_args = {}, std::function<bool(std::uint16_t port)> healthy = {});
   ~GatewayProcess();  // SIGKILL if still running
   GatewayProcess(const GatewayProcess&) = delete;
   GatewayProcess& operator=(const GatewayProcess&) = delete;
