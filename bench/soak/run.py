@@ -227,6 +227,22 @@ def rss_summary(samples: list[tuple[float, int]], warmup_s: float) -> dict:
             "during_warmup_max_kb": max((kb for t, kb in samples if t < warmup_s), default=None)}
 
 
+def rss_segments(samples: list[tuple[float, int]], warmup_s: float, window: dict) -> dict:
+    """RSS before the broker restart (after the warm-up) and after it (from 30 s past the broker's
+    return): whether each stretch is flat, apart from the step the outage's queue leaves."""
+    if "stop_begin_s" not in window or "ready_s" not in window:
+        return {}
+    out = {}
+    for name, lo, hi in (("before_restart", warmup_s, window["stop_begin_s"]),
+                         ("after_restart", window["ready_s"] + 30, float("inf"))):
+        part = [kb for t, kb in samples if lo <= t < hi]
+        if part:
+            out[name] = {"from_s": lo, "n": len(part), "first_kb": part[0], "last_kb": part[-1],
+                         "min_kb": min(part), "max_kb": max(part),
+                         "band_pct": round(100.0 * (max(part) - min(part)) / statistics.median(part), 1)}
+    return out
+
+
 def answers_by_second(result: dict) -> dict[int, dict[str, int]]:
     out: dict[int, dict[str, int]] = {}
     for thread in result["threads"]:
@@ -367,7 +383,8 @@ def soak(args, kafka, scratch: Path, res: dict) -> None:
     res["broker_restart"]["spool_waiting_max_records"] = max(spooled, default=0)
     res["per_second_answers"] = [{"t_s": s, **row} for s, row in sorted(per_second.items())]
     res["rss"] = {"samples_kb": [kb for _, kb in rss], "sample_times_s": [t for t, _ in rss],
-                  "end_kb": rss_end, **rss_summary(rss, args.warmup_s)}
+                  "end_kb": rss_end, **rss_summary(rss, args.warmup_s),
+                  "segments": rss_segments(rss, args.warmup_s, window)}
     res["metrics"] = {"start": metrics0, "samples": metric_samples, "end": metrics_end}
     res["config_changes"] = {
         "written": registry.changes,
@@ -419,6 +436,9 @@ def markdown(res: dict) -> str:
         ("RSS after warm-up: first / last / min / max / median (MiB)",
          " / ".join(mib(rss.get(k)) for k in ("first_kb", "last_kb", "min_kb", "max_kb", "median_kb"))),
         ("RSS band around the median", f"{(rss.get('band_pct') or ['–', '–'])[0]}% … +{(rss.get('band_pct') or ['–', '–'])[1]}%"),
+        *[(f"RSS {name.replace('_', ' ')} (from {seg['from_s']} s): first / last / min / max (MiB), max−min",
+            " / ".join(mib(seg[k]) for k in ("first_kb", "last_kb", "min_kb", "max_kb")) + f", {seg['band_pct']}%")
+          for name, seg in (rss.get("segments") or {}).items()],
         ("drain on SIGTERM", f"{(res.get('stop') or {}).get('drain_s')} s, exit {(res.get('stop') or {}).get('exit_code')}"),
         ("load at start / end", f"{res['machine_load']['start']['loadavg']} / {(res['machine_load'].get('end') or {}).get('loadavg')}"),
     ]
