@@ -7,6 +7,9 @@
 #   scripts/bench.sh peer [ARGS]           Intake vs nginx + lua-resty-kafka vs the floor (~8 min; starts its
 #                                          own Kafka 3.9.2); rewrites BENCHMARKS.md's peer section.
 #                                          ARGS go to bench/peer/run.py (--smoke: a minute of tiny load)
+#   scripts/bench.sh soak [ARGS]           10 min at ~70% of Intake's maximum, config changed every second,
+#                                          the broker restarted halfway (starts its own Kafka 3.9.2 on
+#                                          19114); ARGS go to bench/soak/run.py (--minutes N)
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 name="${1:-}"
@@ -54,5 +57,10 @@ case "$name" in
     /usr/bin/python3 "$INTAKE_ROOT/bench/peer/run.py" --benchmarks "$INTAKE_ROOT/BENCHMARKS.md" \
       --command "scripts/bench.sh peer${*:+ $*}" "$@"
     ;;
-  *) die "usage: scripts/bench.sh key_lookup|http_parse|config_propagation|peer" ;;
+  soak)
+    bash "$INTAKE_ROOT/scripts/build.sh" release
+    bash "$INTAKE_ROOT/bench/peer/deps.sh"  # wrk, the Kafka 3.9.2 jars
+    /usr/bin/python3 "$INTAKE_ROOT/bench/soak/run.py" --command "scripts/bench.sh soak${*:+ $*}" "$@"
+    ;;
+  *) die "usage: scripts/bench.sh key_lookup|http_parse|config_propagation|peer|soak" ;;
 esac
