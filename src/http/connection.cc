@@ -170,6 +170,7 @@ bool Connection::parse_next_head() {
 
 void Connection::begin_request() {
   in_request_ = true;
+  request_start_ = now_;
   env_.active_requests.fetch_add(1, std::memory_order_relaxed);
   request_ = Request{};
   request_.method = head_.method;
@@ -366,6 +367,7 @@ void Connection::end_stream() {
   stream_output_.reset();
   stream_.reset();
   if (in_request_) {
+    tell_observers(200);
     in_request_ = false;
     ++answers_in_out_;
   }
@@ -429,6 +431,7 @@ void Connection::answer(const Response& response) {
   append_response(
       out_, response,
       Framing{.version = head_.version, .keep_alive = keep_alive, .head_request = head_.method == Method::kHead});
+  tell_observers(response.status);
   if (in_request_) {
     in_request_ = false;
     ++answers_in_out_;
@@ -441,6 +444,24 @@ void Connection::answer(const Response& response) {
   } else {
     enter(Phase::kHeaders, env_.options.header_timeout_ms);  // a pipelined request waits
   }
+}
+
+void Connection::tell_observers(int status) {
+  if (env_.observers.empty()) return;
+  // An answer with no request in hand (garbage, a header timeout) is still an answered request,
+  // of no route.
+  const bool routed = in_request_ && routed_.handler != nullptr;
+  const AnsweredRequest answered{
+      .method = in_request_ ? head_.method : Method::kOther,
+      .route = routed ? routed_.params.pattern : std::string_view{},
+      .path = in_request_ ? request_.path : std::string_view{},
+      .status = status,
+      .duration = in_request_ ? std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - request_start_)
+                              : std::chrono::nanoseconds{0},
+      .body_bytes = in_request_ ? body_received() : 0,
+      .client = &client_,
+      .worker = env_.worker};
+  for (RequestObserver* observer : env_.observers) observer->on_answered(answered);
 }
 
 void Connection::fail(const Error& error) {

@@ -21,11 +21,13 @@
 #include <list>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "http/body_stream.h"
 #include "http/connection_limits.h"
 #include "http/head_parser.h"
+#include "http/request_observer.h"
 #include "http/request_head.h"
 #include "http/response_bytes.h"
 #include "http/router.h"
@@ -47,6 +49,8 @@ struct ConnectionEnv {
   ServerCounters& counters;
   std::atomic<int>& active_requests;
   const std::atomic<bool>& draining;
+  std::span<RequestObserver* const> observers;  // told of every answered request
+  unsigned worker = 0;                          // this worker's index, for observers' shards
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -103,6 +107,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void handle();
   bool try_deferred();
   void answer(const Response& response);
+  void tell_observers(int status);
   void fail(const Error& error);
   bool flush();
   void on_written(const boost::system::error_code& error);
@@ -136,6 +141,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Request request_;
   Routed routed_;
   bool in_request_ = false;  // a head was parsed and its answer is not yet in out_
+  Clock::time_point request_start_{};  // the read that completed the head
 
   // The current request's body when it is chunked or does not fit in_.
   std::string body_;

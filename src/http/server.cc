@@ -34,6 +34,10 @@ ClientAddress client_address(const tcp::endpoint& endpoint) {
 
 }  // namespace
 
+unsigned HttpServer::worker_count() const {
+  return settings_.threads != 0 ? settings_.threads : std::max(1u, std::thread::hardware_concurrency());
+}
+
 struct HttpServer::Worker {
   explicit Worker(const ConnectionEnv& shared) : env(shared) {}
   // Only this worker's thread touches its sockets and timers, so the reactor needs no locks
@@ -73,8 +77,7 @@ HttpServer::HttpServer(const http::ServerOptions& settings, const Router& router
 HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::start() {
-  unsigned thread_count = settings_.threads;
-  if (thread_count == 0) thread_count = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned thread_count = worker_count();
 
   error_code error;
   const auto address = asio::ip::make_address(settings_.address, error);
@@ -82,9 +85,9 @@ void HttpServer::start() {
   tcp::endpoint endpoint(address, settings_.port);
 
   if (settings_.tls && !tls_) tls_ = std::make_unique<TlsReloader>(*settings_.tls);
-  const ConnectionEnv env{settings_, router_, caps_, budget_, counters_, active_requests_, draining_};
   for (unsigned i = 0; i < thread_count; ++i) {
-    auto worker = std::make_unique<Worker>(env);
+    auto worker = std::make_unique<Worker>(
+        ConnectionEnv{settings_, router_, caps_, budget_, counters_, active_requests_, draining_, observers_, i});
     auto& acceptor = worker->acceptor;
     acceptor.open(endpoint.protocol());
     acceptor.set_option(asio::socket_base::reuse_address(true));

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "http/connection_limits.h"
+#include "http/request_observer.h"
 #include "http/router.h"
 #include "http/server_counters.h"
 #include "http/server_options.h"
@@ -37,6 +38,13 @@ class HttpServer {
   // std::runtime_error when the address cannot be bound or the certificate or key cannot be
   // loaded.
   void start();
+
+  // `observer` is told of every answered request (http/request_observer.h), on the answering
+  // worker's thread. REQUIRES: before start(); `observer` outlives the server.
+  void add_observer(RequestObserver& observer) { observers_.push_back(&observer); }
+  // The number of worker threads start() runs (server.threads, 0 = one per core): observers'
+  // shard count, AnsweredRequest::worker is below it.
+  unsigned worker_count() const;
 
   // The bound port (useful with port 0 in tests). REQUIRES: start() returned.
   std::uint16_t port() const { return bound_port_; }
@@ -75,6 +83,7 @@ class HttpServer {
   BodyBudget budget_;
   ServerCounters counters_;
   std::unique_ptr<TlsReloader> tls_;
+  std::vector<RequestObserver*> observers_;
   std::vector<std::unique_ptr<Worker>> workers_;  // after what their connections use: destroyed first
   std::vector<std::thread> threads_;
   std::uint16_t bound_port_ = 0;
