@@ -1,14 +1,20 @@
 // intake: the command line. `intake run --config FILE` serves; `intake hash-key SECRET` prints
-// the digest to store in a config; `intake check-config --config FILE` validates and exits.
+// the digest to store in a config; `intake check-config --config FILE [--source]` validates and
+// exits (app/cli.h); `intake version` says what was built. Settings may be overridden from the
+// environment (config/env_overrides.h), for `run` and `check-config` alike.
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
 #include <pthread.h>
+#include <unistd.h>
+#include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
 
+#include "app/cli.h"
 #include "app/gateway.h"
 #include "config/static_config.h"
 #include "crypto/digest.h"
@@ -34,7 +40,8 @@ int run(const std::string& config_path) {
   std::unique_ptr<intake::app::Gateway> gateway;
   int signal_number = 0;
   try {
-    gateway = std::make_unique<intake::app::Gateway>(intake::config::load_static_config(config_path));
+    gateway = std::make_unique<intake::app::Gateway>(
+        intake::config::load_static_config(config_path, intake::config::env_overrides(environ)));
     gateway->start_config_sources();
     // With `on_unreachable_at_start: wait`, serve only once the registry's config is in force.
     const timespec poll_interval{0, 100'000'000};
@@ -62,8 +69,12 @@ int run(const std::string& config_path) {
 }  // namespace
 
 int cli_main(int argc, char** argv) {
-  CLI::App cli{"Intake: HTTP to Kafka collection gateway"};
-  cli.require_subcommand(1);
+  CLI::App cli{"Intake: HTTP to Kafka collection gateway", "intake"};
+  cli.require_subcommand(0, 1);
+  cli.option_defaults()->always_capture_default();
+  cli.footer(intake::app::help_footer());
+  cli.set_version_flag(
+      "--version", [] { return intake::app::version_text(); }, "Print the version and exit");
 
   std::string config_path;
   std::string log_level = "info";
@@ -72,29 +83,51 @@ int cli_main(int argc, char** argv) {
   run_command->add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
 
-  std::string check_path;
-  auto* check_command = cli.add_subcommand("check-config", "Validate a YAML configuration file and exit");
-  check_command->add_option("-c,--config", check_path, "YAML configuration file")->required();
+  intake::app::CheckConfigOptions check;
+  std::uint32_t source_timeout_ms = 10'000;
+  auto* check_command = cli.add_subcommand(
+      "check-config", "Validate a YAML configuration file (and with --source the registry's keys) and exit");
+  check_command->add_option("-c,--config", check.config_path, "YAML configuration file")->required();
+  check_command->add_flag("--source", check.source,
+                          "Also read the registry tree the file names, once, and report every bad key");
+  check_command->add_flag("--print", check.print, "Print the YAML after environment overrides, secrets redacted");
+  check_command->add_option("--timeout-ms", source_timeout_ms, "How long --source waits for the registry")
+      ->check(CLI::Range(100u, 600'000u));
 
   std::string secret;
   auto* hash_command = cli.add_subcommand("hash-key", "Print the secret_sha256 to store for an API key");
   hash_command->add_option("secret", secret, "the API key's secret")->required();
 
-  CLI11_PARSE(cli, argc, argv);
+  auto* version_command =
+      cli.add_subcommand("version", "Print the version, git revision, librdkafka version, compiler and build type");
+  // The examples and the override rule end `intake --help`; a subcommand's help says its own.
+  for (auto* command : {run_command, hash_command, version_command}) command->footer("");
+  check_command->footer(intake::app::check_config_footer());
 
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; a usage error exits 2, as an invalid config does.
+    return cli.exit(e) == 0 ? 0 : intake::app::kExitBadConfig;
+  }
+  if (cli.get_subcommands().empty()) {
+    std::cerr << cli.help();
+    return intake::app::kExitBadConfig;
+  }
+
+  if (*version_command) {
+    std::cout << intake::app::version_text() << "\n";
+    return 0;
+  }
   if (*hash_command) {
     std::cout << intake::crypto::to_hex(intake::crypto::sha256(secret)) << "\n";
     return 0;
   }
   if (*check_command) {
-    try {
-      const auto file = intake::config::load_static_config(check_path);
-      std::cout << check_path << ": ok (" << file.key_count << " keys)\n";
-      return 0;
-    } catch (const std::exception& e) {
-      std::cerr << e.what() << "\n";
-      return 2;
-    }
+    // Only problems go to the log; the report is the command's output.
+    spdlog::set_level(spdlog::level::warn);
+    check.source_timeout = std::chrono::milliseconds(source_timeout_ms);
+    return intake::app::check_config(check, intake::config::env_overrides(environ), std::cout, std::cerr);
   }
   spdlog::set_level(spdlog::level::from_str(log_level));
   return run(config_path);

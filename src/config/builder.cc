@@ -326,7 +326,13 @@ Result<void> apply_entry(simdjson::dom::parser& parser, std::string_view name, c
 
 }  // namespace
 
-Result<std::shared_ptr<Config>> build_config(const RawTree& tree) {
+namespace {
+
+// Applies every entry of `tree` to a new Config. Stops at the first bad entry unless `problems`
+// is given, which then gets every bad entry (entries are independent, so each is judged on its
+// own; a Config with any problem is not for use).
+Result<std::shared_ptr<Config>> build(const RawTree& tree, std::vector<EntryProblem>* problems,
+                                      std::size_t* entries_ok) {
   auto config = std::make_shared<Config>();
   config->source = tree.source + ":" + tree.prefix;
   config->revision = tree.revision;
@@ -341,11 +347,24 @@ Result<std::shared_ptr<Config>> build_config(const RawTree& tree) {
     if (name.empty() || name.back() == '/') continue;
     if (auto applied = apply_entry(parser, name, value, *config, brokers); !applied) {
       // Every message names the full registry key, so an operator can find the entry.
-      return invalid(tree.prefix + relative + ": " + applied.error().message);
+      if (problems == nullptr) return invalid(tree.prefix + relative + ": " + applied.error().message);
+      problems->push_back({tree.prefix + relative, applied.error().message});
+    } else if (entries_ok != nullptr) {
+      ++*entries_ok;
     }
   }
   config->brokers.assign(brokers.begin(), brokers.end());
   return config;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<Config>> build_config(const RawTree& tree) { return build(tree, nullptr, nullptr); }
+
+TreeReport check_tree(const RawTree& tree) {
+  TreeReport report;
+  (void)build(tree, &report.problems, &report.entries_ok);
+  return report;
 }
 
 std::string content_hash(const RawTree& tree) {

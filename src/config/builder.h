@@ -11,6 +11,7 @@
 //   brokers/<host:port>  any value (the seed's layout); host:port as names/broker_address.h allows
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +25,21 @@ namespace intake::config {
 // Returns the Config (version and applied_at left for the store to set) or an
 // invalid_config error whose message starts with the full registry key.
 Result<std::shared_ptr<Config>> build_config(const RawTree& tree);
+
+// One bad entry of a tree: its full registry key ("intake/keys/team-a") and what is wrong.
+struct EntryProblem {
+  std::string key;
+  std::string reason;
+};
+
+struct TreeReport {
+  std::size_t entries_ok = 0;          // entries that build_config would accept
+  std::vector<EntryProblem> problems;  // every other entry, in key order
+};
+
+// Judges every entry of the tree, not stopping at the first bad one (for `intake check-config
+// --source`). build_config fails iff problems is not empty, with the first problem's message.
+TreeReport check_tree(const RawTree& tree);
 
 // Hex SHA-256 over the tree's entries in key order: equal content, equal hash.
 std::string content_hash(const RawTree& tree);

@@ -22,9 +22,78 @@
 namespace intake::config {
 namespace {
 
-[[noreturn]] void fail(const std::string& origin, const std::string& where, const std::string& what) {
-  throw StaticConfigError(origin + ": " + where + ": " + what);
+// The environment overrides of the parse in progress on this thread, so that any message about
+// a setting one of them set names the variable (start-up only; see OverridesInForce).
+thread_local const std::vector<EnvOverride>* overrides_in_force = nullptr;
+
+class OverridesInForce {
+ public:
+  explicit OverridesInForce(const std::vector<EnvOverride>& overrides) { overrides_in_force = &overrides; }
+  ~OverridesInForce() { overrides_in_force = nullptr; }
+  OverridesInForce(const OverridesInForce&) = delete;
+  OverridesInForce& operator=(const OverridesInForce&) = delete;
+};
+
+// True iff `inner` is `outer` or lies below it ("server.listen (port)", "kafka.copy_headers[0]"
+// and "server.tls.cert_file" all lie below "server...").
+bool within(std::string_view inner, std::string_view outer) {
+  return inner.substr(0, outer.size()) == outer &&
+         (inner.size() == outer.size() || std::string_view(".[ ").find(inner[outer.size()]) != std::string_view::npos);
 }
+
+// " (set by environment variable INTAKE_SERVER__LISTEN)" when an override set `where`, a
+// section holding it, or a setting below it (an unknown field names the level that is wrong);
+// "" otherwise.
+std::string set_by(const std::string& where) {
+  if (overrides_in_force == nullptr) return "";
+  for (const auto& override : *overrides_in_force) {
+    const std::string path = dotted_path(override.path);
+    if (within(where, path) || within(path, where)) return " (set by environment variable " + override.variable + ")";
+  }
+  return "";
+}
+
+[[noreturn]] void fail(const std::string& origin, const std::string& where, const std::string& what) {
+  throw StaticConfigError(origin + ": " + where + ": " + what + set_by(where));
+}
+
+// Puts `value` at `path` below `node`, making the sections on the way.
+void set_path(YAML::Node node, const std::vector<std::string>& path, std::size_t level, const YAML::Node& value,
+              const std::string& origin) {
+  if (level + 1 == path.size()) {
+    node[path[level]] = value;
+    return;
+  }
+  YAML::Node child = node[path[level]];
+  if (child.IsDefined() && !child.IsNull() && !child.IsMap()) {
+    const std::vector<std::string> section(path.begin(), path.begin() + static_cast<std::ptrdiff_t>(level) + 1);
+    fail(origin, dotted_path(path), dotted_path(section) + " is a single value in the file, not a section");
+  }
+  if (!child.IsMap()) child = YAML::Node(YAML::NodeType::Map);
+  set_path(child, path, level + 1, value, origin);
+}
+
+// Applies the overrides to the file's tree before it is read: whatever they set is then
+// validated as if the file said it.
+void apply_overrides(YAML::Node& root, const std::vector<EnvOverride>& overrides, const std::string& origin) {
+  if (overrides.empty()) return;
+  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  for (const auto& override : overrides) {
+    const std::string where = dotted_path(override.path);
+    if (std::find(override.path.begin(), override.path.end(), std::string()) != override.path.end()) {
+      fail(origin, where, "an empty level in the variable's name (levels are separated by exactly two '_')");
+    }
+    YAML::Node value;
+    try {
+      value = YAML::Load(override.value);
+    } catch (const YAML::Exception& e) {
+      fail(origin, where, std::string("not a YAML value (quote it if it holds ': ' or '#'): ") + e.what());
+    }
+    set_path(root, override.path, 0, value, origin);
+  }
+}
+
+constexpr std::string_view kTopLevel = "(top level)";
 
 // Rejects fields we do not know: a typo must not silently fall back to a default.
 void require_known_fields(const YAML::Node& node, const std::string& origin, const std::string& where,
@@ -40,8 +109,8 @@ void require_known_fields(const YAML::Node& node, const std::string& origin, con
         if (!list.empty()) list += ", ";
         list += k;
       }
-      std::string field = where;
-      field.append(".").append(name);
+      std::string field = where == kTopLevel ? std::string() : where + ".";
+      field.append(name);
       fail(origin, field, "unknown field (known fields: " + list + ")");
     }
   }
@@ -399,26 +468,59 @@ std::shared_ptr<Config> build_yaml_keys(const RawTree& tree, const std::string& 
   if (!built) {
     std::string message = built.error().message;
     if (message.rfind("keys/", 0) == 0) message[4] = '.';
-    throw StaticConfigError(origin + ": " + message);
+    throw StaticConfigError(origin + ": " + message + set_by(message.substr(0, message.find(": "))));
   }
   return std::move(built).value();
 }
 
-}  // namespace
-
-StaticConfig parse_static_config(const std::string& yaml_text, const std::string& origin) {
+// The file's tree with the overrides applied.
+YAML::Node load_tree(const std::string& yaml_text, const std::string& origin,
+                     const std::vector<EnvOverride>& overrides) {
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
   } catch (const YAML::Exception& e) {
     throw StaticConfigError(origin + ": not valid YAML: " + e.what());
   }
+  apply_overrides(root, overrides, origin);
+  return root;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) throw StaticConfigError(path + ": cannot open the config file");
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+// librdkafka properties that hold a secret: sasl.password, ssl.key.password,
+// sasl.oauthbearer.client.secret, ssl.key.pem, ...
+bool secret_property(std::string_view name) {
+  return name.find("password") != std::string_view::npos || name.find("secret") != std::string_view::npos ||
+         name.find(".key.pem") != std::string_view::npos || name.find("token") != std::string_view::npos;
+}
+
+void redact(YAML::Node node) {
+  if (node.IsDefined() && !node.IsNull()) node = "<redacted>";
+}
+
+}  // namespace
+
+StaticConfig parse_static_config(const std::string& yaml_text, const std::string& origin) {
+  return parse_static_config(yaml_text, origin, {});
+}
+
+StaticConfig parse_static_config(const std::string& yaml_text, const std::string& origin,
+                                 const std::vector<EnvOverride>& overrides) {
+  const OverridesInForce in_force(overrides);
+  const YAML::Node root = load_tree(yaml_text, origin, overrides);
   if (!root.IsMap()) throw StaticConfigError(origin + ": expected a YAML mapping at the top level");
   StaticConfig config;
   config.path = origin;
   try {
     require_known_fields(
-        root, origin, "(top level)",
+        root, origin, std::string(kTopLevel),
         {"server", "kafka", "config", "spool", "confluent", "admin", "keys", "idempotency", "signing"});
     if (root["server"]) {
       parse_server(root["server"], config.server, origin);
@@ -472,12 +574,33 @@ StaticConfig parse_static_config(const std::string& yaml_text, const std::string
   return config;
 }
 
-StaticConfig load_static_config(const std::string& path) {
-  std::ifstream file(path);
-  if (!file) throw StaticConfigError(path + ": cannot open the config file");
-  std::stringstream text;
-  text << file.rdbuf();
-  return parse_static_config(text.str(), path);
+StaticConfig load_static_config(const std::string& path) { return load_static_config(path, {}); }
+
+StaticConfig load_static_config(const std::string& path, const std::vector<EnvOverride>& overrides) {
+  return parse_static_config(read_file(path), path, overrides);
+}
+
+std::string effective_yaml(const std::string& path, const std::vector<EnvOverride>& overrides) {
+  const OverridesInForce in_force(overrides);
+  YAML::Node root = load_tree(read_file(path), path, overrides);
+  if (!root.IsMap()) throw StaticConfigError(path + ": expected a YAML mapping at the top level");
+  if (YAML::Node registry = root["config"]; registry.IsMap()) {
+    if (registry["consul"].IsMap()) redact(registry["consul"]["token"]);
+    if (registry["etcd"].IsMap()) redact(registry["etcd"]["password"]);
+  }
+  if (YAML::Node kafka = root["kafka"]; kafka.IsMap() && kafka["properties"].IsMap()) {
+    for (auto item : kafka["properties"]) {
+      if (secret_property(item.first.Scalar())) redact(item.second);
+    }
+  }
+  if (YAML::Node keys = root["keys"]; keys.IsMap()) {
+    for (auto item : keys) {
+      if (item.second.IsMap()) redact(item.second["signing_secret"]);
+    }
+  }
+  YAML::Emitter out;
+  out << root;
+  return std::string(out.c_str()) + "\n";
 }
 
 WatchPlan plan_watches(const sources::RegistryOptions& registry) {

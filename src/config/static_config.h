@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/env_overrides.h"
 #include "config/raw_tree.h"
 #include "crypto/digest.h"
 #include "http/server_options.h"
@@ -77,9 +78,20 @@ class StaticConfigError : public std::runtime_error {
 
 // Throws StaticConfigError for a missing file, bad YAML, unknown fields or invalid values.
 StaticConfig load_static_config(const std::string& path);
+// Same, with environment overrides (config/env_overrides.h) applied to the file's tree before
+// it is validated; a message about a setting an override set names its variable.
+StaticConfig load_static_config(const std::string& path, const std::vector<EnvOverride>& overrides);
 
 // Same, from YAML text (`origin` names it in messages).
 StaticConfig parse_static_config(const std::string& yaml_text, const std::string& origin);
+StaticConfig parse_static_config(const std::string& yaml_text, const std::string& origin,
+                                 const std::vector<EnvOverride>& overrides);
+
+// The file's YAML with the overrides applied, secrets (config.consul.token,
+// config.etcd.password, keys' signing_secret, kafka.properties holding a password, secret,
+// token or key) shown as <redacted>, defaults not filled in: for `intake check-config --print`.
+// Throws StaticConfigError as load_static_config does.
+std::string effective_yaml(const std::string& path, const std::vector<EnvOverride>& overrides);
 
 // Builds the first runtime Config from the file's keys (before any registry answers).
 std::shared_ptr<Config> config_from_static(const StaticConfig& file);

@@ -222,5 +222,31 @@ TEST(BuildConfig, ClientCertsMapFingerprintsAndSansToTheirKey) {
             std::string::npos);
 }
 
+TEST(CheckTree, ReportsEveryBadEntryWithItsRegistryKeyAndCountsTheGoodOnes) {
+  const auto raw = tree({{"keys/good-a", key_json(kDigestA)},
+                         {"keys/bad-json", "{not json"},
+                         {"keys/bad-glob", R"({"secret_sha256":")" + kDigestB + R"(","topics":["events/#"]})"},
+                         {"keys/", ""},
+                         {"settings", R"({"default_mode":"sync"})"},
+                         {"keys/no-secret", R"({"topics":["x"]})"}});
+  const auto report = check_tree(raw);
+  EXPECT_EQ(report.entries_ok, 2u);
+  ASSERT_EQ(report.problems.size(), 3u);
+  EXPECT_EQ(report.problems[0].key, "intake/keys/bad-glob");
+  EXPECT_NE(report.problems[0].reason.find("topic glob 'events/#'"), std::string::npos) << report.problems[0].reason;
+  EXPECT_EQ(report.problems[1].key, "intake/keys/bad-json");
+  EXPECT_EQ(report.problems[1].reason.rfind("value is not valid JSON", 0), 0u) << report.problems[1].reason;
+  EXPECT_EQ(report.problems[2].key, "intake/keys/no-secret");
+  EXPECT_EQ(report.problems[2].reason.rfind("'secret_sha256' is required", 0), 0u);
+  // The watcher's rule is unchanged: any bad entry rejects the tree, naming the first.
+  EXPECT_EQ(error_of(raw), "intake/keys/bad-glob: " + report.problems[0].reason);
+}
+
+TEST(CheckTree, AGoodTreeHasNoProblems) {
+  const auto report = check_tree(tree({{"keys/a", key_json(kDigestA)}, {"brokers/k1:9092", ""}}));
+  EXPECT_EQ(report.entries_ok, 2u);
+  EXPECT_TRUE(report.problems.empty());
+}
+
 }  // namespace
 }  // namespace intake::config
