@@ -27,8 +27,8 @@
 #include "http/body_stream.h"
 #include "http/connection_limits.h"
 #include "http/head_parser.h"
-#include "http/request_observer.h"
 #include "http/request_head.h"
+#include "http/request_observer.h"
 #include "http/response_bytes.h"
 #include "http/router.h"
 #include "http/server_counters.h"
@@ -140,7 +140,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   HeadFields fields_{head_};
   Request request_;
   Routed routed_;
-  bool in_request_ = false;  // a head was parsed and its answer is not yet in out_
+  bool in_request_ = false;            // a head was parsed and its answer is not yet in out_
   Clock::time_point request_start_{};  // the read that completed the head
 
   // The current request's body when it is chunked or does not fit in_.
