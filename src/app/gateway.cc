@@ -14,10 +14,7 @@
 #include "ops/operator_routes.h"
 #include "policy/replay_cache_metrics.h"
 #include "sources/consul_health.h"
-#include "sources/consul_kv.h"
-#include "sources/etcd.h"
-#include "sources/file.h"
-#include "sources/zookeeper.h"
+#include "sources/read_once.h"
 #include "spool/spool_metrics.h"
 
 namespace intake::app {
@@ -41,24 +38,9 @@ struct Gateway::Control {
 namespace {
 
 std::vector<std::unique_ptr<sources::Source>> make_sources(const sources::RegistryOptions& registry) {
-  using Kind = sources::RegistryOptions::Kind;
   std::vector<std::unique_ptr<sources::Source>> made;
-  switch (registry.source) {
-    case Kind::kNone:
-      break;
-    case Kind::kConsul:
-      made.push_back(std::make_unique<sources::ConsulKvSource>(registry.consul));
-      break;
-    case Kind::kEtcd:
-      made.push_back(std::make_unique<sources::EtcdSource>(registry.etcd));
-      break;
-    case Kind::kZooKeeper:
-      made.push_back(std::make_unique<sources::ZooKeeperSource>(registry.zookeeper));
-      break;
-    case Kind::kFile:
-      made.push_back(std::make_unique<sources::FileSource>(registry.file));
-      break;
-  }
+  // The keys' source is the one `intake check-config --source` reads once.
+  if (auto keys = sources::make_tree_source(registry)) made.push_back(std::move(keys));
   // Brokers from Consul's health API, beside whichever source holds the keys (or none).
   if (config::plan_watches(registry).consul_health) {
     made.push_back(std::make_unique<sources::ConsulHealthSource>(registry.consul));
