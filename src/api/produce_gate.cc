@@ -216,6 +216,7 @@ http::Response ProduceGate::produce_and_wait(kafka::OutgoingRecord record) {
     delete listener;  // the sink did not take the record, so no report will come
     return http::error_response(enqueued.error());
   }
+  accepted_.count(record.topic, record.value.size());
   http::Response response;
   response.deferred = std::move(pending);
   response.deferred_timeout_ms = settings_.sync_timeout_ms;

@@ -32,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/accepted_by_topic.h"
 #include "api/record_limit.h"
 #include "config/store.h"
 #include "http/message.h"
@@ -51,6 +52,10 @@ struct ProduceSettings {
   std::size_t max_decoded_body_bytes = std::size_t{1024} * 1024;
   // What the signed requests' replay entries may use (signing.replay_cache_max_bytes).
   std::size_t replay_cache_max_bytes = std::size_t{32} << 20;
+  // Topics counted by name in /metrics (metrics.topics globs, at most metrics.max_topics);
+  // the rest count as "_other" (api/accepted_by_topic.h).
+  std::vector<std::string> metric_topics{};
+  std::size_t metric_max_topics = 50;
 };
 
 // What the checks every produce request passes established. Valid only while the request is
@@ -94,7 +99,8 @@ class ProduceGate {
         limiter_(limiter),
         sink_(sink),
         settings_(std::move(settings)),
-        replays_(std::make_shared<policy::ReplayCache>(settings_.replay_cache_max_bytes)) {}
+        replays_(std::make_shared<policy::ReplayCache>(settings_.replay_cache_max_bytes)),
+        accepted_(settings_.metric_topics, settings_.metric_max_topics) {}
 
   // Authenticates the request, checks `topic` and the key's rights to it and the signature,
   // and settles the record limit and delivery mode (the topic's policy, else the registry's
@@ -124,8 +130,13 @@ class ProduceGate {
   // Fills `headers` (which must outlive every record that uses them) for the records of one request.
   void fill_headers(const http::Request& request, const AdmittedRequest& admitted, RecordHeaders& headers) const;
 
-  // Async: hands the record on; success means the producer (or the spool) owns it.
-  Result<void> enqueue(const kafka::OutgoingRecord& record) { return sink_.enqueue(record); }
+  // Async: hands the record on; success means the producer (or the spool) owns it. Every
+  // record any route accepts passes here or through produce_and_wait(), which count it.
+  Result<void> enqueue(const kafka::OutgoingRecord& record) {
+    auto enqueued = sink_.enqueue(record);
+    if (enqueued) accepted_.count(record.topic, record.value.size());
+    return enqueued;
+  }
 
   // Sync: hands the record on and answers once Kafka acknowledged it, 200
   // {"topic","partition","offset"}, or refused it (the error); 504 after sync_timeout_ms.
@@ -141,6 +152,8 @@ class ProduceGate {
 
   // The replay cache's counters, for /metrics.
   const policy::ReplayStats& replay_stats() const { return replays_->stats(); }
+  // Records and bytes accepted by topic, for /metrics.
+  const AcceptedByTopic& accepted() const { return accepted_; }
 
   // How long a sync request waits for Kafka before the server answers 504.
   std::uint32_t sync_timeout_ms() const { return settings_.sync_timeout_ms; }
@@ -161,6 +174,7 @@ class ProduceGate {
   // Signatures reserved or accepted, for signing keys. Shared: a deferred answer may settle
   // its reservation after the gate is gone.
   std::shared_ptr<policy::ReplayCache> replays_;
+  AcceptedByTopic accepted_;
 };
 
 // The request's headers followed by a record's own, built in `scratch` (reused per record).

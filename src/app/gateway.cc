@@ -4,6 +4,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -12,6 +13,7 @@
 #include "http/http_metrics.h"
 #include "kafka/producer_metrics.h"
 #include "ops/operator_routes.h"
+#include "policy/rate_limiter_metrics.h"
 #include "policy/replay_cache_metrics.h"
 #include "sources/consul_health.h"
 #include "sources/read_once.h"
@@ -68,7 +70,9 @@ Gateway::Gateway(config::StaticConfig file)
                     api::ProduceSettings{.copy_headers = file_.kafka.copy_headers,
                                          .sync_timeout_ms = file_.server.sync_timeout_ms,
                                          .max_decoded_body_bytes = file_.server.max_body_bytes,
-                                         .replay_cache_max_bytes = file_.signing.replay_cache_max_bytes}),
+                                         .replay_cache_max_bytes = file_.signing.replay_cache_max_bytes,
+                                         .metric_topics = file_.metrics.topics,
+                                         .metric_max_topics = file_.metrics.max_topics}),
       confluent_v3_(produce_gate_, {file_.confluent.cluster_id, [this] { return producer_.cluster_id(); }}),
       idempotency_(std::make_shared<api::IdempotencyCache>(api::IdempotencySettings{
           .window = std::chrono::seconds(file_.idempotency.window_s), .max_bytes = file_.idempotency.max_bytes})),
@@ -96,6 +100,11 @@ Gateway::Gateway(config::StaticConfig file)
   if (file_.admin_server) admin_server_ = std::make_unique<http::HttpServer>(*file_.admin_server, admin_router_);
   ops::add_operator_routes({liveness_, readiness_, *admin_, metrics_}, router_,
                            admin_server_ ? &admin_router_ : nullptr);
+  const http::Router* routers[] = {&router_, &admin_router_};
+  request_metrics_ = std::make_unique<ops::RequestMetrics>(
+      routers, std::max(server_.worker_count(), admin_server_ ? admin_server_->worker_count() : 0u));
+  server_.add_observer(*request_metrics_);
+  if (admin_server_) admin_server_->add_observer(*request_metrics_);
   register_metrics();
   // Buckets for the keys of each version before any request sees it; they carry over by key id.
   store_.before_publish([this](const config::Config& config) { limiter_.track(config); });
@@ -118,19 +127,25 @@ constexpr const metrics::MetricFamily* kGatewayFamilies[] = {&kReady};
 }  // namespace
 
 std::vector<metrics::MetricList> gateway_metric_families() {
-  return {config::config_metric_families(),   kGatewayFamilies,
-          http::server_metric_families(),     kafka::producer_metric_families(),
-          spool::sink_metric_families(),      spool::spool_metric_families(),
-          api::idempotency_metric_families(), policy::replay_cache_metric_families()};
+  return {config::config_metric_families(),      kGatewayFamilies,
+          http::server_metric_families(),        kafka::producer_metric_families(),
+          spool::sink_metric_families(),         spool::spool_metric_families(),
+          api::idempotency_metric_families(),    policy::replay_cache_metric_families(),
+          ops::RequestMetrics::families(),       api::AcceptedByTopic::families(),
+          policy::rate_limiter_metric_families()};
 }
 
 void Gateway::register_metrics() {
   metrics_.add([this](metrics::MetricSink& out) {
     config::write_config_metrics(store_, out);
+    config::write_source_metrics(plane_, out);
     out.sample(kReady, producer_.ready() && !draining_.load() ? 1 : 0);
     http::write_server_metrics(server_, out);
     api::write_idempotency_metrics(idempotency_->stats(), out);
     policy::write_replay_cache_metrics(produce_gate_.replay_stats(), out);
+    policy::write_rate_limiter_metrics(limiter_, out);
+    request_metrics_->write(out);
+    produce_gate_.accepted().write(out);
   });
   metrics_.add([this](metrics::MetricSink& out) {
     kafka::write_producer_metrics(producer_.counters(), out);

@@ -26,6 +26,7 @@
 #include "ops/admin_handler.h"
 #include "ops/health_handler.h"
 #include "ops/metrics.h"
+#include "ops/request_metrics.h"
 #include "sources/source.h"
 #include "spool/disk_spool.h"
 #include "spool/spooling_sink.h"
@@ -81,6 +82,9 @@ class Gateway {
   ops::HealthHandler readiness_;
   std::unique_ptr<ops::AdminConfigHandler> admin_;
   ops::MetricsHandler metrics_{file_.metrics_require_token ? file_.admin_token_sha256 : std::nullopt};
+  // Told of every request both servers answer; made once their routes are in, and declared
+  // before them so it outlives both.
+  std::unique_ptr<ops::RequestMetrics> request_metrics_;
   http::Router router_;
   http::HttpServer server_;
   http::Router admin_router_;                       // /admin/*, /metrics and the probes, with server.admin_listen

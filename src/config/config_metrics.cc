@@ -1,5 +1,8 @@
 #include "config/config_metrics.h"
 
+#include <chrono>
+#include <string>
+
 namespace intake::config {
 namespace {
 
@@ -20,8 +23,24 @@ constexpr MetricFamily kEmptyTreeHeldTotal{"intake_config_empty_tree_held_total"
                                            "Registry answers held because they would remove every API key",
                                            MetricType::kCounter};
 
-constexpr const MetricFamily* kFamilies[] = {&kVersion,  &kKeys,          &kPublished,
-                                             &kRejected, &kEmptyTreeHeld, &kEmptyTreeHeldTotal};
+constexpr MetricFamily kLastApplied{"intake_config_last_applied_timestamp_seconds",
+                                    "When the config in force was published, in Unix seconds (absent before the first)",
+                                    MetricType::kGauge};
+constexpr MetricFamily kSourceErrors{"intake_config_source_errors_total",
+                                     "Watch errors a config source reported (unreachable, bad answer), by source",
+                                     MetricType::kCounter};
+constexpr MetricFamily kSourceLastSuccess{"intake_config_source_last_success_timestamp_seconds",
+                                          "When a config source last answered (a tree or a broker list), in Unix "
+                                          "seconds, by source",
+                                          MetricType::kGauge};
+
+constexpr const MetricFamily* kFamilies[] = {&kVersion,     &kKeys,          &kPublished,
+                                             &kRejected,    &kEmptyTreeHeld, &kEmptyTreeHeldTotal,
+                                             &kLastApplied, &kSourceErrors,  &kSourceLastSuccess};
+
+double unix_seconds(std::chrono::system_clock::time_point at) {
+  return std::chrono::duration<double>(at.time_since_epoch()).count();
+}
 
 }  // namespace
 
@@ -36,6 +55,19 @@ void write_config_metrics(const ConfigStore& store, metrics::MetricSink& out) {
   out.sample(kRejected, static_cast<double>(counters.rejected));
   out.sample(kEmptyTreeHeld, store.held() ? 1 : 0);
   out.sample(kEmptyTreeHeldTotal, static_cast<double>(counters.held));
+  if (config->version > 0) out.sample(kLastApplied, unix_seconds(config->applied_at));
+}
+
+void write_source_metrics(const ConfigPlane& plane, metrics::MetricSink& out) {
+  const auto sources = plane.source_health();
+  // Source names are fixed words (consul_kv, etcd, ...): nothing to escape.
+  for (const auto& source : sources) {
+    out.sample(kSourceErrors, static_cast<double>(source.errors), "source=\"" + source.source + "\"");
+  }
+  for (const auto& source : sources) {
+    if (source.last_success == std::chrono::system_clock::time_point{}) continue;
+    out.sample(kSourceLastSuccess, unix_seconds(source.last_success), "source=\"" + source.source + "\"");
+  }
 }
 
 }  // namespace intake::config

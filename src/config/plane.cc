@@ -11,7 +11,24 @@
 
 namespace intake::config {
 
+void ConfigPlane::note_source(std::string_view source, bool failed) {
+  std::lock_guard lock(health_mutex_);
+  auto it = std::find_if(health_.begin(), health_.end(), [&](const SourceHealth& h) { return h.source == source; });
+  if (it == health_.end()) it = health_.insert(health_.end(), SourceHealth{std::string(source), 0, {}});
+  if (failed) {
+    ++it->errors;
+  } else {
+    it->last_success = std::chrono::system_clock::now();
+  }
+}
+
+std::vector<SourceHealth> ConfigPlane::source_health() const {
+  std::lock_guard lock(health_mutex_);
+  return health_;
+}
+
 void ConfigPlane::on_tree(RawTree tree) {
+  note_source(tree.source, false);
   std::lock_guard lock(mutex_);
   tree_ = std::make_shared<const RawTree>(std::move(tree));
   const auto started = std::chrono::steady_clock::now();
@@ -50,6 +67,7 @@ void ConfigPlane::reject_locked(const RawTree& tree, const Error& error) {
 }
 
 void ConfigPlane::on_brokers(std::string_view source, std::vector<std::string> brokers) {
+  note_source(source, false);
   std::lock_guard lock(mutex_);
   std::sort(brokers.begin(), brokers.end());
   health_source_ = std::string(source);
@@ -69,6 +87,7 @@ void ConfigPlane::set_static_base(std::shared_ptr<const Config> base) {
 }
 
 void ConfigPlane::on_source_error(std::string_view source, std::string_view message) {
+  note_source(source, true);
   spdlog::warn("config: {}: {}", source, message);
 }
 

@@ -11,10 +11,12 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/store.h"
@@ -22,6 +24,14 @@
 #include "error/error.h"
 
 namespace intake::config {
+
+// What one source (by the name it reports under: consul_kv, consul_health, etcd, zookeeper,
+// file) did lately, for /metrics.
+struct SourceHealth {
+  std::string source;
+  std::uint64_t errors = 0;                              // on_source_error calls
+  std::chrono::system_clock::time_point last_success{};  // its last answer (a tree or brokers)
+};
 
 struct PlaneOptions {
   // YAML config.allow_empty_tree: true applies a keyless tree after a keyed one (every
@@ -37,6 +47,9 @@ class ConfigPlane final : public UpdateCallbacks {
   void on_tree(RawTree tree) override;
   void on_brokers(std::string_view source, std::vector<std::string> brokers) override;
   void on_source_error(std::string_view source, std::string_view message) override;
+
+  // Every source heard from so far, in the order first heard.
+  std::vector<SourceHealth> source_health() const;
 
   // True once a registry tree has been published (used by `start: wait`).
   bool registry_applied() const;
@@ -56,8 +69,13 @@ class ConfigPlane final : public UpdateCallbacks {
   // Adds the health brokers to `next` and publishes it unless its content is in force.
   void publish_locked(const std::shared_ptr<Config>& next, std::chrono::steady_clock::time_point started);
 
+  // Counts an answer (`failed` false) or an error from `source`.
+  void note_source(std::string_view source, bool failed);
+
   ConfigStore& store_;
   const PlaneOptions options_;
+  mutable std::mutex health_mutex_;  // guards health_ only: a scrape never waits for a build
+  std::vector<SourceHealth> health_;
   mutable std::mutex mutex_;
   std::shared_ptr<const RawTree> tree_;                     // latest tree from the registry
   std::shared_ptr<const RawTree> good_tree_;                // latest tree that built: a broker change applies

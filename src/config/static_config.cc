@@ -18,6 +18,7 @@
 
 #include "config/builder.h"
 #include "config/yaml_json.h"
+#include "names/topic_glob.h"
 
 namespace intake::config {
 namespace {
@@ -473,6 +474,22 @@ std::shared_ptr<Config> build_yaml_keys(const RawTree& tree, const std::string& 
   return std::move(built).value();
 }
 
+void parse_metrics(const YAML::Node& node, MetricsOptions& metrics, const std::string& origin) {
+  require_known_fields(node, origin, "metrics", {"topics", "max_topics"});
+  if (const auto& topics = node["topics"]) {
+    if (!topics.IsSequence()) fail(origin, "metrics.topics", "expected a list of topic globs, e.g. [\"orders.*\"]");
+    for (std::size_t i = 0; i < topics.size(); ++i) {
+      const std::string where = "metrics.topics[" + std::to_string(i) + "]";
+      std::string glob = scalar(topics[i], origin, where);
+      if (auto checked = names::check_topic_glob(glob); !checked) fail(origin, where, checked.error().message);
+      metrics.topics.push_back(std::move(glob));
+    }
+  }
+  if (node["max_topics"]) {
+    metrics.max_topics = integer<std::size_t>(node["max_topics"], origin, "metrics.max_topics", 1, 1000);
+  }
+}
+
 // The file's tree with the overrides applied.
 YAML::Node load_tree(const std::string& yaml_text, const std::string& origin,
                      const std::vector<EnvOverride>& overrides) {
@@ -521,7 +538,7 @@ StaticConfig parse_static_config(const std::string& yaml_text, const std::string
   try {
     require_known_fields(
         root, origin, std::string(kTopLevel),
-        {"server", "kafka", "config", "spool", "confluent", "admin", "keys", "idempotency", "signing"});
+        {"server", "kafka", "config", "spool", "confluent", "admin", "keys", "idempotency", "signing", "metrics"});
     if (root["server"]) {
       parse_server(root["server"], config.server, origin);
       config.admin_server = parse_admin_listen(root["server"]["admin_listen"], config.server, origin);
@@ -556,6 +573,7 @@ StaticConfig parse_static_config(const std::string& yaml_text, const std::string
                                                             std::size_t{1} << 20, std::size_t{16} << 30);
       }
     }
+    if (const auto& metrics = root["metrics"]) parse_metrics(metrics, config.metrics, origin);
     if (const auto& signing = root["signing"]) {
       require_known_fields(signing, origin, "signing", {"replay_cache_max_bytes"});
       if (signing["replay_cache_max_bytes"]) {

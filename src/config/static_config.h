@@ -41,6 +41,12 @@ struct IdempotencyOptions {
 };
 
 // signing: the replay cache of signed requests (policy/replay_cache.h).
+// metrics: which topics /metrics names (api/accepted_by_topic.h); the rest count as "_other".
+struct MetricsOptions {
+  std::vector<std::string> topics{};  // topic globs; empty = every topic counts as "_other"
+  std::size_t max_topics = 50;        // topics past this many (first seen first) count as "_other"
+};
+
 struct SigningOptions {
   std::size_t replay_cache_max_bytes = std::size_t{32} << 20;
 };
@@ -65,6 +71,7 @@ struct StaticConfig {
   bool metrics_require_token = false;  // admin.metrics_require_token: /metrics needs the admin token
   IdempotencyOptions idempotency;
   SigningOptions signing;
+  MetricsOptions metrics;
   // The YAML's `keys:`, as registry entries ("keys/<id>" → JSON): read by the same parser as a
   // registry's keys (config/builder.h), so every key field works in both places.
   RawTree keys;

@@ -60,6 +60,13 @@ Method parse_method(std::string_view text) {
   return Method::kOther;
 }
 
+std::vector<std::string_view> Router::patterns() const {
+  std::vector<std::string_view> out;
+  out.reserve(routes_.size());
+  for (const Route& route : routes_) out.emplace_back(route.pattern);
+  return out;
+}
+
 void Router::add(Method method, std::string_view pattern, Handler& handler) {
   Route route{method, std::string(pattern), split_pattern(pattern), std::string(method_name(method)), &handler};
   std::size_t captures = 0;

@@ -68,6 +68,11 @@ class Router {
   // route(), check_headers() and handle() in one call, for a request whose body is in hand.
   Response dispatch(const Request& request) const;
 
+  // Every route's pattern, in the order added (a pattern added for two methods appears
+  // twice). The views are the very ones RouteParams::pattern gives, valid while the router
+  // lives and no route is added: an observer may tell routes apart by their data pointer.
+  std::vector<std::string_view> patterns() const;
+
  private:
   struct Route {
     Method method;

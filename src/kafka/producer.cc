@@ -396,6 +396,10 @@ class ProducerInstance {
     const std::uint64_t ticket = ticket_of(message->_private);
     if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       owner.counters_.delivered.fetch_add(1, std::memory_order_relaxed);
+      owner.settle_inflight(message);
+      if (const auto latency_us = rd_kafka_message_latency(message); latency_us >= 0) {
+        owner.counters_.produce_latency.observe(0, 0, std::chrono::microseconds(latency_us));
+      }
       self->brokers_up_.store(true, std::memory_order_relaxed);
       // Plain async deliveries need no report: only sync listeners and spool tickets wait.
       if (listener != nullptr || ticket != 0) {
@@ -413,6 +417,7 @@ class ProducerInstance {
       owner.hand_over(message);
       return;
     }
+    owner.settle_inflight(message);
     FailureReason reason = classify_kafka_error(message->err).reason;
     // Only shutdown purges wait on disk for the next start; any other purge is run-time.
     if (reason == FailureReason::kPurged && !self->stopping_.load()) reason = FailureReason::kHandOverFailed;
@@ -493,7 +498,12 @@ Result<void> KafkaProducer::enqueue(const OutgoingRecord& record) {
                       "no Kafka broker is reachable; the record was not accepted, retry later");
   }
   auto produced = instance->produce(record);
-  if (produced) counters_.enqueued.fetch_add(1, std::memory_order_relaxed);
+  if (produced) {
+    counters_.enqueued.fetch_add(1, std::memory_order_relaxed);
+    counters_.inflight_records.fetch_add(1, std::memory_order_relaxed);
+    counters_.inflight_bytes.fetch_add(static_cast<std::int64_t>(record.key.size() + record.value.size()),
+                                       std::memory_order_relaxed);
+  }
   return produced;
 }
 
@@ -553,6 +563,7 @@ void KafkaProducer::hand_over(const void* given_back) {
   }
   // Not taken now (e.g. the new producer's queue is full): a run-time failure, so a spool
   // keeps the record at once. Kafka refusing it for good stays a permanent failure.
+  settle_inflight(message);
   FailureReason reason = classify_kafka_error(err).reason;
   if (retriable(reason)) reason = FailureReason::kHandOverFailed;
   const auto failed = count_failure(reason);
@@ -562,6 +573,13 @@ void KafkaProducer::hand_over(const void* given_back) {
                   record.topic, error.message, failed);
   }
   report(record.listener, {false, -1, -1, error, reason, record.ticket, &record});
+}
+
+void KafkaProducer::settle_inflight(const void* reported) {
+  const auto* message = static_cast<const rd_kafka_message_t*>(reported);
+  counters_.inflight_records.fetch_sub(1, std::memory_order_relaxed);
+  counters_.inflight_bytes.fetch_sub(static_cast<std::int64_t>(message->len + message->key_len),
+                                     std::memory_order_relaxed);
 }
 
 std::uint64_t KafkaProducer::count_failure(FailureReason reason) {

@@ -31,6 +31,7 @@
 #include "concurrency/shared_slot.h"
 #include "kafka/producer_options.h"
 #include "kafka/record_sink.h"
+#include "metrics/histogram.h"
 
 namespace intake::kafka {
 
@@ -42,6 +43,14 @@ struct ProducerCounters {
   std::atomic<std::uint64_t> producers_started{0};
   std::atomic<std::uint64_t> fatal_recoveries{0};  // fresh producers started after a fatal error
   std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(FailureReason::kCount_)> failed_by_reason{};
+  // Records (and their key + value bytes) enqueued and not yet delivered or failed: in
+  // librdkafka's queue or on the wire. A hand-over keeps a record in flight.
+  std::atomic<std::int64_t> inflight_records{0};
+  std::atomic<std::int64_t> inflight_bytes{0};
+  // Delivered records' time from produce to Kafka's acknowledgement, as librdkafka measures it
+  // (rd_kafka_message_latency: from the last produce call, a hand-over's for a handed-over
+  // record). One shard: the poller threads are few and report in batches.
+  metrics::HistogramSet produce_latency{metrics::kLatencyBoundsSeconds, 1, 1};
 };
 
 class ProducerInstance;
@@ -100,6 +109,8 @@ class KafkaProducer final : public RecordSink {
   void hand_over(const void* given_back);
   // Tells a record's outcome to its sync listener, or else to the async listener.
   void report(DeliveryListener* listener, const DeliveryReport& outcome);
+  // A record (an rd_kafka_message_t) left flight: delivered, or failed for good.
+  void settle_inflight(const void* reported);
   // Counts a failed record by reason; returns how many have failed so far.
   std::uint64_t count_failure(FailureReason reason);
   // The first failures and then one in a thousand, so a broker outage cannot flood the log.

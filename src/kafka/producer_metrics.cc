@@ -1,6 +1,7 @@
 #include "kafka/producer_metrics.h"
 
 #include <string>
+#include <vector>
 
 namespace intake::kafka {
 namespace {
@@ -20,7 +21,19 @@ constexpr MetricFamily kFatalRecoveries{"intake_kafka_fatal_recoveries_total",
                                         "Fresh Kafka producers started after the idempotent producer hit a fatal error",
                                         MetricType::kCounter};
 
-constexpr const MetricFamily* kFamilies[] = {&kProduced, &kDelivered, &kFailed, &kHandedOver, &kFatalRecoveries};
+constexpr MetricFamily kInflightRecords{"intake_kafka_inflight_records",
+                                        "Records handed to the Kafka producer and not yet acknowledged or failed",
+                                        MetricType::kGauge};
+constexpr MetricFamily kInflightBytes{"intake_kafka_inflight_bytes",
+                                      "Key and value bytes of the records in intake_kafka_inflight_records",
+                                      MetricType::kGauge};
+constexpr MetricFamily kProduceLatency{"intake_produce_latency_seconds",
+                                       "Time from handing a record to the Kafka producer to Kafka's acknowledgement "
+                                       "(delivered records)",
+                                       MetricType::kHistogram};
+
+constexpr const MetricFamily* kFamilies[] = {&kProduced,        &kDelivered,       &kFailed,        &kHandedOver,
+                                             &kFatalRecoveries, &kInflightRecords, &kInflightBytes, &kProduceLatency};
 
 double number(const std::atomic<std::uint64_t>& counter) { return static_cast<double>(counter.load()); }
 
@@ -37,6 +50,12 @@ void write_producer_metrics(const ProducerCounters& counters, metrics::MetricSin
   }
   out.sample(kHandedOver, number(counters.handed_over));
   out.sample(kFatalRecoveries, number(counters.fatal_recoveries));
+  out.sample(kInflightRecords, static_cast<double>(counters.inflight_records.load(std::memory_order_relaxed)));
+  out.sample(kInflightBytes, static_cast<double>(counters.inflight_bytes.load(std::memory_order_relaxed)));
+  std::vector<std::uint64_t> counts;
+  double sum = 0;
+  counters.produce_latency.read(0, counts, sum);
+  out.histogram(kProduceLatency, {counters.produce_latency.bounds(), counts, sum});
 }
 
 }  // namespace intake::kafka

@@ -10,14 +10,33 @@
 
 namespace intake::metrics {
 
-enum class MetricType : std::uint8_t { kCounter, kGauge };
+enum class MetricType : std::uint8_t { kCounter, kGauge, kHistogram };
 
-constexpr std::string_view type_name(MetricType type) { return type == MetricType::kCounter ? "counter" : "gauge"; }
+constexpr std::string_view type_name(MetricType type) {
+  switch (type) {
+    case MetricType::kCounter:
+      return "counter";
+    case MetricType::kGauge:
+      return "gauge";
+    case MetricType::kHistogram:
+      return "histogram";
+  }
+  return "untyped";
+}
 
 struct MetricFamily {
-  std::string_view name;  // intake_..., counters end in _total
+  std::string_view name;  // intake_..., counters end in _total, histograms in their unit (_seconds)
   std::string_view help;
   MetricType type;
+};
+
+// One histogram's state at a scrape. `counts[i]` observations fell in bucket i alone (not
+// cumulative): (bounds[i-1], bounds[i]], the last one (bounds.back(), +Inf), so counts has
+// bounds.size() + 1 entries. `sum` is in the family's unit (seconds).
+struct HistogramSample {
+  std::span<const double> bounds;  // upper bounds, ascending, without +Inf
+  std::span<const std::uint64_t> counts;
+  double sum = 0;
 };
 
 // A module's families, for the exporter and for the test that keeps docs/metrics.md honest.
@@ -29,6 +48,10 @@ class MetricSink {
   // One sample of `family`. `labels` is the inside of the braces, e.g. reason="timed_out"
   // (already escaped), or empty. Samples of one family are written one after another.
   virtual void sample(const MetricFamily& family, double value, std::string_view labels = {}) = 0;
+  // One histogram of `family` (type kHistogram) with `labels`: the sink writes its cumulative
+  // buckets (`le`, ending with +Inf), `_sum` and `_count`.
+  virtual void histogram(const MetricFamily& family, const HistogramSample& histogram,
+                         std::string_view labels = {}) = 0;
 };
 
 }  // namespace intake::metrics

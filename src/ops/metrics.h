@@ -23,9 +23,17 @@ namespace intake::ops {
 class MetricsWriter final : public metrics::MetricSink {
  public:
   void sample(const metrics::MetricFamily& family, double value, std::string_view labels = {}) override;
+  void histogram(const metrics::MetricFamily& family, const metrics::HistogramSample& histogram,
+                 std::string_view labels = {}) override;
   std::string take() { return std::move(out_); }
 
  private:
+  // HELP and TYPE when `family` starts.
+  void begin(const metrics::MetricFamily& family);
+  // One line: name + suffix {labels[,extra]} value.
+  void line(const metrics::MetricFamily& family, std::string_view suffix, std::string_view labels,
+            std::string_view extra, double value);
+
   std::string out_;
   const metrics::MetricFamily* last_family_ = nullptr;
 };

@@ -50,16 +50,21 @@ Result<void> RateLimiter::admit(const config::ApiKey& key, std::size_t records, 
   KeyBuckets& buckets = *it->second;
   const auto record_cost = static_cast<double>(records);
   if (auto wait = buckets.records.try_take(record_cost, rate.records_per_sec, rate.burst, now_ns); wait != 0) {
-    return refusal(key, wait, "records per second");
+    return count(refusal(key, wait, "records per second"));
   }
   if (rate.bytes_per_sec > 0) {
     const auto byte_cost = static_cast<double>(bytes);
     if (auto wait = buckets.bytes.try_take(byte_cost, rate.bytes_per_sec, rate.bytes_burst, now_ns); wait != 0) {
       buckets.records.give_back(record_cost, rate.records_per_sec);  // not admitted after all
-      return refusal(key, wait, "bytes per second");
+      return count(refusal(key, wait, "bytes per second"));
     }
   }
   return {};
+}
+
+Error RateLimiter::count(Error refused) const {
+  if (refused.code == ErrorCode::kRateLimited) limited_.fetch_add(1, std::memory_order_relaxed);
+  return refused;
 }
 
 std::size_t RateLimiter::tracked_keys() const { return table_.load()->size(); }

@@ -43,6 +43,9 @@ class RateLimiter {
   // Keys holding buckets (for tests and metrics).
   std::size_t tracked_keys() const;
 
+  // Requests refused rate_limited so far (not the payload_too_large ones).
+  std::uint64_t limited() const { return limited_.load(std::memory_order_relaxed); }
+
  private:
   struct KeyBuckets {
     TokenBucket records;
@@ -50,8 +53,12 @@ class RateLimiter {
   };
   using Table = absl::flat_hash_map<std::string, std::shared_ptr<KeyBuckets>>;
 
+  // Counts `refused` if it is a rate_limited refusal; returns it.
+  Error count(Error refused) const;
+
   concurrency::SnapshotCell<Table> table_;
-  std::mutex track_mutex_;  // one track() at a time, so none loses another's buckets
+  mutable std::atomic<std::uint64_t> limited_{0};  // refusals only: never touched by a pass
+  std::mutex track_mutex_;                         // one track() at a time, so none loses another's buckets
 };
 
 }  // namespace intake::policy

@@ -173,6 +173,8 @@ class TextSink final : public metrics::MetricSink {
     text +=
         std::string(family.name) + "{" + std::string(labels) + "} " + std::to_string(static_cast<long>(value)) + "\n";
   }
+  void histogram(const metrics::MetricFamily& /*family*/, const metrics::HistogramSample& /*histogram*/,
+                 std::string_view /*labels*/) override {}
   std::string text;
 };
 

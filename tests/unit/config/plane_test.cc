@@ -211,3 +211,33 @@ TEST(ConfigPlane, ARejectedTreeEndsTheHold) {
 
 }  // namespace
 }  // namespace intake::config
+
+namespace intake::config {
+namespace {
+
+TEST(ConfigPlane, CountsEachSourcesErrorsAndLastAnswer) {
+  ConfigStore store;
+  ConfigPlane plane(store);
+  EXPECT_TRUE(plane.source_health().empty());
+  plane.on_source_error("consul_kv", "connection refused");
+  plane.on_source_error("consul_kv", "connection refused");
+  auto health = plane.source_health();
+  ASSERT_EQ(health.size(), 1u);
+  EXPECT_EQ(health[0].source, "consul_kv");
+  EXPECT_EQ(health[0].errors, 2u);
+  EXPECT_EQ(health[0].last_success, std::chrono::system_clock::time_point{});
+
+  const auto before = std::chrono::system_clock::now();
+  plane.on_tree(RawTree{"intake/", {{"keys/a", key_json("s-a")}}, "consul_kv", "3"});
+  plane.on_brokers("consul_health", {"k:9092"});
+  health = plane.source_health();
+  ASSERT_EQ(health.size(), 2u);
+  EXPECT_EQ(health[0].errors, 2u);
+  EXPECT_GE(health[0].last_success, before);
+  EXPECT_EQ(health[1].source, "consul_health");
+  EXPECT_EQ(health[1].errors, 0u);
+  EXPECT_GE(health[1].last_success, before);
+}
+
+}  // namespace
+}  // namespace intake::config

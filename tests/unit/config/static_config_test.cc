@@ -344,3 +344,37 @@ TEST(StaticConfig, KeysThatAreNotUtf8AreRefusedNamingTheField) {
 
 }  // namespace
 }  // namespace intake::config
+
+namespace intake::config {
+namespace {
+
+TEST(StaticConfig, MetricsTopicsAreGlobsWithACap) {
+  const auto defaults = parse_static_config("kafka: {bootstrap_servers: x}", "test.yaml");
+  EXPECT_TRUE(defaults.metrics.topics.empty());
+  EXPECT_EQ(defaults.metrics.max_topics, 50u);
+  const auto config = parse_static_config(
+      "kafka: {bootstrap_servers: x}\nmetrics: {topics: ['orders.*', audit], max_topics: 7}", "test.yaml");
+  EXPECT_EQ(config.metrics.topics, (std::vector<std::string>{"orders.*", "audit"}));
+  EXPECT_EQ(config.metrics.max_topics, 7u);
+}
+
+TEST(StaticConfig, MetricsErrorsNameTheField) {
+  const auto message_of = [](const std::string& yaml) {
+    try {
+      parse_static_config(yaml, "test.yaml");
+    } catch (const StaticConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nmetrics: {topics: 'a'}").find("metrics.topics: expected a list"),
+            std::string::npos);
+  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nmetrics: {topics: ['bad/topic']}").find("metrics.topics[0]"),
+            std::string::npos);
+  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nmetrics: {max_topics: 0}").find("metrics.max_topics"),
+            std::string::npos);
+  EXPECT_NE(message_of("kafka: {bootstrap_servers: x}\nmetrics: {topic: []}").find("unknown field"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace intake::config

@@ -61,6 +61,9 @@ TEST(MetricFamilies, NamesAreUniqueConventionalAndHaveHelp) {
     const bool total = family->name.size() > 6 && family->name.substr(family->name.size() - 6) == "_total";
     EXPECT_EQ(total, family->type == MetricType::kCounter)
         << family->name << ": counters, and only they, end in _total";
+    if (family->type == MetricType::kHistogram) {
+      EXPECT_TRUE(family->name.ends_with("_seconds")) << family->name << ": histograms here measure time, in seconds";
+    }
     EXPECT_FALSE(family->help.empty()) << family->name;
     for (char c : family->name) {
       EXPECT_TRUE((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') << family->name;

@@ -48,6 +48,7 @@ TEST(RateLimiter, AllowsTheBurstThenRefusesWithRetryAfterUntilRefilled) {
   EXPECT_EQ(error_http_status(refused.error().code), 429);
   EXPECT_TRUE(one.limiter.admit(one.key, 1, 10, kT0 + 500'000'000));  // one token back after 1/2 s
   EXPECT_FALSE(one.limiter.admit(one.key, 1, 10, kT0 + 500'000'000));
+  EXPECT_EQ(one.limiter.limited(), 2u);  // each refusal counted once
 }
 
 TEST(RateLimiter, ByteLimitRefusesAndGivesTheRecordTokenBack) {
@@ -61,6 +62,7 @@ TEST(RateLimiter, ByteLimitRefusesAndGivesTheRecordTokenBack) {
   auto never = one.limiter.admit(one.key, 1, 151, kT0 + 10'000'000'000);
   ASSERT_FALSE(never);
   EXPECT_EQ(never.error().code, ErrorCode::kPayloadTooLarge);
+  EXPECT_EQ(one.limiter.limited(), 1u);  // payload_too_large is not a rate-limited request
 }
 
 TEST(RateLimiter, ABatchTakesAllItsRecordsOrNone) {
