@@ -98,7 +98,7 @@ Gateway::Gateway(config::StaticConfig file)
   router_.add(http::Method::kPost, api::kConfluentV3RecordsRoute, idempotent_confluent_v3_);
   router_.add(http::Method::kPost, api::kConfluentV3BatchRoute, idempotent_confluent_v3_);
   if (file_.admin_server) admin_server_ = std::make_unique<http::HttpServer>(*file_.admin_server, admin_router_);
-  ops::add_operator_routes({liveness_, readiness_, *admin_, metrics_}, router_,
+  ops::add_operator_routes({liveness_, readiness_, *admin_, log_level_, metrics_}, router_,
                            admin_server_ ? &admin_router_ : nullptr);
   const http::Router* routers[] = {&router_, &admin_router_};
   request_metrics_ = std::make_unique<ops::RequestMetrics>(
@@ -106,6 +106,7 @@ Gateway::Gateway(config::StaticConfig file)
   server_.add_observer(*request_metrics_);
   if (admin_server_) admin_server_->add_observer(*request_metrics_);
   register_metrics();
+  if (file_.logging.access_log_sample_rate > 0) server_.add_observer(access_log_);
   // Buckets for the keys of each version before any request sees it; they carry over by key id.
   store_.before_publish([this](const config::Config& config) { limiter_.track(config); });
   // Every published config's broker set goes to the producer (empty = keep the YAML's).

@@ -23,8 +23,10 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "kafka/producer.h"
+#include "ops/access_log.h"
 #include "ops/admin_handler.h"
 #include "ops/health_handler.h"
+#include "ops/log_level_handler.h"
 #include "ops/metrics.h"
 #include "ops/request_metrics.h"
 #include "sources/source.h"
@@ -81,12 +83,14 @@ class Gateway {
   ops::HealthHandler liveness_;
   ops::HealthHandler readiness_;
   std::unique_ptr<ops::AdminConfigHandler> admin_;
+  ops::LogLevelHandler log_level_{file_.admin_token_sha256};
   ops::MetricsHandler metrics_{file_.metrics_require_token ? file_.admin_token_sha256 : std::nullopt};
   // Told of every request both servers answer; made once their routes are in, and declared
   // before them so it outlives both.
   std::unique_ptr<ops::RequestMetrics> request_metrics_;
   http::Router router_;
   http::HttpServer server_;
+  ops::AccessLog access_log_{file_.logging.access_log_sample_rate, server_.worker_count()};
   http::Router admin_router_;                       // /admin/*, /metrics and the probes, with server.admin_listen
   std::unique_ptr<http::HttpServer> admin_server_;  // null without server.admin_listen
   bool shut_down_ = false;

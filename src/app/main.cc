@@ -18,6 +18,7 @@
 #include "app/gateway.h"
 #include "config/static_config.h"
 #include "crypto/digest.h"
+#include "logging/structured.h"
 
 namespace {
 
@@ -32,7 +33,14 @@ sigset_t block_shutdown_signals() {
   return signals;
 }
 
-int run(const std::string& config_path) {
+// The log format and level come from the YAML (logging:), the level from --log-level when
+// given; until then spdlog's defaults write start-up errors.
+void set_up_logging(const intake::logging::LogOptions& options, const std::string& cli_level) {
+  const auto level = intake::logging::parse_level(cli_level.empty() ? options.level : cli_level);
+  intake::logging::configure(options.format, level.value_or(spdlog::level::info));
+}
+
+int run(const std::string& config_path, const std::string& cli_level) {
   const sigset_t signals = block_shutdown_signals();
   // A file-size limit (RLIMIT_FSIZE) must not kill the gateway with SIGXFSZ: ignored, a spool
   // write past it fails with EFBIG and the client is told (500 spool_write_failed).
@@ -40,8 +48,9 @@ int run(const std::string& config_path) {
   std::unique_ptr<intake::app::Gateway> gateway;
   int signal_number = 0;
   try {
-    gateway = std::make_unique<intake::app::Gateway>(
-        intake::config::load_static_config(config_path, intake::config::env_overrides(environ)));
+    auto file = intake::config::load_static_config(config_path, intake::config::env_overrides(environ));
+    set_up_logging(file.logging, cli_level);
+    gateway = std::make_unique<intake::app::Gateway>(std::move(file));
     gateway->start_config_sources();
     // With `on_unreachable_at_start: wait`, serve only once the registry's config is in force.
     const timespec poll_interval{0, 100'000'000};
@@ -77,11 +86,14 @@ int cli_main(int argc, char** argv) {
       "--version", [] { return intake::app::version_text(); }, "Print the version and exit");
 
   std::string config_path;
-  std::string log_level = "info";
+  std::string log_level;  // empty: the YAML's logging.level
   auto* run_command = cli.add_subcommand("run", "Serve HTTP and produce records to Kafka");
   run_command->add_option("-c,--config", config_path, "YAML configuration file")->required();
-  run_command->add_option("--log-level", log_level, "trace, debug, info, warn, error")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  run_command
+      ->add_option("--log-level", log_level,
+                   "trace, debug, info, warn, error, critical, off; overrides logging.level (default info); "
+                   "changed at run time with PUT /admin/log-level")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
 
   intake::app::CheckConfigOptions check;
   std::uint32_t source_timeout_ms = 10'000;
@@ -129,8 +141,7 @@ int cli_main(int argc, char** argv) {
     check.source_timeout = std::chrono::milliseconds(source_timeout_ms);
     return intake::app::check_config(check, intake::config::env_overrides(environ), std::cout, std::cerr);
   }
-  spdlog::set_level(spdlog::level::from_str(log_level));
-  return run(config_path);
+  return run(config_path, log_level);
 }
 
 int main(int argc, char** argv) {

@@ -7,9 +7,55 @@
 #include <set>
 
 #include "config/builder.h"
+#include "config/config_diff.h"
 #include "crypto/digest.h"
+#include "logging/structured.h"
 
 namespace intake::config {
+namespace {
+
+std::string_view changed_text(bool changed) { return changed ? "changed" : "unchanged"; }
+
+// One line per published config: what it holds and what changed since the last — key ids and
+// topic names only (secrets and their digests never leave the snapshot).
+void log_change(const Config& before, const Config& after, double build_ms) {
+  const ConfigDiff diff = diff_configs(before, after);
+  const std::string message =
+      "config: applied version " + std::to_string(after.version) + " from " + after.source + " at revision " +
+      after.revision + ": keys +" + std::to_string(diff.keys_added.size()) + " -" +
+      std::to_string(diff.keys_removed.size()) + " ~" + std::to_string(diff.keys_changed.size()) + ", topics +" +
+      std::to_string(diff.topics_added.size()) + " -" + std::to_string(diff.topics_removed.size()) + " ~" +
+      std::to_string(diff.topics_changed.size()) + ", brokers " + std::string(changed_text(diff.brokers_changed)) +
+      ", settings " + std::string(changed_text(diff.settings_changed));
+  const std::string added = join_names(diff.keys_added);
+  const std::string removed = join_names(diff.keys_removed);
+  const std::string changed = join_names(diff.keys_changed);
+  const std::string topics_added = join_names(diff.topics_added);
+  const std::string topics_removed = join_names(diff.topics_removed);
+  const std::string topics_changed = join_names(diff.topics_changed);
+  const std::string brokers_before = join_names(before.brokers);
+  const std::string brokers_after = join_names(after.brokers);
+  logging::event(spdlog::level::info, message,
+                 {{"event", std::string_view("config_change")},
+                  {"version", after.version},
+                  {"previous_version", before.version},
+                  {"source", std::string_view(after.source)},
+                  {"revision", std::string_view(after.revision)},
+                  {"keys", static_cast<std::uint64_t>(after.keys.size())},
+                  {"keys_added", std::string_view(added)},
+                  {"keys_removed", std::string_view(removed)},
+                  {"keys_changed", std::string_view(changed)},
+                  {"topics_added", std::string_view(topics_added)},
+                  {"topics_removed", std::string_view(topics_removed)},
+                  {"topics_changed", std::string_view(topics_changed)},
+                  {"brokers_changed", diff.brokers_changed},
+                  {"brokers_before", std::string_view(brokers_before)},
+                  {"brokers", std::string_view(brokers_after)},
+                  {"settings_changed", diff.settings_changed},
+                  {"build_ms", build_ms}});
+}
+
+}  // namespace
 
 void ConfigPlane::note_source(std::string_view source, bool failed) {
   std::lock_guard lock(health_mutex_);
@@ -125,13 +171,9 @@ void ConfigPlane::publish_locked(const std::shared_ptr<Config>& next, std::chron
     return;
   }
   const auto build_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  const auto version = store_.publish(next);
+  store_.publish(next);
   published_ = true;
-  spdlog::info(
-      "config: applied version {} from {} at revision {}: {} keys, {} topic policies, {} brokers "
-      "(was {} keys, {} brokers; built in {:.1f} ms)",
-      version, next->source, next->revision, next->keys.size(), next->topics.size(), next->brokers.size(),
-      current->keys.size(), current->brokers.size(), build_ms);
+  log_change(*current, *store_.current(), build_ms);
 }
 
 }  // namespace intake::config

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <initializer_list>
 #include <limits>
@@ -152,6 +153,45 @@ void parse_listen(const std::string& text, http::ServerOptions& server, const st
   server.address = text.substr(0, colon);
   YAML::Node port_node(text.substr(colon + 1));
   server.port = integer<std::uint16_t>(port_node, origin, where + " (port)", 1, 65535);
+}
+
+logging::LogOptions parse_logging(const YAML::Node& node, const std::string& origin) {
+  require_known_fields(node, origin, "logging", {"format", "level", "access_log"});
+  logging::LogOptions options;
+  if (node["format"]) {
+    const auto format = scalar(node["format"], origin, "logging.format");
+    if (format == "text") {
+      options.format = logging::LogFormat::kText;
+    } else if (format == "json") {
+      options.format = logging::LogFormat::kJson;
+    } else if (format == "logfmt") {
+      options.format = logging::LogFormat::kLogfmt;
+    } else {
+      fail(origin, "logging.format", "expected text, json or logfmt, got '" + format + "'");
+    }
+  }
+  if (node["level"]) {
+    options.level = scalar(node["level"], origin, "logging.level");
+    static const std::vector<std::string> levels{"trace", "debug", "info", "warn", "error", "critical", "off"};
+    if (std::find(levels.begin(), levels.end(), options.level) == levels.end()) {
+      fail(origin, "logging.level",
+           "expected trace, debug, info, warn, error, critical or off, got '" + options.level + "'");
+    }
+  }
+  if (const auto& access = node["access_log"]) {
+    require_known_fields(access, origin, "logging.access_log", {"sample_rate"});
+    if (access["sample_rate"]) {
+      const auto text = scalar(access["sample_rate"], origin, "logging.access_log.sample_rate");
+      char* end = nullptr;
+      const double rate = std::strtod(text.c_str(), &end);
+      if (text.empty() || end != text.c_str() + text.size() || !(rate >= 0.0 && rate <= 1.0)) {
+        fail(origin, "logging.access_log.sample_rate",
+             "expected a number from 0 (no access log) to 1 (every request), got '" + text + "'");
+      }
+      options.access_log_sample_rate = rate;
+    }
+  }
+  return options;
 }
 
 // The admin listener: server's limits, its own address, one thread (operators' traffic).
@@ -538,7 +578,8 @@ StaticConfig parse_static_config(const std::string& yaml_text, const std::string
   try {
     require_known_fields(
         root, origin, std::string(kTopLevel),
-        {"server", "kafka", "config", "spool", "confluent", "admin", "keys", "idempotency", "signing", "metrics"});
+        {"server", "kafka", "config", "spool", "confluent", "admin", "keys", "idempotency", "signing", "metrics",
+         "logging"});
     if (root["server"]) {
       parse_server(root["server"], config.server, origin);
       config.admin_server = parse_admin_listen(root["server"]["admin_listen"], config.server, origin);
@@ -582,6 +623,7 @@ StaticConfig parse_static_config(const std::string& yaml_text, const std::string
                                  std::size_t{1} << 20, std::size_t{16} << 30);
       }
     }
+    if (const auto& logging = root["logging"]) config.logging = parse_logging(logging, origin);
     if (const auto& keys = root["keys"]) {
       config.keys = yaml_keys_tree(keys, origin);
       config.key_count = build_yaml_keys(config.keys, origin)->keys.size();  // validated now, at load

@@ -17,6 +17,7 @@
 #include "crypto/digest.h"
 #include "http/server_options.h"
 #include "kafka/producer_options.h"
+#include "logging/log_options.h"
 #include "sources/registry_options.h"
 #include "spool/spool_options.h"
 
@@ -72,6 +73,7 @@ struct StaticConfig {
   IdempotencyOptions idempotency;
   SigningOptions signing;
   MetricsOptions metrics;
+  logging::LogOptions logging;  // logging: format, level, access-log sampling
   // The YAML's `keys:`, as registry entries ("keys/<id>" → JSON): read by the same parser as a
   // registry's keys (config/builder.h), so every key field works in both places.
   RawTree keys;

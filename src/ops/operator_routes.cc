@@ -10,6 +10,8 @@ void add_operator_routes(const OperatorHandlers& handlers, http::Router& api, ht
   }
   http::Router& privileged = admin != nullptr ? *admin : api;
   privileged.add(http::Method::kGet, "/admin/config", handlers.admin_config);
+  privileged.add(http::Method::kGet, "/admin/log-level", handlers.log_level);
+  privileged.add(http::Method::kPut, "/admin/log-level", handlers.log_level);
   privileged.add(http::Method::kGet, "/metrics", handlers.metrics);
 }
 

@@ -12,6 +12,7 @@ struct OperatorHandlers {
   http::Handler& liveness;      // GET /healthz
   http::Handler& readiness;     // GET /readyz
   http::Handler& admin_config;  // GET /admin/config
+  http::Handler& log_level;     // GET, PUT /admin/log-level
   http::Handler& metrics;       // GET /metrics
 };
 

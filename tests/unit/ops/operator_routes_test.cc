@@ -49,7 +49,7 @@ http::Response get(const http::Router& router, std::string_view path, const http
 class OperatorRoutesTest : public ::testing::Test {
  protected:
   NamedHandler liveness{"live"}, readiness{"ready"}, admin_config{"admin"}, metrics{"metrics"};
-  OperatorHandlers handlers{liveness, readiness, admin_config, metrics};
+  OperatorHandlers handlers{liveness, readiness, admin_config, admin_config, metrics};
 };
 
 TEST_F(OperatorRoutesTest, WithoutAnAdminListenerEverythingIsOnThePublicOne) {
