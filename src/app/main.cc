@@ -16,6 +16,7 @@
 
 #include "app/cli.h"
 #include "app/gateway.h"
+#include "app/systemd_notify.h"
 #include "config/static_config.h"
 #include "crypto/digest.h"
 #include "logging/structured.h"
@@ -46,6 +47,8 @@ int run(const std::string& config_path, const std::string& cli_level) {
   // write past it fails with EFBIG and the client is told (500 spool_write_failed).
   std::signal(SIGXFSZ, SIG_IGN);
   std::unique_ptr<intake::app::Gateway> gateway;
+  // Type=notify under systemd (packaging/systemd/intake.service); silent without NOTIFY_SOCKET.
+  auto notifier = intake::app::SystemdNotifier::from_environment();
   int signal_number = 0;
   try {
     auto file = intake::config::load_static_config(config_path, intake::config::env_overrides(environ));
@@ -56,21 +59,28 @@ int run(const std::string& config_path, const std::string& cli_level) {
     const timespec poll_interval{0, 100'000'000};
     bool logged = false;
     while (!gateway->ready_to_serve()) {
-      if (!logged) spdlog::info("intake: waiting for the registry's config before serving");
+      if (!logged) {
+        spdlog::info("intake: waiting for the registry's config before serving");
+        notifier.notify("STATUS=waiting for the registry's config");
+      }
       logged = true;
       if (sigtimedwait(&signals, nullptr, &poll_interval) > 0) {
         spdlog::info("intake: stopped while waiting for the registry");
+        notifier.notify("STOPPING=1\nSTATUS=stopping before serving");
         gateway->shutdown();
         return 0;
       }
     }
     gateway->start_serving();
+    notifier.notify("READY=1\nSTATUS=serving on port " + std::to_string(gateway->port()));
+    notifier.start_watchdog();
   } catch (const std::exception& e) {
     spdlog::critical("intake: cannot start: {}", e.what());
     return 2;
   }
   sigwait(&signals, &signal_number);
   spdlog::info("intake: {} received, draining", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  notifier.notify("STOPPING=1\nSTATUS=draining");
   const auto undelivered = gateway->shutdown();
   return undelivered == 0 ? 0 : 1;
 }
