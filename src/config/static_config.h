@@ -16,6 +16,7 @@
 #include "crypto/digest.h"
 #include "http/server_options.h"
 #include "kafka/producer_options.h"
+#include "sources/consul_registration_options.h"
 #include "sources/registry_options.h"
 #include "spool/spool_options.h"
 
@@ -64,6 +65,8 @@ struct StaticConfig {
   bool metrics_require_token = false;  // admin.metrics_require_token: /metrics needs the admin token
   IdempotencyOptions idempotency;
   SigningOptions signing;
+  // consul_registration: this gateway as a Consul service with a /readyz check (off by default).
+  sources::ConsulRegistrationOptions consul_registration;
   // The YAML's `keys:`, as registry entries ("keys/<id>" → JSON): read by the same parser as a
   // registry's keys (config/builder.h), so every key field works in both places.
   RawTree keys;
