@@ -65,6 +65,9 @@ Gateway::Gateway(config::StaticConfig file)
       spool_(file_.spool.dir.empty() ? nullptr : std::make_unique<spool::DiskSpool>(file_.spool)),
       sink_(producer_, spool_.get(), file_.spool.mode),
       sources_(make_sources(file_.registry)),
+      registration_(file_.consul_registration.enabled
+                        ? std::make_unique<sources::ConsulRegistration>(file_.consul_registration)
+                        : nullptr),
       control_(std::make_unique<Control>()),
       produce_gate_(store_, limiter_, sink_,
                     api::ProduceSettings{.copy_headers = file_.kafka.copy_headers,
@@ -123,7 +126,13 @@ namespace {
 
 constexpr metrics::MetricFamily kReady{"intake_ready", "1 while Kafka is reachable and the gateway is not draining",
                                        metrics::MetricType::kGauge};
-constexpr const metrics::MetricFamily* kGatewayFamilies[] = {&kReady};
+constexpr metrics::MetricFamily kConsulRegistered{
+    "intake_consul_registered", "1 while the Consul agent holds this gateway's service (consul_registration)",
+    metrics::MetricType::kGauge};
+constexpr metrics::MetricFamily kConsulRegistrations{
+    "intake_consul_registrations_total", "Registrations of this gateway's service the Consul agent accepted",
+    metrics::MetricType::kCounter};
+constexpr const metrics::MetricFamily* kGatewayFamilies[] = {&kReady, &kConsulRegistered, &kConsulRegistrations};
 
 }  // namespace
 
@@ -141,6 +150,10 @@ void Gateway::register_metrics() {
     config::write_config_metrics(store_, out);
     config::write_source_metrics(plane_, out);
     out.sample(kReady, producer_.ready() && !draining_.load() ? 1 : 0);
+    if (registration_) {
+      out.sample(kConsulRegistered, registration_->registered() ? 1 : 0);
+      out.sample(kConsulRegistrations, static_cast<double>(registration_->registrations()));
+    }
     http::write_server_metrics(server_, out);
     api::write_idempotency_metrics(idempotency_->stats(), out);
     policy::write_replay_cache_metrics(produce_gate_.replay_stats(), out);
@@ -174,6 +187,8 @@ void Gateway::start_serving() {
     spdlog::info("intake: /admin and /metrics on {}:{} only{}", file_.admin_server->address, admin_server_->port(),
                  file_.metrics_require_token ? " (/metrics needs the admin token)" : "");
   }
+  // Registered only now: the agent's first check of /readyz can pass.
+  if (registration_) registration_->start(control_->context, server_.port());
   const auto config = store_.current();
   spdlog::info("intake: listening on {}:{} (config version {} from {}, {} keys; Kafka at {})", file_.server.address,
                server_.port(), config->version, config->source, config->keys.size(), file_.kafka.bootstrap_servers);
@@ -183,6 +198,9 @@ std::uint64_t Gateway::shutdown() {
   if (shut_down_) return 0;
   shut_down_ = true;
   const auto started = std::chrono::steady_clock::now();
+  // Out of Consul before draining: clients that discover gateways there stop picking this one
+  // while it still serves them.
+  if (registration_) registration_->deregister(std::chrono::milliseconds(2'500));
   draining_.store(true);   // /readyz fails from now on
   sink_.stop_accepting();  // records sent from now on get 503 shutting_down
   server_.stop_accepting();

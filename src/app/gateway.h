@@ -1,8 +1,9 @@
 // Gateway: wires the modules together for `intake run`. The only place that knows them all.
 //
 // Start-up order: producer, spool (recovering what an earlier run left), config store (YAML
-// keys), control loop with the registry sources, then the HTTP listeners. Shutdown reverses
-// it: readiness fails, listeners close, the control loop stops (cancelling in-flight long
+// keys), control loop with the registry sources, then the HTTP listeners and the Consul
+// registration. Shutdown reverses it: the Consul service is deregistered, readiness fails,
+// listeners close, the control loop stops (cancelling in-flight long
 // polls at once), the spool's feeder stops, the producer drains into Kafka and what is left
 // goes to the spool.
 #pragma once
@@ -29,6 +30,7 @@
 #include "ops/log_level_handler.h"
 #include "ops/metrics.h"
 #include "ops/request_metrics.h"
+#include "sources/consul_registration.h"
 #include "sources/source.h"
 #include "spool/disk_spool.h"
 #include "spool/spooling_sink.h"
@@ -67,6 +69,9 @@ class Gateway {
   std::unique_ptr<spool::DiskSpool> spool_;  // null without spool.dir
   spool::SpoolingSink sink_;
   std::vector<std::unique_ptr<sources::Source>> sources_;
+  // consul_registration.enabled: this gateway in Consul while it serves; null otherwise.
+  // Before control_ so that it outlives the coroutine frames the control context holds.
+  std::unique_ptr<sources::ConsulRegistration> registration_;
   std::unique_ptr<Control> control_;
   api::ProduceGate produce_gate_;
   api::SingleRecordHandler single_record_{produce_gate_};

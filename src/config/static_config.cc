@@ -488,6 +488,77 @@ void parse_confluent(const YAML::Node& node, ConfluentOptions& confluent, const 
   }
 }
 
+// consul_registration: parsed after server and config, whose values it falls back to (the
+// agent and token of config.consul, the address of server.listen).
+void parse_consul_registration(const YAML::Node& node, StaticConfig& config, const std::string& origin) {
+  const std::string where = "consul_registration";
+  require_known_fields(node, origin, where,
+                       {"enabled", "agent", "token", "service_name", "service_id", "tags", "meta", "address", "port",
+                        "check_interval_ms", "check_timeout_ms", "deregister_critical_after_s"});
+  auto& out = config.consul_registration;
+  out.agent = config.registry.consul.address;
+  out.token = config.registry.consul.token;
+  if (node["enabled"]) out.enabled = boolean(node["enabled"], origin, where + ".enabled");
+  if (node["agent"]) out.agent = scalar(node["agent"], origin, where + ".agent");
+  if (node["token"]) out.token = scalar(node["token"], origin, where + ".token");
+  auto name_like = [&](const char* field) {
+    const std::string value = scalar(node[field], origin, where + "." + field);
+    // Consul's service names and ids end up in DNS names and URL paths.
+    const bool valid =
+        !value.empty() && value.size() <= 128 && std::all_of(value.begin(), value.end(), [](unsigned char c) {
+          return std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.';
+        });
+    if (!valid)
+      fail(origin, where + "." + field, "expected 1 to 128 letters, digits, '-', '_' or '.', got '" + value + "'");
+    return value;
+  };
+  if (node["service_name"]) out.service_name = name_like("service_name");
+  if (node["service_id"]) out.service_id = name_like("service_id");
+  if (const auto& tags = node["tags"]) {
+    if (!tags.IsSequence()) fail(origin, where + ".tags", "expected a list of strings, e.g. [http, kafka]");
+    for (const auto& tag : tags) out.tags.push_back(scalar(tag, origin, where + ".tags"));
+  }
+  if (const auto& meta = node["meta"]) {
+    if (!meta.IsMap()) fail(origin, where + ".meta", "expected a mapping of name to string, e.g. {zone: eu-1}");
+    for (const auto& item : meta) {
+      const std::string name = scalar(item.first, origin, where + ".meta");
+      out.meta.emplace_back(name, scalar(item.second, origin, where + ".meta." + name));
+    }
+  }
+  if (node["port"]) out.port = integer<std::uint16_t>(node["port"], origin, where + ".port", 1, 65535);
+  if (node["check_interval_ms"]) {
+    out.check_interval = std::chrono::milliseconds(
+        integer<std::uint32_t>(node["check_interval_ms"], origin, where + ".check_interval_ms", 100, 3'600'000));
+  }
+  if (node["check_timeout_ms"]) {
+    out.check_timeout = std::chrono::milliseconds(
+        integer<std::uint32_t>(node["check_timeout_ms"], origin, where + ".check_timeout_ms", 100, 300'000));
+  }
+  if (node["deregister_critical_after_s"]) {
+    out.deregister_critical_after = std::chrono::seconds(integer<std::uint32_t>(
+        node["deregister_critical_after_s"], origin, where + ".deregister_critical_after_s", 0, 7 * 86'400));
+  }
+  const auto is_wildcard = [](const std::string& address) {
+    return address.empty() || address == "0.0.0.0" || address == "::" || address == "[::]";
+  };
+  if (node["address"]) {
+    out.address = scalar(node["address"], origin, where + ".address");
+    if (is_wildcard(out.address)) {
+      fail(origin, where + ".address",
+           "'" + out.address +
+               "' is no address anyone can reach; set the address clients and the Consul agent use "
+               "for this gateway");
+    }
+  } else {
+    out.address = config.server.address;
+    if (out.enabled && is_wildcard(out.address)) {
+      fail(origin, where + ".address",
+           "required when server.listen binds every interface (" + config.server.address +
+               "): set the address clients and the Consul agent use for this gateway");
+    }
+  }
+}
+
 RawTree yaml_keys_tree(const YAML::Node& keys, const std::string& origin) {
   if (!keys.IsMap()) fail(origin, "keys", "expected a mapping of key id to key settings");
   RawTree tree;
@@ -579,7 +650,7 @@ StaticConfig parse_static_config(const std::string& yaml_text, const std::string
     require_known_fields(
         root, origin, std::string(kTopLevel),
         {"server", "kafka", "config", "spool", "confluent", "admin", "keys", "idempotency", "signing", "metrics",
-         "logging"});
+         "logging", "consul_registration"});
     if (root["server"]) {
       parse_server(root["server"], config.server, origin);
       config.admin_server = parse_admin_listen(root["server"]["admin_listen"], config.server, origin);
@@ -624,6 +695,7 @@ StaticConfig parse_static_config(const std::string& yaml_text, const std::string
       }
     }
     if (const auto& logging = root["logging"]) config.logging = parse_logging(logging, origin);
+    if (root["consul_registration"]) parse_consul_registration(root["consul_registration"], config, origin);
     if (const auto& keys = root["keys"]) {
       config.keys = yaml_keys_tree(keys, origin);
       config.key_count = build_yaml_keys(config.keys, origin)->keys.size();  // validated now, at load

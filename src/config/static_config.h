@@ -18,6 +18,7 @@
 #include "http/server_options.h"
 #include "kafka/producer_options.h"
 #include "logging/log_options.h"
+#include "sources/consul_registration_options.h"
 #include "sources/registry_options.h"
 #include "spool/spool_options.h"
 
@@ -74,6 +75,8 @@ struct StaticConfig {
   SigningOptions signing;
   MetricsOptions metrics;
   logging::LogOptions logging;  // logging: format, level, access-log sampling
+  // consul_registration: this gateway as a Consul service with a /readyz check (off by default).
+  sources::ConsulRegistrationOptions consul_registration;
   // The YAML's `keys:`, as registry entries ("keys/<id>" → JSON): read by the same parser as a
   // registry's keys (config/builder.h), so every key field works in both places.
   RawTree keys;
