@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "api/idempotency_metrics.h"
+#include "concurrency/loop_probe.h"
 #include "config/config_metrics.h"
 #include "http/http_metrics.h"
 #include "kafka/producer_metrics.h"
@@ -174,6 +175,16 @@ void Gateway::start_config_sources() {
     source->start(control_->context, plane_);
   }
   control_->start();
+}
+
+bool Gateway::event_loops_turn(std::chrono::milliseconds timeout) const {
+  auto loops = server_.event_loops();
+  if (admin_server_) {
+    const auto admin = admin_server_->event_loops();
+    loops.insert(loops.end(), admin.begin(), admin.end());
+  }
+  loops.push_back(&control_->context);
+  return concurrency::loops_turn_within(loops, timeout);
 }
 
 bool Gateway::ready_to_serve() const {

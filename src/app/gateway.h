@@ -50,6 +50,10 @@ class Gateway {
   // Binds and serves HTTP. Throws if the address cannot be bound.
   void start_serving();
   std::uint16_t port() const { return server_.port(); }
+  // Whether every event loop (the listeners' workers and the control loop) ran a posted
+  // no-op within `timeout`: the service manager's watchdog pings only while this holds.
+  // REQUIRES: start_serving() returned. Call from a thread that runs none of the loops.
+  bool event_loops_turn(std::chrono::milliseconds timeout) const;
   // The admin listener's port (server.admin_listen), or 0 without one.
   std::uint16_t admin_port() const { return admin_server_ ? admin_server_->port() : 0; }
 

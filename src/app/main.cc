@@ -7,6 +7,8 @@
 
 #include <pthread.h>
 #include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
@@ -73,7 +75,11 @@ int run(const std::string& config_path, const std::string& cli_level) {
     }
     gateway->start_serving();
     notifier.notify("READY=1\nSTATUS=serving on port " + std::to_string(gateway->port()));
-    notifier.start_watchdog();
+    // Pings only while every event loop turns within a quarter of the interval (at most 1 s).
+    const auto probe_timeout =
+        std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(notifier.watchdog_interval() / 4),
+                   std::chrono::milliseconds(10), std::chrono::milliseconds(1'000));
+    notifier.start_watchdog([&gateway, probe_timeout] { return gateway->event_loops_turn(probe_timeout); });
   } catch (const std::exception& e) {
     spdlog::critical("intake: cannot start: {}", e.what());
     return 2;
@@ -81,6 +87,8 @@ int run(const std::string& config_path, const std::string& cli_level) {
   sigwait(&signals, &signal_number);
   spdlog::info("intake: {} received, draining", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   notifier.notify("STOPPING=1\nSTATUS=draining");
+  // Before the drain stops the loops it probes; systemd does not watch a stopping service.
+  notifier.stop_watchdog();
   const auto undelivered = gateway->shutdown();
   return undelivered == 0 ? 0 : 1;
 }

@@ -64,19 +64,20 @@ bool SystemdNotifier::notify(std::string_view message) const {
   if (fd < 0) return false;
   ssize_t sent = -1;
   do {
-    sent = ::sendto(fd, message.data(), message.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&address),
-                    length);
+    sent =
+        ::sendto(fd, message.data(), message.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&address), length);
   } while (sent < 0 && errno == EINTR);
   ::close(fd);
   return sent == static_cast<ssize_t>(message.size());
 }
 
-void SystemdNotifier::start_watchdog() {
+void SystemdNotifier::start_watchdog(std::function<bool()> alive) {
   if (!enabled() || watchdog_interval_.count() <= 0 || watchdog_.joinable()) return;
   {
     const std::lock_guard lock(mutex_);
     stop_requested_ = false;
   }
+  alive_ = std::move(alive);
   watchdog_ = std::thread([this] { watchdog_loop(); });
 }
 
@@ -94,7 +95,8 @@ void SystemdNotifier::watchdog_loop() {
   std::unique_lock lock(mutex_);
   while (!stop_requested_) {
     lock.unlock();
-    notify("WATCHDOG=1");
+    // A stuck gateway sends nothing: the service manager's WatchdogSec then restarts it.
+    if (!alive_ || alive_()) notify("WATCHDOG=1");
     lock.lock();
     wake_.wait_for(lock, watchdog_interval_, [this] { return stop_requested_; });
   }

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -37,10 +38,12 @@ class SystemdNotifier {
   // manager that is gone must not stop the gateway).
   bool notify(std::string_view message) const;
 
-  // Starts a thread that sends WATCHDOG=1 every watchdog_interval(); does nothing without an
-  // interval, when disabled, or when already started. REQUIRES: the caller has blocked the
+  // Starts a thread that sends WATCHDOG=1 every watchdog_interval(), each time only if
+  // `alive` (empty = always) says the gateway still works; does nothing without an interval,
+  // when disabled, or when already started. `alive` runs on the watchdog thread and should
+  // return within a fraction of the interval. REQUIRES: the caller has blocked the
   // signals it waits for, so that the thread does not take them.
-  void start_watchdog();
+  void start_watchdog(std::function<bool()> alive = {});
   // Stops the watchdog thread; returns as soon as the thread has seen the request (at once,
   // not after the current interval). Safe to call when none runs.
   void stop_watchdog();
@@ -53,6 +56,7 @@ class SystemdNotifier {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_requested_ = false;
+  std::function<bool()> alive_;  // set before the thread starts, read only by it
   std::thread watchdog_;
 };
 

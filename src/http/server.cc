@@ -76,6 +76,12 @@ HttpServer::HttpServer(const http::ServerOptions& settings, const Router& router
 
 HttpServer::~HttpServer() { stop(); }
 
+std::vector<asio::io_context*> HttpServer::event_loops() const {
+  std::vector<asio::io_context*> loops;
+  for (const auto& worker : workers_) loops.push_back(&worker->context);
+  return loops;
+}
+
 void HttpServer::start() {
   const unsigned thread_count = worker_count();
 

@@ -24,6 +24,10 @@
 #include "http/server_options.h"
 #include "http/tls_reloader.h"
 
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
+
 namespace intake::http {
 
 class HttpServer {
@@ -45,6 +49,10 @@ class HttpServer {
   // The number of worker threads start() runs (server.threads, 0 = one per core): observers'
   // shard count, AnsweredRequest::worker is below it.
   unsigned worker_count() const;
+
+  // The workers' event loops, for concurrency::loops_turn_within (the watchdog's probe).
+  // REQUIRES: start() returned; the pointers live as long as the server.
+  std::vector<boost::asio::io_context*> event_loops() const;
 
   // The bound port (useful with port 0 in tests). REQUIRES: start() returned.
   std::uint16_t port() const { return bound_port_; }

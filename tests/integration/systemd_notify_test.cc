@@ -68,13 +68,21 @@ class NotifySocket {
 // NOTIFY_SOCKET for the gateway the scope starts: the child inherits the environment at fork.
 class ScopedNotifySocketEnv {
  public:
-  explicit ScopedNotifySocketEnv(const std::string& path) { ::setenv("NOTIFY_SOCKET", path.c_str(), 1); }
-  ~ScopedNotifySocketEnv() { ::unsetenv("NOTIFY_SOCKET"); }
+  // With WATCHDOG_USEC (and no WATCHDOG_PID, which would name this process) the gateway pings.
+  explicit ScopedNotifySocketEnv(const std::string& path) {
+    ::setenv("NOTIFY_SOCKET", path.c_str(), 1);
+    ::setenv("WATCHDOG_USEC", "400000", 1);
+    ::unsetenv("WATCHDOG_PID");
+  }
+  ~ScopedNotifySocketEnv() {
+    ::unsetenv("NOTIFY_SOCKET");
+    ::unsetenv("WATCHDOG_USEC");
+  }
   ScopedNotifySocketEnv(const ScopedNotifySocketEnv&) = delete;
   ScopedNotifySocketEnv& operator=(const ScopedNotifySocketEnv&) = delete;
 };
 
-TEST(SystemdNotify, ReadyOnceServingAndStoppingWhenSigtermStartsTheDrain) {
+TEST(SystemdNotify, ReadyOnceServingWatchdogPingsAndStoppingWhenSigtermStartsTheDrain) {
   const std::string bootstrap = testing::required_env("INTAKE_KAFKA_BOOTSTRAP");
   const testing::TempDir dir("intake-notify");
   const std::string socket_path = dir.path() + "/notify.sock";
@@ -97,10 +105,15 @@ TEST(SystemdNotify, ReadyOnceServingAndStoppingWhenSigtermStartsTheDrain) {
   // once Kafka is reachable, which the load balancer, not systemd, waits for).
   const auto probe = testing::try_request("127.0.0.1", port, testing::build_request("GET", "/readyz", "", {}));
   EXPECT_EQ(probe.fate, testing::RequestFate::kAnswered);
-  EXPECT_TRUE(testing::eventually(
-      [&] { return testing::http_request("127.0.0.1", port, "GET", "/readyz").status == 200; },
-      std::chrono::seconds(30)))
+  EXPECT_TRUE(
+      testing::eventually([&] { return testing::http_request("127.0.0.1", port, "GET", "/readyz").status == 200; },
+                          std::chrono::seconds(30)))
       << gateway->log_tail();
+
+  // The watchdog pings while the event loops turn (every 200 ms: half of WATCHDOG_USEC).
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(socket.await_line("WATCHDOG=1").has_value()) << "ping " << i << "\n" << gateway->log_tail();
+  }
 
   gateway->send_signal(SIGTERM);
   const auto stopping = socket.await_line("STOPPING=1");

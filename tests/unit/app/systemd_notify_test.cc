@@ -7,13 +7,20 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
+#include <atomic>
 #include <cstddef>
 #include <cstring>
+#include <future>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
+#include "concurrency/loop_probe.h"
 #include "temp_dir.h"
 
 namespace intake::app {
@@ -159,6 +166,50 @@ TEST(SystemdNotifier, WatchdogStopsWithoutWaitingForItsInterval) {
   EXPECT_EQ(socket.receive(), "WATCHDOG=1");  // the first ping goes at once
   notifier.stop_watchdog();
   EXPECT_EQ(socket.receive(200), std::nullopt);
+}
+
+// A gateway whose loops are stuck must stop pinging, so that WatchdogSec restarts it; pings
+// come back once the probe passes again.
+TEST(SystemdNotifier, WatchdogSkipsPingsWhileTheProbeFails) {
+  const testing::TempDir dir("intake-notify");
+  const std::string path = dir.path() + "/notify.sock";
+  const NotifySocket socket(path);
+  SystemdNotifier notifier(path, std::chrono::milliseconds(10));
+  std::atomic<bool> alive{false};
+  std::atomic<int> probes{0};
+  notifier.start_watchdog([&] {
+    probes.fetch_add(1);
+    return alive.load();
+  });
+  EXPECT_EQ(socket.receive(300), std::nullopt);
+  EXPECT_GT(probes.load(), 1) << "the probe is asked every interval";
+  alive = true;
+  EXPECT_EQ(socket.receive(), "WATCHDOG=1");
+  notifier.stop_watchdog();
+}
+
+// The probe itself: a loop busy in a handler does not run the posted no-op in time.
+TEST(LoopProbe, AStuckLoopFailsAndTurningLoopsPass) {
+  boost::asio::io_context first;
+  boost::asio::io_context second;
+  auto first_work = boost::asio::make_work_guard(first);
+  auto second_work = boost::asio::make_work_guard(second);
+  std::thread first_thread([&] { first.run(); });
+  std::thread second_thread([&] { second.run(); });
+  boost::asio::io_context* loops[] = {&first, &second};
+  EXPECT_TRUE(concurrency::loops_turn_within(loops, std::chrono::seconds(10)));
+
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  boost::asio::post(second, [released] { released.wait(); });  // second is stuck until released
+  EXPECT_FALSE(concurrency::loops_turn_within(loops, std::chrono::milliseconds(50)));
+  release.set_value();
+  EXPECT_TRUE(concurrency::loops_turn_within(loops, std::chrono::seconds(10)));
+
+  first_work.reset();
+  second_work.reset();
+  first_thread.join();
+  second_thread.join();
 }
 
 }  // namespace
