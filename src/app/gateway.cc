@@ -212,7 +212,13 @@ std::uint64_t Gateway::shutdown() {
   // Out of Consul before draining: clients that discover gateways there stop picking this one
   // while it still serves them.
   if (registration_) registration_->deregister(std::chrono::milliseconds(2'500));
-  draining_.store(true);   // /readyz fails from now on
+  draining_.store(true);  // /readyz fails from now on
+  if (const auto delay = file_.server.drain_delay_ms; delay > 0) {
+    // Lame duck: still serving while balancers notice the failing /readyz.
+    spdlog::info("intake: /readyz fails now; serving {} ms more (server.drain_delay_ms) before closing the listeners",
+                 delay);
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+  }
   sink_.stop_accepting();  // records sent from now on get 503 shutting_down
   server_.stop_accepting();
   if (admin_server_) admin_server_->stop_accepting();

@@ -249,7 +249,7 @@ void parse_server(const YAML::Node& node, http::ServerOptions& server, const std
       node, origin, "server",
       {"listen", "admin_listen", "threads", "max_body_bytes", "max_header_bytes", "idle_timeout_ms", "sync_timeout_ms",
        "max_connections", "max_connections_per_ip", "max_inflight_body_bytes", "header_timeout_ms", "body_timeout_ms",
-       "body_min_bytes_per_s", "write_timeout_ms", "retry_after_s", "tls"});
+       "body_min_bytes_per_s", "write_timeout_ms", "retry_after_s", "drain_delay_ms", "tls"});
   if (node["tls"]) server.tls = parse_tls(node["tls"], origin);
   if (node["listen"]) parse_listen(scalar(node["listen"], origin, "server.listen"), server, origin);
   if (node["threads"]) server.threads = integer<unsigned>(node["threads"], origin, "server.threads", 0, 256);
@@ -284,6 +284,7 @@ void parse_server(const YAML::Node& node, http::ServerOptions& server, const std
   set("body_min_bytes_per_s", server.body_min_bytes_per_s, 0, 1'000'000'000);
   set("write_timeout_ms", server.write_timeout_ms, 100, 3'600'000);
   set("retry_after_s", server.retry_after_s, 1, 3600);
+  set("drain_delay_ms", server.drain_delay_ms, 0, 300'000);
 }
 
 void parse_kafka(const YAML::Node& node, kafka::ProducerOptions& kafka, const std::string& origin) {
@@ -647,10 +648,9 @@ StaticConfig parse_static_config(const std::string& yaml_text, const std::string
   StaticConfig config;
   config.path = origin;
   try {
-    require_known_fields(
-        root, origin, std::string(kTopLevel),
-        {"server", "kafka", "config", "spool", "confluent", "admin", "keys", "idempotency", "signing", "metrics",
-         "logging", "consul_registration"});
+    require_known_fields(root, origin, std::string(kTopLevel),
+                         {"server", "kafka", "config", "spool", "confluent", "admin", "keys", "idempotency", "signing",
+                          "metrics", "logging", "consul_registration"});
     if (root["server"]) {
       parse_server(root["server"], config.server, origin);
       config.admin_server = parse_admin_listen(root["server"]["admin_listen"], config.server, origin);

@@ -43,6 +43,9 @@ struct ServerOptions {
   std::uint32_t idle_timeout_ms = 60'000;     // keep-alive connection with no request in progress
   std::uint32_t write_timeout_ms = 10'000;    // an answer the client does not read by then: closed
   std::uint32_t retry_after_s = 1;            // Retry-After on 503s for caps and the body budget
+  // On SIGTERM, after /readyz starts failing (and the Consul registration is gone), keep
+  // serving this long before the listeners close, so load balancers stop sending first.
+  std::uint32_t drain_delay_ms = 0;
 
   std::optional<TlsOptions> tls;  // none = plain HTTP
 };
