@@ -58,6 +58,8 @@ bool ConsulAgent::has_leader() const {
 
 void ConsulAgent::start() {
   if (pid_ > 0) return;
+  // No -data-dir: with one, the agent would persist the services registered with it and
+  // restore them on restart, and a restarted agent is to know nothing.
   std::vector<std::string> args = {binary_,
                                    "agent",
                                    "-dev",
@@ -81,8 +83,6 @@ void ConsulAgent::start() {
                                    std::to_string(serf_lan_port_),
                                    "-serf-wan-port",
                                    std::to_string(serf_wan_port_),
-                                   "-data-dir",
-                                   dir_ + "/data",
                                    "-hcl",
                                    "disable_update_check = true",
                                    "-hcl",

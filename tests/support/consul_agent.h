@@ -14,7 +14,7 @@ class ConsulAgent {
  public:
   // Picks free ports and starts the agent (see start()). Throws std::runtime_error.
   ConsulAgent();
-  ~ConsulAgent();  // SIGKILL if still running; removes its data directory
+  ~ConsulAgent();  // SIGKILL if still running; removes its log directory
   ConsulAgent(const ConsulAgent&) = delete;
   ConsulAgent& operator=(const ConsulAgent&) = delete;
 

@@ -239,7 +239,8 @@ TEST(ConsulRegistration, TokenIsSentOnEveryCallAndNeverLogged) {
   ConsulRegistration registration(settings, agent.transport());
   ControlThread control;
   registration.start(control.context(), 0);
-  ASSERT_TRUE(eventually([&] { return registration.registrations() >= 2 && agent.count("GET", "/v1/agent/service/") >= 2; }));
+  ASSERT_TRUE(
+      eventually([&] { return registration.registrations() >= 2 && agent.count("GET", "/v1/agent/service/") >= 2; }));
   EXPECT_TRUE(registration.deregister(2s));
   const auto calls = agent.calls();
   for (const auto& call : calls) EXPECT_EQ(call.token, kToken) << call.method << " " << call.target;
@@ -323,7 +324,8 @@ TEST(ConsulRegistration, FailingAgentIsRetriedWithBackoffNotInALoop) {
   std::size_t warnings = 0;
   std::istringstream lines(text);
   for (std::string line; std::getline(lines, line);) {
-    warnings += line.find("[warning]") != std::string::npos && line.find("consul: registering service") != std::string::npos;
+    warnings +=
+        line.find("[warning]") != std::string::npos && line.find("consul: registering service") != std::string::npos;
   }
   EXPECT_EQ(warnings, 1u) << text;
 }
