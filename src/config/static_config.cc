@@ -720,6 +720,7 @@ std::string effective_yaml(const std::string& path, const std::vector<EnvOverrid
     if (registry["consul"].IsMap()) redact(registry["consul"]["token"]);
     if (registry["etcd"].IsMap()) redact(registry["etcd"]["password"]);
   }
+  if (YAML::Node registration = root["consul_registration"]; registration.IsMap()) redact(registration["token"]);
   if (YAML::Node kafka = root["kafka"]; kafka.IsMap() && kafka["properties"].IsMap()) {
     for (auto item : kafka["properties"]) {
       if (secret_property(item.first.Scalar())) redact(item.second);
