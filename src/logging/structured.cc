@@ -6,6 +6,7 @@
 #include <array>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <span>
@@ -56,6 +57,23 @@ void append_hex_escape(std::string& out, unsigned char byte) {
   out.append(text);
 }
 
+// The text form's message as it is, but for control characters: a newline in client input
+// must not start a line of its own.
+void append_text_message(std::string& out, std::string_view text) {
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte == '\n') {
+      out.append("\\n");
+    } else if (byte == '\r') {
+      out.append("\\r");
+    } else if ((byte < 0x20 && byte != '\t') || byte == 0x7F) {
+      append_hex_escape(out, byte);
+    } else {
+      out.push_back(c);
+    }
+  }
+}
+
 bool needs_logfmt_quotes(std::string_view text) {
   if (text.empty()) return true;
   for (const char c : text) {
@@ -87,6 +105,13 @@ ValueText value_text(const FieldValue& value) {
           out.is_string = true;
         } else if constexpr (std::is_same_v<T, bool>) {
           out.text = v ? "true" : "false";
+        } else if constexpr (std::is_same_v<T, double>) {
+          // NaN and infinities are not JSON numbers: null keeps the line parseable.
+          if (std::isfinite(v)) {
+            append_number(out.text, v);
+          } else {
+            out.text = "null";
+          }
         } else {
           append_number(out.text, v);
         }
@@ -185,7 +210,7 @@ class LineFormatter final : public spdlog::formatter {
     line.push_back('[');
     append_timestamp(line, msg.time, false);
     line.append("] [").append(level).append("] ");
-    line.append(payload);
+    append_text_message(line, payload);
     append_logfmt_fields(line);
   }
 

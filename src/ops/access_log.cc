@@ -34,8 +34,8 @@ std::string client_text(const http::ClientAddress* client) {
 AccessLog::AccessLog(double sample_rate, unsigned workers)
     : enabled_(sample_rate > 0), workers_(std::max(1u, workers)), shards_(std::make_unique<Shard[]>(workers_)) {
   const double rate = std::clamp(sample_rate, 0.0, 1.0);
-  threshold_ = rate >= 1.0 ? std::numeric_limits<std::uint64_t>::max()
-                           : static_cast<std::uint64_t>(std::ldexp(rate, 64));
+  threshold_ =
+      rate >= 1.0 ? std::numeric_limits<std::uint64_t>::max() : static_cast<std::uint64_t>(std::ldexp(rate, 64));
   for (unsigned i = 0; i < workers_; ++i) shards_[i].state = 0x1234567ULL * (i + 1);
 }
 
@@ -49,12 +49,13 @@ bool AccessLog::sampled(unsigned worker, int status) noexcept {
 }
 
 void AccessLog::on_answered(const http::AnsweredRequest& answered) noexcept {
-  if (!sampled(answered.worker, answered.status)) return;
+  if (!sampled(answered.worker, answered.status) || !spdlog::should_log(spdlog::level::info)) return;
   try {
     const std::string client = client_text(answered.client);
     const double duration_ms = std::chrono::duration<double, std::milli>(answered.duration).count();
-    logging::event(spdlog::level::info, "access: " + std::string(http::method_name(answered.method)) + " " +
-                                            std::string(answered.path) + " " + std::to_string(answered.status),
+    logging::event(spdlog::level::info,
+                   "access: " + std::string(http::method_name(answered.method)) + " " + std::string(answered.path) +
+                       " " + std::to_string(answered.status),
                    {{"event", std::string_view("access")},
                     {"method", http::method_name(answered.method)},
                     {"path", answered.path},

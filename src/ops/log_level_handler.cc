@@ -3,6 +3,7 @@
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <string>
 
 #include "json/writer.h"
@@ -41,10 +42,16 @@ http::Response LogLevelHandler::handle(const http::Request& request, const http:
   const auto level = logging::parse_level(text);
   if (!level) return http::error_response(kBadLevel);
   const auto before = spdlog::get_level();
+  // The line must show under the new level: written at warn, or at the new level when that is
+  // error or critical; a change to off is written before it applies, at critical.
+  const auto line_level = std::max(spdlog::level::warn, std::min(*level, spdlog::level::critical));
+  const auto note = [&] {
+    spdlog::log(line_level, "admin: log level {} → {} (PUT /admin/log-level)", logging::level_name(before),
+                logging::level_name(*level));
+  };
+  if (*level == spdlog::level::off) note();
   spdlog::set_level(*level);
-  // Written at warn so that the change shows even when it raises the level past info.
-  spdlog::warn("admin: log level {} → {} (PUT /admin/log-level)", logging::level_name(before),
-               logging::level_name(*level));
+  if (*level != spdlog::level::off) note();
   return level_answer();
 }
 
