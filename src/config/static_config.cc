@@ -503,7 +503,7 @@ void parse_consul_registration(const YAML::Node& node, StaticConfig& config, con
   if (node["agent"]) out.agent = scalar(node["agent"], origin, where + ".agent");
   if (node["token"]) out.token = scalar(node["token"], origin, where + ".token");
   auto name_like = [&](const char* field) {
-    const std::string value = scalar(node[field], origin, where + "." + field);
+    std::string value = scalar(node[field], origin, where + "." + field);
     // Consul's service names and ids end up in DNS names and URL paths.
     const bool valid =
         !value.empty() && value.size() <= 128 && std::all_of(value.begin(), value.end(), [](unsigned char c) {
@@ -523,7 +523,9 @@ void parse_consul_registration(const YAML::Node& node, StaticConfig& config, con
     if (!meta.IsMap()) fail(origin, where + ".meta", "expected a mapping of name to string, e.g. {zone: eu-1}");
     for (const auto& item : meta) {
       const std::string name = scalar(item.first, origin, where + ".meta");
-      out.meta.emplace_back(name, scalar(item.second, origin, where + ".meta." + name));
+      std::string path = where + ".meta.";
+      path += name;
+      out.meta.emplace_back(name, scalar(item.second, origin, path));
     }
   }
   if (node["port"]) out.port = integer<std::uint16_t>(node["port"], origin, where + ".port", 1, 65535);
