@@ -125,7 +125,7 @@ TEST(EnvOverrides, AnUnknownSettingIsAnErrorNamingTheVariable) {
             "test.yaml: server.listn: unknown field (known fields: listen, admin_listen, threads, max_body_bytes, "
             "max_header_bytes, idle_timeout_ms, sync_timeout_ms, max_connections, max_connections_per_ip, "
             "max_inflight_body_bytes, header_timeout_ms, body_timeout_ms, body_min_bytes_per_s, write_timeout_ms, "
-            "retry_after_s, tls) (set by environment variable INTAKE_SERVER__LISTN)");
+            "retry_after_s, drain_delay_ms, tls) (set by environment variable INTAKE_SERVER__LISTN)");
   const auto top = message_of({override_of("INTAKE_SERVR__LISTEN", "127.0.0.1:1")});
   EXPECT_EQ(top.rfind("test.yaml: servr: unknown field (known fields: server, kafka,", 0), 0u) << top;
   EXPECT_NE(top.find("(set by environment variable INTAKE_SERVR__LISTEN)"), std::string::npos) << top;
